@@ -1,0 +1,176 @@
+//! Turning library errors (kind + byte span + source index) into miette reports that show the file,
+//! line, column and offending text.
+
+use std::path::Path;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, Report, SourceSpan};
+
+use dualsync_codegen::model::Model;
+use dualsync_codegen::span::line_col;
+use dualsync_codegen::{Error, ErrorKind};
+
+/// The input files of one run, by index.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// Adds a file; its text is kept (lossily decoded) for error reports.
+    pub fn add(&mut self, path: &Path, bytes: &[u8]) -> usize {
+        self.files
+            .push((path.display().to_string(), String::from_utf8_lossy(bytes).into_owned()));
+        self.files.len() - 1
+    }
+
+    /// The file name of source `index`.
+    pub fn name(&self, index: usize) -> &str {
+        self.files.get(index).map_or("<input>", |f| f.0.as_str())
+    }
+
+    /// The text of source `index`.
+    pub fn text(&self, index: usize) -> &str {
+        self.files.get(index).map_or("", |f| f.1.as_str())
+    }
+
+    /// Names of all sources.
+    pub fn names(&self) -> Vec<&str> {
+        self.files.iter().map(|f| f.0.as_str()).collect()
+    }
+
+    /// `file:line:column` of a byte offset.
+    pub fn location(&self, index: usize, offset: usize) -> String {
+        let (line, column) = line_col(self.text(index), offset);
+        format!("{}:{line}:{column}", self.name(index))
+    }
+
+    /// A report for one error.
+    pub fn report(&self, error: Error) -> Report {
+        Report::new(self.diagnostic(error))
+    }
+
+    /// A report for several errors: the first in full, the others as related diagnostics.
+    pub fn report_all(&self, errors: Vec<Error>) -> Report {
+        let total = errors.len();
+        let mut diagnostics: Vec<SourceDiagnostic> = errors.into_iter().map(|e| self.diagnostic(e)).collect();
+        if total == 1 {
+            return Report::new(diagnostics.remove(0));
+        }
+        const SHOWN: usize = 50;
+        let omitted = total.saturating_sub(SHOWN);
+        diagnostics.truncate(SHOWN);
+        Report::new(ManyErrors {
+            message: if omitted > 0 {
+                format!("{total} errors in the metadata (the first {SHOWN} shown)")
+            } else {
+                format!("{total} errors in the metadata")
+            },
+            errors: diagnostics,
+        })
+    }
+
+    fn diagnostic(&self, error: Error) -> SourceDiagnostic {
+        let text = self.text(error.source_index);
+        let start = error.span.start.min(text.len());
+        let len = error.span.len().min(text.len() - start).min(400);
+        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label(&error.kind)), SourceSpan::new(start.into(), len))];
+        let mut help = help(&error.kind);
+        if let Some((what, index, span)) = &error.related {
+            if *index == error.source_index {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(what.clone()),
+                    SourceSpan::new(span.start.min(text.len()).into(), span.len().min(400)),
+                ));
+            } else {
+                help = Some(format!("{what}: {}", self.location(*index, span.start)));
+            }
+        }
+        SourceDiagnostic {
+            message: format!("{}: {}", self.location(error.source_index, start), error.kind),
+            source_code: NamedSource::new(self.name(error.source_index), text.to_string()),
+            labels,
+            help,
+        }
+    }
+}
+
+fn label(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::Xml(_) | ErrorKind::Encoding(_) => "here".into(),
+        ErrorKind::UnexpectedEof { element } => format!("<{element}> is not closed"),
+        ErrorKind::UnexpectedElement { .. } => "not allowed here".into(),
+        ErrorKind::MissingAttribute { attribute, .. } => format!("needs `{attribute}`"),
+        ErrorKind::InvalidAttribute { .. } => "invalid value".into(),
+        ErrorKind::Duplicate { .. } => "defined again here".into(),
+        ErrorKind::DanglingType { name, .. } => format!("`{name}` is not defined"),
+        ErrorKind::UnknownKeyProperty { property, .. } => format!("key names `{property}`"),
+        _ => "here".into(),
+    }
+}
+
+fn help(kind: &ErrorKind) -> Option<String> {
+    match kind {
+        ErrorKind::UnexpectedEof { .. } => Some("the file may have been cut off while downloading; fetch it again".into()),
+        ErrorKind::DanglingType { .. } => Some(
+            "define the type, or add an edmx:Reference that includes its namespace; pass the referenced document as another FILE to resolve it"
+                .into(),
+        ),
+        ErrorKind::UnsupportedVersion { .. } => Some("dualsync reads OData v4 only".into()),
+        _ => None,
+    }
+}
+
+/// One error, pointing into its source.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceDiagnostic {
+    message: String,
+    source_code: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+}
+
+impl Diagnostic for SourceDiagnostic {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source_code)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+}
+
+/// Several errors at once.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct ManyErrors {
+    message: String,
+    errors: Vec<SourceDiagnostic>,
+}
+
+impl Diagnostic for ManyErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.errors.iter().map(|e| e as &dyn Diagnostic)))
+    }
+}
+
+/// Prints warnings to stderr as `file:line:column: warning: message`.
+pub fn print_warnings(model: &Model, sources: &Sources, all: bool) {
+    const SHOWN: usize = 20;
+    let total = model.warnings.len();
+    let limit = if all { total } else { SHOWN };
+    for warning in model.warnings.iter().take(limit) {
+        eprintln!(
+            "{}: warning: {}",
+            sources.location(warning.source_index, warning.span.start),
+            warning.message
+        );
+    }
+    if total > limit {
+        eprintln!("… and {} more warnings (--all-warnings shows them)", total - limit);
+    }
+}

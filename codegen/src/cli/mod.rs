@@ -1,0 +1,130 @@
+//! Commands of `dualsync-codegen`, and how their errors are shown (miette, pointing into the input).
+
+mod diagnostics;
+mod inspect;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use miette::Report;
+
+use dualsync_codegen::csdl::{self, optionsets};
+use dualsync_codegen::model::Model;
+
+pub use diagnostics::Sources;
+
+/// Reads OData $metadata of Dataverse and Dynamics 365 F&O and generates typed Rust for it.
+#[derive(Debug, Parser)]
+#[command(name = "dualsync-codegen", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read metadata and print what it holds: namespaces, counts, largest types, or one type in detail.
+    ///
+    /// All FILEs are resolved together as one model (a document may use types of another one it
+    /// references). A FILE ending in `.json` is Dataverse option-set metadata and is attached to the
+    /// tables it names. Exit code: 0 when everything reads and resolves, 1 on an input error.
+    Inspect {
+        /// CSDL XML documents ($metadata) and Dataverse option-set JSON responses.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print machine-readable JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Show one entity, complex or enum type (qualified name, simple name, or entity set name).
+        #[arg(long = "type", value_name = "NAME")]
+        type_name: Option<String>,
+        /// Print every warning, not only the first 20.
+        #[arg(long)]
+        all_warnings: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), Report> {
+    match cli.command {
+        Command::Inspect {
+            files,
+            json,
+            type_name,
+            all_warnings,
+        } => {
+            let (model, sources) = load(&files)?;
+            let out = match type_name {
+                Some(name) => inspect::one_type(&model, &sources, &name, json)?,
+                None => inspect::summary(&model, &sources, json),
+            };
+            print!("{out}");
+            if !json {
+                diagnostics::print_warnings(&model, &sources, all_warnings);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Reads and resolves metadata files, attaching option-set JSON files.
+pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
+    let mut sources = Sources::default();
+    let mut documents = Vec::new();
+    let mut option_files = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let index = sources.add(path, &bytes);
+        if is_json {
+            option_files.push((index, path.clone()));
+        } else {
+            let document = csdl::parse_bytes(&bytes).map_err(|e| sources.report(e.in_source_index(index)))?;
+            documents.push((index, document));
+        }
+    }
+    let docs: Vec<_> = documents.iter().map(|(_, d)| d.clone()).collect();
+    let positions: Vec<usize> = documents.iter().map(|(i, _)| *i).collect();
+    let mut model = Model::resolve(&docs).map_err(|errors| {
+        let remapped = errors
+            .0
+            .into_iter()
+            .map(|e| {
+                let index = positions.get(e.source_index).copied().unwrap_or(0);
+                let mut e = e.in_source_index(index);
+                if let Some((_, related_index, _)) = &mut e.related {
+                    *related_index = positions.get(*related_index).copied().unwrap_or(0);
+                }
+                e
+            })
+            .collect();
+        sources.report_all(remapped)
+    })?;
+    for warning in &mut model.warnings {
+        warning.source_index = positions.get(warning.source_index).copied().unwrap_or(0);
+    }
+    for (index, path) in option_files {
+        let text = sources.text(index).to_string();
+        let hint = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split('.').next())
+            .map(str::to_string);
+        let tables =
+            optionsets::parse_option_sets(&text, hint.as_deref()).map_err(|e| sources.report(e.in_source_index(index)))?;
+        model.attach_option_sets(tables, index);
+    }
+    Ok((model, sources))
+}
+
+/// Re-homes an error into the CLI's numbering of input files.
+trait InSource {
+    fn in_source_index(self, index: usize) -> Self;
+}
+
+impl InSource for dualsync_codegen::Error {
+    fn in_source_index(mut self, index: usize) -> Self {
+        self.source_index = index;
+        self
+    }
+}
