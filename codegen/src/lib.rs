@@ -11,12 +11,13 @@
 //!       <Property Name="Id" Type="Edm.Int32" Nullable="false"/></EntityType>
 //!   </Schema></edmx:DataServices></edmx:Edmx>"#;
 //! let document = dualsync_codegen::csdl::parse_str(xml).unwrap();
-//! let model = dualsync_codegen::model::Model::resolve(&[document]).unwrap();
+//! let model = dualsync_codegen::model::Model::resolve(vec![document]).unwrap();
 //! assert_eq!(model.entity_types["Demo.Customer"].key[0].name, "Id");
 //! ```
 
 pub mod csdl;
 pub mod error;
+mod hash;
 pub mod model;
 pub mod span;
 

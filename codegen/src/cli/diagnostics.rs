@@ -12,15 +12,30 @@ use dualsync_codegen::{Error, ErrorKind};
 /// The input files of one run, by index.
 #[derive(Debug, Default)]
 pub struct Sources {
-    files: Vec<(String, String)>,
+    /// (name, text when valid UTF-8, raw bytes otherwise).
+    files: Vec<(String, Result<String, Vec<u8>>)>,
 }
 
 impl Sources {
-    /// Adds a file; its text is kept (lossily decoded) for error reports.
-    pub fn add(&mut self, path: &Path, bytes: &[u8]) -> usize {
-        self.files
-            .push((path.display().to_string(), String::from_utf8_lossy(bytes).into_owned()));
+    /// Adds a file, keeping its content once (as text when it is UTF-8).
+    pub fn add(&mut self, path: &Path, bytes: Vec<u8>) -> usize {
+        let content = String::from_utf8(bytes).map_err(|e| e.into_bytes());
+        self.files.push((path.display().to_string(), content));
         self.files.len() - 1
+    }
+
+    /// The text of source `index` when it is valid UTF-8.
+    pub fn utf8(&self, index: usize) -> Option<&str> {
+        self.files.get(index)?.1.as_ref().ok().map(String::as_str)
+    }
+
+    /// The raw bytes of source `index`.
+    pub fn bytes(&self, index: usize) -> &[u8] {
+        match self.files.get(index).map(|f| &f.1) {
+            Some(Ok(text)) => text.as_bytes(),
+            Some(Err(bytes)) => bytes,
+            None => &[],
+        }
     }
 
     /// The file name of source `index`.
@@ -28,9 +43,14 @@ impl Sources {
         self.files.get(index).map_or("<input>", |f| f.0.as_str())
     }
 
-    /// The text of source `index`.
+    /// The text of source `index` (empty when it is not UTF-8; see [`Sources::display_text`]).
     pub fn text(&self, index: usize) -> &str {
-        self.files.get(index).map_or("", |f| f.1.as_str())
+        self.utf8(index).unwrap_or("")
+    }
+
+    /// The text of source `index` for showing in a report, decoded lossily when it is not UTF-8.
+    fn display_text(&self, index: usize) -> String {
+        String::from_utf8_lossy(self.bytes(index)).into_owned()
     }
 
     /// Names of all sources.
@@ -40,7 +60,10 @@ impl Sources {
 
     /// `file:line:column` of a byte offset.
     pub fn location(&self, index: usize, offset: usize) -> String {
-        let (line, column) = line_col(self.text(index), offset);
+        let (line, column) = match self.utf8(index) {
+            Some(text) => line_col(text, offset),
+            None => line_col(&self.display_text(index), offset),
+        };
         format!("{}:{line}:{column}", self.name(index))
     }
 
@@ -70,7 +93,8 @@ impl Sources {
     }
 
     fn diagnostic(&self, error: Error) -> SourceDiagnostic {
-        let text = self.text(error.source_index);
+        let owned = self.display_text(error.source_index);
+        let text = owned.as_str();
         let start = error.span.start.min(text.len());
         let len = error.span.len().min(text.len() - start).min(400);
         let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label(&error.kind)), SourceSpan::new(start.into(), len))];
@@ -87,7 +111,7 @@ impl Sources {
         }
         SourceDiagnostic {
             message: format!("{}: {}", self.location(error.source_index, start), error.kind),
-            source_code: NamedSource::new(self.name(error.source_index), text.to_string()),
+            source_code: NamedSource::new(self.name(error.source_index), owned.clone()),
             labels,
             help,
         }

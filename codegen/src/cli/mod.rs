@@ -71,21 +71,25 @@ pub fn run(cli: Cli) -> Result<(), Report> {
 pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
     let mut sources = Sources::default();
     let mut documents = Vec::new();
+    let mut positions = Vec::new();
     let mut option_files = Vec::new();
     for path in files {
         let bytes = std::fs::read(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
         let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let index = sources.add(path, &bytes);
+        let index = sources.add(path, bytes);
         if is_json {
             option_files.push((index, path.clone()));
         } else {
-            let document = csdl::parse_bytes(&bytes).map_err(|e| sources.report(e.in_source_index(index)))?;
-            documents.push((index, document));
+            let document = match sources.utf8(index) {
+                Some(text) => csdl::parse_str(text),
+                None => csdl::parse_bytes(sources.bytes(index)),
+            }
+            .map_err(|e| sources.report(e.in_source_index(index)))?;
+            documents.push(document);
+            positions.push(index);
         }
     }
-    let docs: Vec<_> = documents.iter().map(|(_, d)| d.clone()).collect();
-    let positions: Vec<usize> = documents.iter().map(|(i, _)| *i).collect();
-    let mut model = Model::resolve(&docs).map_err(|errors| {
+    let mut model = Model::resolve(documents).map_err(|errors| {
         let remapped = errors
             .0
             .into_iter()

@@ -128,7 +128,7 @@ pub enum Srid {
 }
 
 /// The facets a property, parameter, return type, term or type definition may carry.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Facets {
     pub max_length: Option<MaxLength>,
     pub precision: Option<u32>,

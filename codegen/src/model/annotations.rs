@@ -146,21 +146,27 @@ impl Annotations {
     }
 }
 
-/// Replaces a leading alias in `A.Type/Member` enum-member texts.
-pub(crate) fn qualify_enum_members(value: &mut Expression, qualify: &dyn Fn(&str) -> String) {
+/// Replaces a leading alias in `A.Type/Member` enum-member texts. `qualify` returns the qualified
+/// type name only when it differs from the one written.
+pub(crate) fn qualify_enum_members(value: &mut Expression, qualify: &dyn Fn(&str) -> Option<String>) {
     match value {
         Expression::Constant {
             kind: ConstantKind::EnumMember,
             value,
         } => {
-            let parts: Vec<String> = value
+            let needs = value
                 .split_whitespace()
-                .map(|member| match member.split_once('/') {
-                    Some((ty, name)) => format!("{}/{}", qualify(ty), name),
-                    None => member.to_string(),
-                })
-                .collect();
-            *value = parts.join(" ");
+                .any(|member| member.split_once('/').is_some_and(|(ty, _)| qualify(ty).is_some()));
+            if needs {
+                let parts: Vec<String> = value
+                    .split_whitespace()
+                    .map(|member| match member.split_once('/') {
+                        Some((ty, name)) => format!("{}/{}", qualify(ty).unwrap_or_else(|| ty.to_string()), name),
+                        None => member.to_string(),
+                    })
+                    .collect();
+                *value = parts.join(" ");
+            }
         }
         Expression::Collection(items) => {
             for item in items {

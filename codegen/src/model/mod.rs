@@ -365,9 +365,9 @@ pub enum Structured<'m> {
 }
 
 impl Model {
-    /// Resolves documents read by [`crate::csdl::parse_bytes`] into one model. Every error found is
-    /// reported, each with the index of its document.
-    pub fn resolve(documents: &[crate::csdl::syntax::Document]) -> Result<Model, crate::error::Errors> {
+    /// Resolves documents read by [`crate::csdl::parse_bytes`] into one model, moving their contents
+    /// (annotations, names) into it. Every error found is reported, each with the index of its document.
+    pub fn resolve(documents: Vec<crate::csdl::syntax::Document>) -> Result<Model, crate::error::Errors> {
         resolve::resolve(documents)
     }
 

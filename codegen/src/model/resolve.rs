@@ -4,7 +4,10 @@
 //! resolved, (3) inheritance (ancestors, effective keys, cycles), (4) containers and bindings,
 //! (5) external annotations, (6) derived facts (alternate keys, lookups, company-specific keys).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::hash::{FastMap as HashMap, FastSet as HashSet};
 
 use super::annotations::qualify_enum_members;
 use super::*;
@@ -46,31 +49,31 @@ struct Resolver {
     declared: HashMap<String, (Declared, usize, Span)>,
 }
 
-pub(super) fn resolve(documents: &[Document]) -> Result<Model, Errors> {
+pub(super) fn resolve(mut documents: Vec<Document>) -> Result<Model, Errors> {
     let mut r = Resolver {
         model: Model::default(),
         errors: Vec::new(),
         aliases: Vec::new(),
-        declared: HashMap::new(),
+        declared: HashMap::default(),
     };
-    r.declare(documents);
-    for (index, document) in documents.iter().enumerate() {
-        for schema in &document.schemas {
+    r.declare(&documents);
+    for (index, document) in documents.iter_mut().enumerate() {
+        for schema in &mut document.schemas {
             r.schema(index, schema);
         }
     }
     r.inheritance();
-    for (index, document) in documents.iter().enumerate() {
-        for schema in &document.schemas {
-            for container in &schema.entity_containers {
+    for (index, document) in documents.iter_mut().enumerate() {
+        for schema in &mut document.schemas {
+            for container in &mut schema.entity_containers {
                 r.container(index, &schema.namespace, container);
             }
         }
     }
     r.bindings();
-    for (index, document) in documents.iter().enumerate() {
-        for schema in &document.schemas {
-            for group in &schema.annotation_groups {
+    for (index, document) in documents.iter_mut().enumerate() {
+        for schema in &mut document.schemas {
+            for group in &mut schema.annotation_groups {
                 r.annotation_group(index, group);
             }
         }
@@ -110,10 +113,25 @@ impl Resolver {
 
     /// `Alias.Name` -> `Namespace.Name` for document `doc`.
     fn qualify(&self, doc: usize, name: &str) -> String {
+        self.qualify_cow(doc, name).into_owned()
+    }
+
+    /// Like [`Resolver::qualify`], borrowing `name` when it has no alias.
+    fn qualify_cow<'n>(&self, doc: usize, name: &'n str) -> Cow<'n, str> {
         let (prefix, simple) = split_qualified(name);
         match self.aliases.get(doc).and_then(|a| a.get(prefix)) {
-            Some(namespace) => format!("{namespace}.{simple}"),
-            None => name.to_string(),
+            Some(namespace) => Cow::Owned(format!("{namespace}.{simple}")),
+            None => Cow::Borrowed(name),
+        }
+    }
+
+    /// Like [`Resolver::qualify`], reusing `name` when it has no alias.
+    fn qualify_owned(&self, doc: usize, name: String) -> String {
+        let (prefix, _) = split_qualified(&name);
+        if self.aliases.get(doc).is_some_and(|a| a.contains_key(prefix)) {
+            self.qualify(doc, &name)
+        } else {
+            name
         }
     }
 
@@ -125,7 +143,7 @@ impl Resolver {
             }
         }
         for (index, document) in documents.iter().enumerate() {
-            let mut aliases = HashMap::new();
+            let mut aliases = HashMap::default();
             let mut includes = Vec::new();
             for reference in &document.references {
                 for include in &reference.includes {
@@ -199,9 +217,8 @@ impl Resolver {
     /// Resolves a type reference as written in document `doc`.
     fn type_ref(&mut self, doc: usize, raw: &str, context: &dyn Fn() -> String, span: Span) -> Option<TypeRef> {
         let (collection, inner) = strip_collection(raw);
-        let qualified = self.qualify(doc, inner);
-        if let Some(rest) = qualified.strip_prefix("Edm.") {
-            let _ = rest;
+        let qualified = self.qualify_cow(doc, inner);
+        if qualified.starts_with("Edm.") {
             return match Primitive::from_edm_name(&qualified) {
                 Some(p) => Some(TypeRef {
                     collection,
@@ -209,22 +226,29 @@ impl Resolver {
                 }),
                 None => {
                     let hint = Primitive::legacy_hint(&qualified).to_string();
-                    self.error(doc, ErrorKind::UnknownPrimitive { name: qualified, hint }, span);
+                    self.error(
+                        doc,
+                        ErrorKind::UnknownPrimitive {
+                            name: qualified.into_owned(),
+                            hint,
+                        },
+                        span,
+                    );
                     None
                 }
             };
         }
-        let kind = match self.declared.get(&qualified).map(|d| d.0) {
-            Some(Declared::Entity) => TypeKind::Entity(qualified),
-            Some(Declared::Complex) => TypeKind::Complex(qualified),
-            Some(Declared::Enum) => TypeKind::Enum(qualified),
-            Some(Declared::Definition) => TypeKind::Definition(qualified),
+        let kind = match self.declared.get(qualified.as_ref()).map(|d| d.0) {
+            Some(Declared::Entity) => TypeKind::Entity(qualified.into_owned()),
+            Some(Declared::Complex) => TypeKind::Complex(qualified.into_owned()),
+            Some(Declared::Enum) => TypeKind::Enum(qualified.into_owned()),
+            Some(Declared::Definition) => TypeKind::Definition(qualified.into_owned()),
             Some(other) => {
                 self.error(
                     doc,
                     ErrorKind::WrongKind {
                         context: context(),
-                        name: qualified,
+                        name: qualified.into_owned(),
                         found: other.describe(),
                         expected: "a type",
                     },
@@ -235,7 +259,7 @@ impl Resolver {
             None => {
                 let (namespace, _) = split_qualified(&qualified);
                 if self.model.external_namespaces.contains(namespace) {
-                    TypeKind::External(qualified)
+                    TypeKind::External(qualified.into_owned())
                 } else {
                     let hint = self.suggest(&qualified, inner);
                     self.error(
@@ -283,29 +307,33 @@ impl Resolver {
         hint
     }
 
-    fn annotations(&self, doc: usize, list: &[syntax::Annotation]) -> Annotations {
-        Annotations(list.iter().map(|a| self.annotation(doc, a)).collect())
+    /// Converts (and moves out) a list of syntax annotations.
+    fn annotations(&self, doc: usize, list: &mut Vec<syntax::Annotation>) -> Annotations {
+        Annotations(std::mem::take(list).into_iter().map(|a| self.annotation(doc, a)).collect())
     }
 
-    fn annotation(&self, doc: usize, annotation: &syntax::Annotation) -> Annotation {
-        let mut value = annotation.value.clone();
+    fn annotation(&self, doc: usize, annotation: syntax::Annotation) -> Annotation {
+        let mut value = annotation.value;
         if let Some(v) = &mut value {
-            qualify_enum_members(v, &|ty: &str| self.qualify(doc, ty));
+            qualify_enum_members(v, &|ty: &str| match self.qualify_cow(doc, ty) {
+                Cow::Owned(full) => Some(full),
+                Cow::Borrowed(_) => None,
+            });
         }
         Annotation {
-            term: self.qualify(doc, &annotation.term),
-            qualifier: annotation.qualifier.clone(),
+            term: self.qualify_owned(doc, annotation.term),
+            qualifier: annotation.qualifier,
             value,
-            annotations: annotation.annotations.iter().map(|a| self.annotation(doc, a)).collect(),
+            annotations: annotation.annotations.into_iter().map(|a| self.annotation(doc, a)).collect(),
             source_index: doc,
             span: annotation.span,
         }
     }
 
-    fn schema(&mut self, doc: usize, schema: &syntax::Schema) {
+    fn schema(&mut self, doc: usize, schema: &mut syntax::Schema) {
         let ns = schema.namespace.as_str();
         if !self.model.schemas.contains_key(ns) {
-            let annotations = self.annotations(doc, &schema.annotations);
+            let annotations = self.annotations(doc, &mut schema.annotations);
             self.model.schemas.insert(
                 ns.to_string(),
                 SchemaInfo {
@@ -317,19 +345,19 @@ impl Resolver {
                 },
             );
         }
-        for entity in &schema.entity_types {
+        for entity in &mut schema.entity_types {
             let resolved = self.entity_type(doc, ns, entity);
             self.model.entity_types.entry(resolved.name.clone()).or_insert(resolved);
         }
-        for complex in &schema.complex_types {
+        for complex in &mut schema.complex_types {
             let resolved = self.complex_type(doc, ns, complex);
             self.model.complex_types.entry(resolved.name.clone()).or_insert(resolved);
         }
-        for enum_type in &schema.enum_types {
+        for enum_type in &mut schema.enum_types {
             let resolved = self.enum_type(doc, ns, enum_type);
             self.model.enum_types.entry(resolved.name.clone()).or_insert(resolved);
         }
-        for definition in &schema.type_definitions {
+        for definition in &mut schema.type_definitions {
             let name = format!("{ns}.{}", definition.name);
             let underlying = self.underlying_primitive(doc, &definition.underlying_type, &name, definition.span, false);
             let resolved = TypeDefinition {
@@ -338,7 +366,7 @@ impl Resolver {
                 simple_name: definition.name.clone(),
                 underlying_type: underlying.unwrap_or(Primitive::Untyped),
                 facets: definition.facets.clone(),
-                annotations: self.annotations(doc, &definition.annotations),
+                annotations: self.annotations(doc, &mut definition.annotations),
                 origin: Origin {
                     source_index: doc,
                     span: definition.span,
@@ -346,7 +374,7 @@ impl Resolver {
             };
             self.model.type_definitions.entry(name).or_insert(resolved);
         }
-        for operation in schema.actions.iter().chain(schema.functions.iter()) {
+        for operation in schema.actions.iter_mut().chain(schema.functions.iter_mut()) {
             let resolved = self.operation(doc, ns, operation);
             let map = match operation.kind {
                 OperationKind::Action => &mut self.model.actions,
@@ -354,7 +382,7 @@ impl Resolver {
             };
             map.entry(resolved.name.clone()).or_default().push(resolved);
         }
-        for term in &schema.terms {
+        for term in &mut schema.terms {
             let name = format!("{ns}.{}", term.name);
             let type_ref = self.type_ref(doc, &term.type_name, &|| format!("term `{name}`"), term.span);
             let resolved = Term {
@@ -365,7 +393,7 @@ impl Resolver {
                 }),
                 applies_to: term.applies_to.clone(),
                 default_value: term.default_value.clone(),
-                annotations: self.annotations(doc, &term.annotations),
+                annotations: self.annotations(doc, &mut term.annotations),
                 origin: Origin {
                     source_index: doc,
                     span: term.span,
@@ -399,23 +427,23 @@ impl Resolver {
         }
     }
 
-    fn property(&mut self, doc: usize, owner: &str, property: &syntax::Property) -> Option<Property> {
+    fn property(&mut self, doc: usize, owner: &str, property: &mut syntax::Property) -> Option<Property> {
         let type_ref = self.type_ref(
             doc,
             &property.type_name,
             &|| format!("property `{}` of `{owner}`", property.name),
             property.span,
         )?;
-        let annotations = self.annotations(doc, &property.annotations);
+        let annotations = self.annotations(doc, &mut property.annotations);
         let computed = annotations.computed();
         let immutable = annotations.immutable();
         let read_only = computed || matches!(annotations.permissions(), Some(Permissions::Read | Permissions::None));
         Some(Property {
-            name: property.name.clone(),
+            name: std::mem::take(&mut property.name),
             type_ref,
             nullable: property.nullable.unwrap_or(true),
-            facets: property.facets.clone(),
-            default_value: property.default_value.clone(),
+            facets: property.facets,
+            default_value: property.default_value.take(),
             annotations,
             computed,
             immutable,
@@ -427,7 +455,7 @@ impl Resolver {
         })
     }
 
-    fn navigation(&mut self, doc: usize, owner: &str, navigation: &syntax::NavigationProperty) -> Option<NavigationProperty> {
+    fn navigation(&mut self, doc: usize, owner: &str, navigation: &mut syntax::NavigationProperty) -> Option<NavigationProperty> {
         let context = || format!("navigation property `{}` of `{owner}`", navigation.name);
         let type_ref = self.type_ref(doc, &navigation.type_name, &context, navigation.span)?;
         let target = match type_ref.kind {
@@ -465,7 +493,7 @@ impl Resolver {
                 .map(|c| (c.property.clone(), c.referenced_property.clone()))
                 .collect(),
             on_delete: navigation.on_delete.clone(),
-            annotations: self.annotations(doc, &navigation.annotations),
+            annotations: self.annotations(doc, &mut navigation.annotations),
             origin: Origin {
                 source_index: doc,
                 span: navigation.span,
@@ -478,36 +506,43 @@ impl Resolver {
         &mut self,
         doc: usize,
         owner: &str,
-        properties: &[syntax::Property],
-        navigations: &[syntax::NavigationProperty],
+        properties: &mut [syntax::Property],
+        navigations: &mut [syntax::NavigationProperty],
     ) -> (Vec<Property>, Vec<NavigationProperty>) {
-        let mut seen: HashMap<String, Span> = HashMap::with_capacity(properties.len() + navigations.len());
-        let mut check = |r: &mut Resolver, name: &str, span: Span| {
+        let mut seen: HashMap<&str, Span> = HashMap::default();
+        seen.reserve(properties.len() + navigations.len());
+        let mut duplicates = Vec::new();
+        let names = properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.span))
+            .chain(navigations.iter().map(|n| (n.name.as_str(), n.span)));
+        for (name, span) in names {
             if let Some(first) = seen.get(name) {
-                let err = Error::new(
-                    ErrorKind::Duplicate {
-                        what: "property",
-                        name: format!("{owner}/{name}"),
-                    },
-                    span,
-                )
-                .in_source(doc)
-                .with_related("first defined here", doc, *first);
-                r.errors.push(err);
+                duplicates.push(
+                    Error::new(
+                        ErrorKind::Duplicate {
+                            what: "property",
+                            name: format!("{owner}/{name}"),
+                        },
+                        span,
+                    )
+                    .in_source(doc)
+                    .with_related("first defined here", doc, *first),
+                );
             } else {
-                seen.insert(name.to_string(), span);
+                seen.insert(name, span);
             }
-        };
+        }
+        drop(seen);
+        self.errors.extend(duplicates);
         let mut props = Vec::with_capacity(properties.len());
-        for p in properties {
-            check(self, &p.name, p.span);
+        for p in properties.iter_mut() {
             if let Some(resolved) = self.property(doc, owner, p) {
                 props.push(resolved);
             }
         }
         let mut navs = Vec::with_capacity(navigations.len());
-        for n in navigations {
-            check(self, &n.name, n.span);
+        for n in navigations.iter_mut() {
             if let Some(resolved) = self.navigation(doc, owner, n) {
                 navs.push(resolved);
             }
@@ -549,10 +584,10 @@ impl Resolver {
         }
     }
 
-    fn entity_type(&mut self, doc: usize, ns: &str, entity: &syntax::EntityType) -> EntityType {
+    fn entity_type(&mut self, doc: usize, ns: &str, entity: &mut syntax::EntityType) -> EntityType {
         let name = format!("{ns}.{}", entity.name);
         let base_type = self.base_type(doc, &name, entity.base_type.as_deref(), Declared::Entity, entity.span);
-        let (properties, navigation_properties) = self.members(doc, &name, &entity.properties, &entity.navigation_properties);
+        let (properties, navigation_properties) = self.members(doc, &name, &mut entity.properties, &mut entity.navigation_properties);
         let key = entity
             .key
             .as_ref()
@@ -578,7 +613,7 @@ impl Resolver {
             declares_key: entity.key.is_some(),
             properties,
             navigation_properties,
-            annotations: self.annotations(doc, &entity.annotations),
+            annotations: self.annotations(doc, &mut entity.annotations),
             alternate_keys: Vec::new(),
             entity_sets: Vec::new(),
             lookups: Vec::new(),
@@ -591,11 +626,11 @@ impl Resolver {
         }
     }
 
-    fn complex_type(&mut self, doc: usize, ns: &str, complex: &syntax::ComplexType) -> ComplexType {
+    fn complex_type(&mut self, doc: usize, ns: &str, complex: &mut syntax::ComplexType) -> ComplexType {
         let name = format!("{ns}.{}", complex.name);
         let base_type = self.base_type(doc, &name, complex.base_type.as_deref(), Declared::Complex, complex.span);
         let (properties, navigation_properties) =
-            self.members(doc, &name, &complex.properties, &complex.navigation_properties);
+            self.members(doc, &name, &mut complex.properties, &mut complex.navigation_properties);
         ComplexType {
             simple_name: complex.name.clone(),
             namespace: ns.to_string(),
@@ -605,7 +640,7 @@ impl Resolver {
             open_type: complex.open_type,
             properties,
             navigation_properties,
-            annotations: self.annotations(doc, &complex.annotations),
+            annotations: self.annotations(doc, &mut complex.annotations),
             origin: Origin {
                 source_index: doc,
                 span: complex.span,
@@ -614,7 +649,7 @@ impl Resolver {
         }
     }
 
-    fn enum_type(&mut self, doc: usize, ns: &str, enum_type: &syntax::EnumType) -> EnumType {
+    fn enum_type(&mut self, doc: usize, ns: &str, enum_type: &mut syntax::EnumType) -> EnumType {
         let name = format!("{ns}.{}", enum_type.name);
         let underlying_type = match &enum_type.underlying_type {
             Some(raw) => self
@@ -623,9 +658,9 @@ impl Resolver {
             None => Primitive::Int32,
         };
         let mut members = Vec::with_capacity(enum_type.members.len());
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = HashMap::default();
         let mut next = 0i64;
-        for member in &enum_type.members {
+        for member in &mut enum_type.members {
             if let Some(first) = seen.insert(&member.name, member.span) {
                 let err = Error::new(
                     ErrorKind::Duplicate {
@@ -643,7 +678,7 @@ impl Resolver {
             members.push(EnumMember {
                 name: member.name.clone(),
                 value,
-                annotations: self.annotations(doc, &member.annotations),
+                annotations: self.annotations(doc, &mut member.annotations),
                 origin: Origin {
                     source_index: doc,
                     span: member.span,
@@ -656,7 +691,7 @@ impl Resolver {
             underlying_type,
             is_flags: enum_type.is_flags,
             members,
-            annotations: self.annotations(doc, &enum_type.annotations),
+            annotations: self.annotations(doc, &mut enum_type.annotations),
             origin: Origin {
                 source_index: doc,
                 span: enum_type.span,
@@ -665,10 +700,10 @@ impl Resolver {
         }
     }
 
-    fn operation(&mut self, doc: usize, ns: &str, operation: &syntax::Operation) -> Operation {
+    fn operation(&mut self, doc: usize, ns: &str, operation: &mut syntax::Operation) -> Operation {
         let name = format!("{ns}.{}", operation.name);
         let mut parameters = Vec::with_capacity(operation.parameters.len());
-        for parameter in &operation.parameters {
+        for parameter in &mut operation.parameters {
             let type_ref = self.type_ref(
                 doc,
                 &parameter.type_name,
@@ -681,7 +716,7 @@ impl Resolver {
                     type_ref,
                     nullable: parameter.nullable.unwrap_or(true),
                     facets: parameter.facets.clone(),
-                    annotations: self.annotations(doc, &parameter.annotations),
+                    annotations: self.annotations(doc, &mut parameter.annotations),
                 });
             }
         }
@@ -701,7 +736,7 @@ impl Resolver {
             entity_set_path: operation.entity_set_path.clone(),
             parameters,
             return_type,
-            annotations: self.annotations(doc, &operation.annotations),
+            annotations: self.annotations(doc, &mut operation.annotations),
             origin: Origin {
                 source_index: doc,
                 span: operation.span,
@@ -717,7 +752,7 @@ impl Resolver {
             .iter()
             .map(|(n, t)| (n.clone(), t.base_type.clone()))
             .collect();
-        let mut cyclic = HashSet::new();
+        let mut cyclic = HashSet::default();
         let names: Vec<String> = self.model.entity_types.keys().cloned().collect();
         for name in &names {
             let mut ancestors = Vec::new();
@@ -817,7 +852,7 @@ impl Resolver {
         }
     }
 
-    fn container(&mut self, doc: usize, ns: &str, container: &syntax::EntityContainer) {
+    fn container(&mut self, doc: usize, ns: &str, container: &mut syntax::EntityContainer) {
         let name = format!("{ns}.{}", container.name);
         let mut resolved = EntityContainer {
             name: name.clone(),
@@ -826,13 +861,13 @@ impl Resolver {
             singletons: BTreeMap::new(),
             action_imports: BTreeMap::new(),
             function_imports: BTreeMap::new(),
-            annotations: self.annotations(doc, &container.annotations),
+            annotations: self.annotations(doc, &mut container.annotations),
             origin: Origin {
                 source_index: doc,
                 span: container.span,
             },
         };
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         let mut duplicate = |r: &mut Resolver, child: &str, span: Span| -> bool {
             if let Some(first) = seen.insert(child.to_string(), span) {
                 let err = Error::new(
@@ -850,7 +885,7 @@ impl Resolver {
                 false
             }
         };
-        for set in &container.entity_sets {
+        for set in &mut container.entity_sets {
             if duplicate(self, &set.name, set.span) {
                 continue;
             }
@@ -873,7 +908,7 @@ impl Resolver {
                             resolved_target: None,
                         })
                         .collect(),
-                    annotations: self.annotations(doc, &set.annotations),
+                    annotations: self.annotations(doc, &mut set.annotations),
                     origin: Origin {
                         source_index: doc,
                         span: set.span,
@@ -881,7 +916,7 @@ impl Resolver {
                 },
             );
         }
-        for singleton in &container.singletons {
+        for singleton in &mut container.singletons {
             if duplicate(self, &singleton.name, singleton.span) {
                 continue;
             }
@@ -907,7 +942,7 @@ impl Resolver {
                             resolved_target: None,
                         })
                         .collect(),
-                    annotations: self.annotations(doc, &singleton.annotations),
+                    annotations: self.annotations(doc, &mut singleton.annotations),
                     origin: Origin {
                         source_index: doc,
                         span: singleton.span,
@@ -915,7 +950,7 @@ impl Resolver {
                 },
             );
         }
-        for import in &container.action_imports {
+        for import in &mut container.action_imports {
             if duplicate(self, &import.name, import.span) {
                 continue;
             }
@@ -927,11 +962,11 @@ impl Resolver {
                     name: import.name.clone(),
                     action,
                     entity_set: import.entity_set.clone(),
-                    annotations: self.annotations(doc, &import.annotations),
+                    annotations: self.annotations(doc, &mut import.annotations),
                 },
             );
         }
-        for import in &container.function_imports {
+        for import in &mut container.function_imports {
             if duplicate(self, &import.name, import.span) {
                 continue;
             }
@@ -950,7 +985,7 @@ impl Resolver {
                     function,
                     entity_set: import.entity_set.clone(),
                     include_in_service_document: import.include_in_service_document.unwrap_or(false),
-                    annotations: self.annotations(doc, &import.annotations),
+                    annotations: self.annotations(doc, &mut import.annotations),
                 },
             );
         }
@@ -1089,8 +1124,8 @@ impl Resolver {
     }
 
     /// Applies `Annotations Target="..."` to the element it names.
-    fn annotation_group(&mut self, doc: usize, group: &syntax::AnnotationGroup) {
-        let mut annotations = self.annotations(doc, &group.annotations);
+    fn annotation_group(&mut self, doc: usize, group: &mut syntax::AnnotationGroup) {
+        let mut annotations = self.annotations(doc, &mut group.annotations);
         if let Some(qualifier) = &group.qualifier {
             for annotation in &mut annotations.0 {
                 annotation.qualifier.get_or_insert_with(|| qualifier.clone());

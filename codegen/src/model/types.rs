@@ -139,10 +139,21 @@ impl Primitive {
 
     /// Parses a qualified `Edm.*` name.
     pub fn from_edm_name(name: &str) -> Option<Primitive> {
+        let rest = name.strip_prefix("Edm.")?;
+        // The common types first, without a scan.
+        match rest {
+            "String" => return Some(Primitive::String),
+            "Decimal" => return Some(Primitive::Decimal),
+            "Int32" => return Some(Primitive::Int32),
+            "Int64" => return Some(Primitive::Int64),
+            "Guid" => return Some(Primitive::Guid),
+            "DateTimeOffset" => return Some(Primitive::DateTimeOffset),
+            "Boolean" => return Some(Primitive::Boolean),
+            _ => {}
+        }
         if let Some((p, _)) = Primitive::SIMPLE.iter().find(|(_, n)| *n == name) {
             return Some(*p);
         }
-        let rest = name.strip_prefix("Edm.")?;
         for (kind, suffix) in GeoKind::ALL {
             if rest.strip_prefix("Geography") == Some(suffix) {
                 return Some(Primitive::Geography(kind));
