@@ -20,7 +20,10 @@ use dualsync_codegen::csdl;
 use dualsync_codegen::model::Model;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn shared() -> PathBuf {
@@ -38,10 +41,18 @@ fn generated_input(name: &str, tool: &str) -> Option<PathBuf> {
     }
     let script = shared().join("tools").join(tool);
     if !script.exists() {
-        eprintln!("skipping {name}: {} not found (set DUALSYNC_SHARED)", script.display());
+        eprintln!(
+            "skipping {name}: {} not found (set DUALSYNC_SHARED)",
+            script.display()
+        );
         return None;
     }
-    let status = Command::new("python3").arg(&script).arg("--out").arg(&out).status().ok()?;
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .ok()?;
     status.success().then_some(out)
 }
 
@@ -114,8 +125,15 @@ fn main() {
         child(Path::new(&args[i + 1]));
         return;
     }
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(11).max(1);
-    let mut inputs = vec![("crm_schema.xml (real Dataverse)", workspace().join("tests/corpus/dataverse/crm_schema.xml"))];
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(11)
+        .max(1);
+    let mut inputs = vec![(
+        "crm_schema.xml (real Dataverse)",
+        workspace().join("tests/corpus/dataverse/crm_schema.xml"),
+    )];
     if let Some(p) = generated_input("fo-near-real.xml", "build-fo-from-facts.py") {
         inputs.push(("F&O near-real (build-fo-from-facts.py)", p));
     }
@@ -123,7 +141,9 @@ fn main() {
         inputs.push(("F&O synthetic (synth-fo-metadata.py)", p));
     }
     println!("runs per measurement: {runs} (median)\n");
-    println!("| input | size | parse | resolve | parse + resolve | peak RSS | ElementTree.parse | ET peak RSS | speed-up |");
+    println!(
+        "| input | size | parse | resolve | parse + resolve | peak RSS | ElementTree.parse | ET peak RSS | speed-up |"
+    );
     println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (label, path) in inputs {
         let bytes = std::fs::read(&path).expect("read input");

@@ -75,7 +75,8 @@ impl Sources {
     /// A report for several errors: the first in full, the others as related diagnostics.
     pub fn report_all(&self, errors: Vec<Error>) -> Report {
         let total = errors.len();
-        let mut diagnostics: Vec<SourceDiagnostic> = errors.into_iter().map(|e| self.diagnostic(e)).collect();
+        let mut diagnostics: Vec<SourceDiagnostic> =
+            errors.into_iter().map(|e| self.diagnostic(e)).collect();
         if total == 1 {
             return Report::new(diagnostics.remove(0));
         }
@@ -97,9 +98,12 @@ impl Sources {
         let text = owned.as_str();
         let start = error.span.start.min(text.len());
         let len = error.span.len().min(text.len() - start).min(400);
-        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label(&error.kind)), SourceSpan::new(start.into(), len))];
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(label(&error.kind)),
+            SourceSpan::new(start.into(), len),
+        )];
         let mut help = help(&error.kind);
-        if let Some((what, index, span)) = &error.related {
+        if let Some((what, index, span)) = error.related.as_deref() {
             if *index == error.source_index {
                 labels.push(LabeledSpan::new_with_span(
                     Some(what.clone()),
@@ -110,7 +114,11 @@ impl Sources {
             }
         }
         SourceDiagnostic {
-            message: format!("{}: {}", self.location(error.source_index, start), error.kind),
+            message: format!(
+                "{}: {}",
+                self.location(error.source_index, start),
+                error.kind
+            ),
             source_code: NamedSource::new(self.name(error.source_index), owned.clone()),
             labels,
             help,
@@ -164,7 +172,9 @@ impl Diagnostic for SourceDiagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 }
 
@@ -195,6 +205,9 @@ pub fn print_warnings(model: &Model, sources: &Sources, all: bool) {
         );
     }
     if total > limit {
-        eprintln!("… and {} more warnings (--all-warnings shows them)", total - limit);
+        eprintln!(
+            "… and {} more warnings (--all-warnings shows them)",
+            total - limit
+        );
     }
 }

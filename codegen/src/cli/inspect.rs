@@ -22,9 +22,18 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
             map.insert("files".into(), json!(sources.names()));
             map.insert(
                 "versions".into(),
-                json!(model.documents.iter().map(|d| d.version.clone()).collect::<Vec<_>>()),
+                json!(
+                    model
+                        .documents
+                        .iter()
+                        .map(|d| d.version.clone())
+                        .collect::<Vec<_>>()
+                ),
             );
-            map.insert("namespaces".into(), json!(model.schemas.keys().collect::<Vec<_>>()));
+            map.insert(
+                "namespaces".into(),
+                json!(model.schemas.keys().collect::<Vec<_>>()),
+            );
             map.insert("largest_types".into(), json!(largest));
             map.insert(
                 "warning_messages".into(),
@@ -40,25 +49,39 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
                 ),
             );
         }
-        return format!("{}\n", serde_json::to_string_pretty(&object).unwrap_or_default());
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&object).unwrap_or_default()
+        );
     }
     let mut out = String::new();
     let _ = writeln!(out, "files:      {}", sources.names().join(", "));
     let versions: Vec<&str> = model.documents.iter().map(|d| d.version.as_str()).collect();
     let _ = writeln!(out, "versions:   {}", versions.join(", "));
     for schema in model.schemas.values() {
-        let alias = schema.alias.as_deref().map(|a| format!(" (alias {a})")).unwrap_or_default();
+        let alias = schema
+            .alias
+            .as_deref()
+            .map(|a| format!(" (alias {a})"))
+            .unwrap_or_default();
         let _ = writeln!(out, "namespace:  {}{alias}", schema.namespace);
     }
     if !model.external_namespaces.is_empty() {
-        let external: Vec<&str> = model.external_namespaces.iter().map(String::as_str).collect();
+        let external: Vec<&str> = model
+            .external_namespaces
+            .iter()
+            .map(String::as_str)
+            .collect();
         let _ = writeln!(out, "referenced: {}", external.join(", "));
     }
     let rows = [
         ("entity types", counts.entity_types),
         ("  abstract", counts.abstract_entity_types),
         ("  keyless", counts.keyless_entity_types),
-        ("  company-specific (dataAreaId)", counts.company_specific_entity_types),
+        (
+            "  company-specific (dataAreaId)",
+            counts.company_specific_entity_types,
+        ),
         ("complex types", counts.complex_types),
         ("enum types", counts.enum_types),
         ("type definitions", counts.type_definitions),
@@ -83,9 +106,16 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
         let _ = writeln!(out, "{label:<34}{value:>8}");
     }
     if !largest.is_empty() {
-        let _ = writeln!(out, "\nlargest types (properties incl. inherited / navigation properties):");
+        let _ = writeln!(
+            out,
+            "\nlargest types (properties incl. inherited / navigation properties):"
+        );
         for t in largest {
-            let _ = writeln!(out, "  {:>5} / {:<5} {}", t.properties, t.navigation_properties, t.name);
+            let _ = writeln!(
+                out,
+                "  {:>5} / {:<5} {}",
+                t.properties, t.navigation_properties, t.name
+            );
         }
     }
     out
@@ -94,7 +124,9 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
 /// Finds a type by qualified name, simple name or entity set name.
 fn find<'m>(model: &'m Model, name: &str) -> Result<String, Report> {
     let exists = |n: &str| {
-        model.entity_types.contains_key(n) || model.complex_types.contains_key(n) || model.enum_types.contains_key(n)
+        model.entity_types.contains_key(n)
+            || model.complex_types.contains_key(n)
+            || model.enum_types.contains_key(n)
     };
     if exists(name) {
         return Ok(name.to_string());
@@ -117,7 +149,10 @@ fn find<'m>(model: &'m Model, name: &str) -> Result<String, Report> {
         )),
         many => Err(miette::miette!(
             "`{name}` is ambiguous: {}; give the qualified name",
-            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -159,9 +194,13 @@ fn expression_text(value: Option<&Expression>) -> String {
         Some(Expression::Record(r)) => format!(
             "record {}{{{}}}",
             r.type_name.as_deref().unwrap_or(""),
-            r.properties.iter().map(|p| p.property.as_str()).collect::<Vec<_>>().join(", ")
+            r.properties
+                .iter()
+                .map(|p| p.property.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        Some(Expression::Dynamic { element, .. }) => format!("<{element}>"),
+        Some(Expression::Dynamic(dynamic)) => format!("<{}>", dynamic.element),
     }
 }
 
@@ -170,7 +209,7 @@ fn annotations_json(annotations: &Annotations) -> Value {
         annotations
             .iter()
             .map(|a| json!({
-                "term": a.term,
+                "term": &*a.term,
                 "qualifier": a.qualifier,
                 "value": expression_text(a.value.as_ref()),
             }))
@@ -255,7 +294,12 @@ fn entity_json(model: &Model, entity: &EntityType) -> Value {
 }
 
 /// One type in detail.
-pub fn one_type(model: &Model, _sources: &Sources, name: &str, as_json: bool) -> Result<String, Report> {
+pub fn one_type(
+    model: &Model,
+    _sources: &Sources,
+    name: &str,
+    as_json: bool,
+) -> Result<String, Report> {
     let qualified = find(model, name)?;
     let value = if let Some(entity) = model.entity_types.get(&qualified) {
         entity_json(model, entity)
@@ -281,10 +325,15 @@ pub fn one_type(model: &Model, _sources: &Sources, name: &str, as_json: bool) ->
             })).collect::<Vec<_>>(),
         })
     } else {
-        return Err(miette::miette!("`{qualified}` is not an entity, complex or enum type"));
+        return Err(miette::miette!(
+            "`{qualified}` is not an entity, complex or enum type"
+        ));
     };
     if as_json {
-        return Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()));
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        ));
     }
     Ok(type_text(model, &qualified, &value))
 }
@@ -293,29 +342,57 @@ fn type_text(model: &Model, qualified: &str, value: &Value) -> String {
     let mut out = String::new();
     let kind = value["kind"].as_str().unwrap_or("type");
     let _ = writeln!(out, "{kind} {qualified}");
-    let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
     for field in ["base_type", "description", "underlying_type"] {
         if !value[field].is_null() {
             let _ = writeln!(out, "  {field}: {}", text(&value[field]));
         }
     }
-    for flag in ["abstract", "open_type", "has_stream", "company_specific", "is_flags"] {
+    for flag in [
+        "abstract",
+        "open_type",
+        "has_stream",
+        "company_specific",
+        "is_flags",
+    ] {
         if value[flag].as_bool() == Some(true) {
             let _ = writeln!(out, "  {flag}");
         }
     }
     if let Some(key) = value["key"].as_array() {
         let parts: Vec<String> = key.iter().map(|k| text(&k["name"])).collect();
-        let inherited = if value["key_inherited"].as_bool() == Some(true) { " (inherited)" } else { "" };
-        let shown = if parts.is_empty() { "(none: keyless)".to_string() } else { parts.join(", ") };
+        let inherited = if value["key_inherited"].as_bool() == Some(true) {
+            " (inherited)"
+        } else {
+            ""
+        };
+        let shown = if parts.is_empty() {
+            "(none: keyless)".to_string()
+        } else {
+            parts.join(", ")
+        };
         let _ = writeln!(out, "  key: {shown}{inherited}");
     }
     if let Some(sets) = value["entity_sets"].as_array().filter(|s| !s.is_empty()) {
-        let _ = writeln!(out, "  entity sets: {}", sets.iter().map(text).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "  entity sets: {}",
+            sets.iter().map(text).collect::<Vec<_>>().join(", ")
+        );
     }
     if let Some(keys) = value["alternate_keys"].as_array().filter(|s| !s.is_empty()) {
         for key in keys {
-            let _ = writeln!(out, "  alternate key: {}", key.as_array().map(|p| p.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "  alternate key: {}",
+                key.as_array()
+                    .map(|p| p.iter().map(text).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()
+            );
         }
     }
     if let Some(annotations) = value["annotations"].as_array().filter(|a| !a.is_empty()) {
@@ -344,14 +421,27 @@ fn type_text(model: &Model, qualified: &str, value: &Value) -> String {
             if let Some(label) = p["label_id"].as_str() {
                 flags.push(format!("label {label}"));
             }
-            let _ = writeln!(out, "    {:<40} {:<28} {}", text(&p["name"]), text(&p["type"]), flags.join(", "));
+            let _ = writeln!(
+                out,
+                "    {:<40} {:<28} {}",
+                text(&p["name"]),
+                text(&p["type"]),
+                flags.join(", ")
+            );
         }
     }
-    if let Some(navigations) = value["navigation_properties"].as_array().filter(|n| !n.is_empty()) {
+    if let Some(navigations) = value["navigation_properties"]
+        .as_array()
+        .filter(|n| !n.is_empty())
+    {
         let _ = writeln!(out, "  navigation properties ({}):", navigations.len());
         for n in navigations {
             let target = text(&n["target"]);
-            let shown = if n["collection"].as_bool() == Some(true) { format!("Collection({target})") } else { target };
+            let shown = if n["collection"].as_bool() == Some(true) {
+                format!("Collection({target})")
+            } else {
+                target
+            };
             let _ = writeln!(out, "    {:<40} {}", text(&n["name"]), shown);
         }
     }
@@ -362,7 +452,13 @@ fn type_text(model: &Model, qualified: &str, value: &Value) -> String {
                 .as_array()
                 .map(|t| {
                     t.iter()
-                        .map(|t| format!("{} -> {}", text(&t["navigation"]), t["entity_set"].as_str().unwrap_or("?")))
+                        .map(|t| {
+                            format!(
+                                "{} -> {}",
+                                text(&t["navigation"]),
+                                t["entity_set"].as_str().unwrap_or("?")
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -382,10 +478,24 @@ fn type_text(model: &Model, qualified: &str, value: &Value) -> String {
             let labels: Vec<String> = set
                 .options
                 .iter()
-                .map(|o| format!("{}={}", o.value, o.labels.get(&1033).or_else(|| o.labels.values().next()).map_or("", |s| s.as_str())))
+                .map(|o| {
+                    format!(
+                        "{}={}",
+                        o.value,
+                        o.labels
+                            .get(&1033)
+                            .or_else(|| o.labels.values().next())
+                            .map_or("", |s| s.as_str())
+                    )
+                })
                 .collect();
             let scope = if set.is_global { "global" } else { "local" };
-            let _ = writeln!(out, "    {column:<40} {} {scope}: {}", set.kind.name(), labels.join(", "));
+            let _ = writeln!(
+                out,
+                "    {column:<40} {} {scope}: {}",
+                set.kind.name(),
+                labels.join(", ")
+            );
         }
     }
     out

@@ -74,8 +74,11 @@ pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
     let mut positions = Vec::new();
     let mut option_files = Vec::new();
     for path in files {
-        let bytes = std::fs::read(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
-        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let bytes = std::fs::read(path)
+            .map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let index = sources.add(path, bytes);
         if is_json {
             option_files.push((index, path.clone()));
@@ -96,7 +99,7 @@ pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
             .map(|e| {
                 let index = positions.get(e.source_index).copied().unwrap_or(0);
                 let mut e = e.in_source_index(index);
-                if let Some((_, related_index, _)) = &mut e.related {
+                if let Some((_, related_index, _)) = e.related.as_deref_mut() {
                     *related_index = positions.get(*related_index).copied().unwrap_or(0);
                 }
                 e
@@ -114,8 +117,8 @@ pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
             .and_then(|n| n.to_str())
             .and_then(|n| n.split('.').next())
             .map(str::to_string);
-        let tables =
-            optionsets::parse_option_sets(&text, hint.as_deref()).map_err(|e| sources.report(e.in_source_index(index)))?;
+        let tables = optionsets::parse_option_sets(&text, hint.as_deref())
+            .map_err(|e| sources.report(e.in_source_index(index)))?;
         model.attach_option_sets(tables, index);
     }
     Ok((model, sources))

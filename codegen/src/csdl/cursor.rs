@@ -1,15 +1,18 @@
-//! A thin layer over quick-xml's namespace-aware streaming reader: elements with their namespace class
-//! and byte span, text with entity references resolved, and errors mapped to [`Error`] with a span.
+//! A thin layer over quick-xml's streaming reader: elements with their namespace class (bindings are
+//! tracked here, so a reader can resume mid-document) and byte span, text with entity references
+//! resolved, and errors mapped to [`Error`] with a span.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Arc;
 
-use quick_xml::NsReader;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::Reader;
 use quick_xml::XmlVersion;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
 
 use crate::error::{Error, ErrorKind};
+use crate::hash::FastSet;
 use crate::span::Span;
 
 /// The EDMX namespace of OData v4.
@@ -60,11 +63,38 @@ pub enum Item<'i> {
     Eof,
 }
 
-/// The reader over one document.
+/// A namespace prefix bound by an `xmlns` / `xmlns:p` attribute, in scope below element `level`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding<'i> {
+    level: usize,
+    prefix: &'i str,
+    ns: Ns,
+}
+
+/// Where a reader stands: the open elements (qualified names) and the namespace bindings in scope.
+/// A reader can be resumed from a context taken from another (see [`Cursor::resume`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Context<'i> {
+    pub open: Vec<&'i str>,
+    bindings: Vec<Binding<'i>>,
+}
+
+/// The reader over one document (or, for a parallel parse, over a part of one).
 pub struct Cursor<'i> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
+    /// The whole document; spans are offsets into it.
     source: &'i str,
+    /// Offset of the reader's input within `source`.
+    base: usize,
+    context: Context<'i>,
     depth: usize,
+    /// When set, the end of input ends every open element quietly (the first part of a parallel
+    /// parse); the context at that point is kept in `stopped`.
+    stop_at_eof: bool,
+    stopped: Option<Context<'i>>,
+    /// Annotation terms and enum-member values repeat by the hundred thousand in F&O metadata: one
+    /// shared allocation each.
+    interned: RefCell<FastSet<Arc<str>>>,
 }
 
 /// Deeper nesting than this is refused: real CSDL nests a dozen levels; a bound keeps the recursive
@@ -72,13 +102,75 @@ pub struct Cursor<'i> {
 pub const MAX_DEPTH: usize = 200;
 
 impl<'i> Cursor<'i> {
+    /// A reader over the whole of `source`.
     pub fn new(source: &'i str) -> Self {
-        let mut reader = NsReader::from_str(source);
+        Cursor::over(source, 0, source.len(), Context::default(), 0)
+    }
+
+    /// A reader over `source[base..end]` that starts inside the elements of `context`, at element
+    /// nesting `depth`.
+    pub fn resume(
+        source: &'i str,
+        base: usize,
+        end: usize,
+        context: Context<'i>,
+        depth: usize,
+    ) -> Self {
+        Cursor::over(source, base, end, context, depth)
+    }
+
+    fn over(source: &'i str, base: usize, end: usize, context: Context<'i>, depth: usize) -> Self {
+        let mut reader = Reader::from_str(&source[base..end]);
         let config = reader.config_mut();
-        config.check_end_names = true;
+        // End tags are matched here, against `context.open`, so a resumed reader can close elements
+        // it did not see open.
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
         config.expand_empty_elements = false;
         config.trim_text_start = false;
-        Cursor { reader, source, depth: 0 }
+        Cursor {
+            reader,
+            source,
+            base,
+            context,
+            depth,
+            stop_at_eof: false,
+            stopped: None,
+            interned: RefCell::default(),
+        }
+    }
+
+    /// Makes the end of input close every open element quietly (see [`Cursor::stopped`]).
+    pub fn stop_at_eof(&mut self) {
+        self.stop_at_eof = true;
+    }
+
+    /// Whether the reader stopped at the end of its input with elements still open, and where.
+    pub fn stopped(&self) -> Option<&Context<'i>> {
+        self.stopped.as_ref()
+    }
+
+    pub(crate) fn quiet_eof(&mut self) -> bool {
+        if self.stop_at_eof && self.stopped.is_none() {
+            self.stopped = Some(self.context.clone());
+        }
+        self.stop_at_eof
+    }
+
+    /// The current context.
+    pub fn context(&self) -> &Context<'i> {
+        &self.context
+    }
+
+    /// A shared copy of `text`.
+    pub fn intern(&self, text: &str) -> Arc<str> {
+        let mut set = self.interned.borrow_mut();
+        if let Some(found) = set.get(text) {
+            return found.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        set.insert(shared.clone());
+        shared
     }
 
     pub fn source(&self) -> &'i str {
@@ -86,13 +178,77 @@ impl<'i> Cursor<'i> {
     }
 
     fn position(&self) -> usize {
-        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
+        self.base + usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX / 2)
     }
 
     fn xml_error(&self, err: quick_xml::Error) -> Error {
-        let at = usize::try_from(self.reader.error_position()).unwrap_or(0);
+        let at = self.base + usize::try_from(self.reader.error_position()).unwrap_or(0);
         let end = self.position().max(at + 1).min(self.source.len());
-        Error::new(ErrorKind::Xml(err.to_string()), Span::new(at.min(self.source.len()), end))
+        Error::new(
+            ErrorKind::Xml(err.to_string()),
+            Span::new(at.min(self.source.len()), end),
+        )
+    }
+
+    /// Binds the namespaces declared on `start` at `level` and classifies its name.
+    fn open_element(
+        &mut self,
+        start: &BytesStart<'i>,
+        level: usize,
+        span: Span,
+    ) -> Result<Ns, Error> {
+        if start.attributes_raw().contains("xmlns") {
+            for attr in start.attributes() {
+                let attr = attr.map_err(|e| Error::new(ErrorKind::Xml(e.to_string()), span))?;
+                let key = attr.key.into_inner();
+                let prefix = if key == "xmlns" {
+                    ""
+                } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+                    prefix
+                } else {
+                    continue;
+                };
+                let uri = attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|e| Error::new(ErrorKind::Xml(e.to_string()), span))?;
+                // `prefix` borrows the input, which outlives the reader.
+                let prefix: &'i str = borrow_input(self.source, prefix).unwrap_or("");
+                self.context.bindings.push(Binding {
+                    level,
+                    prefix,
+                    ns: classify(&uri),
+                });
+            }
+        }
+        let name = start.name().into_inner();
+        let prefix = name.split_once(':').map_or("", |(p, _)| p);
+        match self
+            .context
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| b.prefix == prefix)
+        {
+            Some(binding) => Ok(binding.ns),
+            None if prefix.is_empty() || prefix == "xml" => Ok(Ns::Other),
+            None => Err(Error::new(
+                ErrorKind::Xml(format!(
+                    "namespace prefix `{prefix}` of <{name}> is not declared"
+                )),
+                span,
+            )),
+        }
+    }
+
+    fn close_level(&mut self, level: usize) {
+        while self
+            .context
+            .bindings
+            .last()
+            .is_some_and(|b| b.level >= level)
+        {
+            self.context.bindings.pop();
+        }
     }
 
     /// The next element, end tag, text run or end of input. Comments, processing instructions, the XML
@@ -101,25 +257,59 @@ impl<'i> Cursor<'i> {
     pub fn next(&mut self) -> Result<Item<'i>, Error> {
         loop {
             let before = self.position();
-            let (ns, event) = match self.reader.read_resolved_event() {
-                Ok((resolved, event)) => (classify(&resolved), event),
+            let event = match self.reader.read_event() {
+                Ok(event) => event,
                 Err(err) => return Err(self.xml_error(err)),
             };
             let span = Span::new(before, self.position());
             return Ok(match event {
-                Event::Start(start) => Item::Open(Tag {
-                    ns,
-                    start,
-                    span,
-                    empty: false,
-                }),
-                Event::Empty(start) => Item::Open(Tag {
-                    ns,
-                    start,
-                    span,
-                    empty: true,
-                }),
-                Event::End(_) => Item::Close,
+                Event::Start(start) => {
+                    let level = self.context.open.len() + 1;
+                    let ns = self.open_element(&start, level, span)?;
+                    let name = borrow_input(self.source, start.name().into_inner()).unwrap_or("?");
+                    self.context.open.push(name);
+                    Item::Open(Tag {
+                        ns,
+                        start,
+                        span,
+                        empty: false,
+                    })
+                }
+                Event::Empty(start) => {
+                    let level = self.context.open.len() + 1;
+                    let ns = self.open_element(&start, level, span)?;
+                    self.close_level(level);
+                    Item::Open(Tag {
+                        ns,
+                        start,
+                        span,
+                        empty: true,
+                    })
+                }
+                Event::End(end) => {
+                    let name = end.name().into_inner();
+                    match self.context.open.pop() {
+                        Some(open) if open == name => {}
+                        Some(open) => {
+                            return Err(Error::new(
+                                ErrorKind::Xml(format!(
+                                    "end tag </{name}> does not match the open element <{open}>"
+                                )),
+                                span,
+                            ));
+                        }
+                        None => {
+                            return Err(Error::new(
+                                ErrorKind::Xml(format!(
+                                    "end tag </{name}> has no matching start tag"
+                                )),
+                                span,
+                            ));
+                        }
+                    }
+                    self.close_level(self.context.open.len() + 1);
+                    Item::Close
+                }
                 Event::Text(text) => Item::Text(text.xml10_content(), span),
                 Event::CData(data) => Item::Text(data.xml10_content(), span),
                 Event::GeneralRef(reference) => {
@@ -149,26 +339,27 @@ impl<'i> Cursor<'i> {
         }
     }
 
-    /// Attributes of `tag` as (local name, normalized value), skipping namespace declarations.
-    pub fn attributes<'t>(&self, tag: &'t Tag<'i>) -> Result<Vec<(&'t str, Cow<'t, str>)>, Error> {
-        let mut out = Vec::new();
-        for attr in tag.start.attributes() {
-            let attr = attr.map_err(|e| Error::new(ErrorKind::Xml(e.to_string()), tag.span))?;
-            let key = attr.key.into_inner();
-            if key == "xmlns" || key.starts_with("xmlns:") {
-                continue;
-            }
-            let local = attr.key.local_name().into_inner();
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|e| Error::new(ErrorKind::Xml(format!("in attribute `{local}`: {e}")), self.attribute_span(tag, local)))?;
-            out.push((local, value));
+    /// Attributes of `tag` as (local name, normalized value), skipping namespace declarations; lazily,
+    /// without collecting them.
+    pub fn attributes<'t>(&self, tag: &'t Tag<'i>) -> Attributes<'t, 'i> {
+        Attributes {
+            inner: tag.start.attributes(),
+            tag,
+            source: self.source,
         }
-        Ok(out)
     }
 
     /// The span of attribute `name`'s value inside `tag`, or the tag's span when it cannot be found.
     pub fn attribute_span(&self, tag: &Tag<'_>, name: &str) -> Span {
+        SpanFinder {
+            source: self.source,
+        }
+        .attribute_span(tag, name)
+    }
+}
+
+impl SpanFinder<'_> {
+    fn attribute_span(&self, tag: &Tag<'_>, name: &str) -> Span {
         let text = self.source.get(tag.span.start..tag.span.end).unwrap_or("");
         let bytes = text.as_bytes();
         let mut from = 0;
@@ -191,16 +382,20 @@ impl<'i> Cursor<'i> {
         }
         tag.span
     }
+}
 
+impl<'i> Cursor<'i> {
     /// Text of `tag` up to its end tag; a child element is an error.
-    pub fn text_content(&mut self, tag: &Tag<'i>) -> Result<String, Error> {
-        let mut text = String::new();
+    pub fn text_content(&mut self, tag: &Tag<'i>) -> Result<Cow<'i, str>, Error> {
+        let mut text: Cow<'i, str> = Cow::Borrowed("");
         if tag.empty {
             return Ok(text);
         }
         loop {
             match self.next()? {
-                Item::Text(t, _) => text.push_str(&t),
+                // One text run (the usual case) is borrowed from the input, not copied.
+                Item::Text(t, _) if text.is_empty() => text = t,
+                Item::Text(t, _) => text.to_mut().push_str(&t),
                 Item::Close => return Ok(text),
                 Item::Open(child) => {
                     return Err(Error::new(
@@ -285,7 +480,8 @@ impl<'i> Cursor<'i> {
         result
     }
 
-    fn children_inner(
+    /// Like [`Cursor::children`], for an element whose content the reader is already in.
+    pub fn children_inner(
         &mut self,
         tag: &Tag<'i>,
         each: &mut impl FnMut(&mut Self, Tag<'i>) -> Result<(), Error>,
@@ -316,6 +512,9 @@ impl<'i> Cursor<'i> {
                     }
                 }
                 Item::Eof => {
+                    if self.quiet_eof() {
+                        return Ok(());
+                    }
                     return Err(Error::new(
                         ErrorKind::UnexpectedEof {
                             element: tag.qualified().to_string(),
@@ -328,15 +527,71 @@ impl<'i> Cursor<'i> {
     }
 }
 
-fn classify(resolved: &ResolveResult<'_>) -> Ns {
-    match resolved {
-        ResolveResult::Bound(ns) => match ns.into_inner() {
-            "http://docs.oasis-open.org/odata/ns/edmx" => Ns::Edmx,
-            "http://docs.oasis-open.org/odata/ns/edm" => Ns::Edm,
-            "http://schemas.microsoft.com/ado/2007/06/edmx" => Ns::LegacyEdmx,
-            other if other.starts_with("http://schemas.microsoft.com/ado/") && other.ends_with("/edm") => Ns::LegacyEdm,
-            _ => Ns::Other,
-        },
-        ResolveResult::Unbound | ResolveResult::Unknown(_) => Ns::Other,
+fn classify(uri: &str) -> Ns {
+    match uri {
+        EDMX_NS => Ns::Edmx,
+        EDM_NS => Ns::Edm,
+        LEGACY_EDMX_NS => Ns::LegacyEdmx,
+        other
+            if other.starts_with("http://schemas.microsoft.com/ado/")
+                && other.ends_with("/edm") =>
+        {
+            Ns::LegacyEdm
+        }
+        _ => Ns::Other,
     }
+}
+
+/// `part` as a slice of `source` when it lies inside it (names borrowed from the input, which the
+/// reader's events already are, keep the input's lifetime).
+fn borrow_input<'i>(source: &'i str, part: &str) -> Option<&'i str> {
+    let start = (part.as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
+    source.get(start..start + part.len())
+}
+
+/// Iterator over the attributes of a tag (see [`Cursor::attributes`]).
+pub struct Attributes<'t, 'i> {
+    inner: quick_xml::events::attributes::Attributes<'t>,
+    tag: &'t Tag<'i>,
+    source: &'i str,
+}
+
+impl<'t> Iterator for Attributes<'t, '_> {
+    type Item = Result<(&'t str, Cow<'t, str>), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let attr = match self.inner.next()? {
+                Ok(attr) => attr,
+                Err(e) => {
+                    return Some(Err(Error::new(
+                        ErrorKind::Xml(e.to_string()),
+                        self.tag.span,
+                    )));
+                }
+            };
+            let key = attr.key.into_inner();
+            if key == "xmlns" || key.starts_with("xmlns:") {
+                continue;
+            }
+            let local = attr.key.local_name().into_inner();
+            return Some(match attr.normalized_value(XmlVersion::Implicit1_0) {
+                Ok(value) => Ok((local, value)),
+                Err(e) => {
+                    let cursor_like = SpanFinder {
+                        source: self.source,
+                    };
+                    Err(Error::new(
+                        ErrorKind::Xml(format!("in attribute `{local}`: {e}")),
+                        cursor_like.attribute_span(self.tag, local),
+                    ))
+                }
+            });
+        }
+    }
+}
+
+/// Finds attribute spans in the source text.
+struct SpanFinder<'i> {
+    source: &'i str,
 }

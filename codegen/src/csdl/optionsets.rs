@@ -100,9 +100,19 @@ pub fn parse_option_sets(json: &str, table_hint: Option<&str>) -> Result<TableOp
             Span::new(offset, (offset + 1).min(json.len())),
         )
     })?;
-    let fail = |what: String| Error::new(ErrorKind::OptionSetJson(what), Span::new(0, json.len().min(1)));
-    let object = root.as_object().ok_or_else(|| fail("the top level is not a JSON object".into()))?;
-    let context = object.get("@odata.context").and_then(Value::as_str).unwrap_or("");
+    let fail = |what: String| {
+        Error::new(
+            ErrorKind::OptionSetJson(what),
+            Span::new(0, json.len().min(1)),
+        )
+    };
+    let object = root
+        .as_object()
+        .ok_or_else(|| fail("the top level is not a JSON object".into()))?;
+    let context = object
+        .get("@odata.context")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let context_kind = kind_from_context(context);
     let (attributes, base): (Vec<&Value>, &str) = if let Some(values) = object.get("value") {
         let list = values
@@ -142,7 +152,11 @@ pub fn parse_option_sets(json: &str, table_hint: Option<&str>) -> Result<TableOp
         columns: BTreeMap::new(),
     };
     for (index, attribute) in attributes.iter().enumerate() {
-        let path = if base == "$" { "$".to_string() } else { format!("{base}[{index}]") };
+        let path = if base == "$" {
+            "$".to_string()
+        } else {
+            format!("{base}[{index}]")
+        };
         if let Some(set) = attribute_option_set(attribute, context_kind, &path).map_err(fail)? {
             result.columns.insert(set.column.clone(), set);
         }
@@ -179,7 +193,10 @@ fn table_from_context(context: &str) -> Option<String> {
 
 fn labels(label: Option<&Value>) -> BTreeMap<u32, String> {
     let mut out = BTreeMap::new();
-    if let Some(list) = label.and_then(|l| l.get("LocalizedLabels")).and_then(Value::as_array) {
+    if let Some(list) = label
+        .and_then(|l| l.get("LocalizedLabels"))
+        .and_then(Value::as_array)
+    {
         for entry in list {
             if let (Some(text), Some(code)) = (
                 entry.get("Label").and_then(Value::as_str),
@@ -205,13 +222,17 @@ fn int_field(value: &Value, field: &str, path: &str) -> Result<Option<i32>, Stri
 }
 
 fn option(value: &Value, path: &str) -> Result<OptionValue, String> {
-    let number = int_field(value, "Value", path)?.ok_or_else(|| format!("{path} has no `Value`"))?;
+    let number =
+        int_field(value, "Value", path)?.ok_or_else(|| format!("{path} has no `Value`"))?;
     Ok(OptionValue {
         value: number,
         labels: labels(value.get("Label")),
         state: int_field(value, "State", path)?,
         default_status: int_field(value, "DefaultStatus", path)?,
-        invariant_name: value.get("InvariantName").and_then(Value::as_str).map(str::to_string),
+        invariant_name: value
+            .get("InvariantName")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
@@ -267,7 +288,10 @@ fn attribute_option_set(
         column: column.to_string(),
         kind,
         name: set.get("Name").and_then(Value::as_str).map(str::to_string),
-        is_global: set.get("IsGlobal").and_then(Value::as_bool).unwrap_or(global.is_some() && local.is_none()),
+        is_global: set
+            .get("IsGlobal")
+            .and_then(Value::as_bool)
+            .unwrap_or(global.is_some() && local.is_none()),
         display_name: labels(attribute.get("DisplayName")),
         options,
     }))
@@ -301,7 +325,10 @@ mod tests {
         let sets = parse_option_sets(json, None).unwrap();
         assert_eq!(sets.table, "account");
         assert!(sets.columns["industrycode"].is_global);
-        assert_eq!(sets.columns["industrycode"].name.as_deref(), Some("industry"));
+        assert_eq!(
+            sets.columns["industrycode"].name.as_deref(),
+            Some("industry")
+        );
     }
 
     #[test]
@@ -314,7 +341,11 @@ mod tests {
             Some("account"),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("value[0].OptionSet.Options[0].Value"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("value[0].OptionSet.Options[0].Value"),
+            "{err}"
+        );
         let err = parse_option_sets(r#"{"value":[]}"#, None).unwrap_err();
         assert!(err.to_string().contains("which table"), "{err}");
     }

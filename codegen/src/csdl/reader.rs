@@ -1,5 +1,7 @@
 //! The CSDL XML reader: one pass over quick-xml's event stream, a function per element.
 
+use std::sync::Arc;
+
 use super::cursor::{Cursor, EDMX_NS, Item, Ns, Tag};
 use super::syntax::*;
 use crate::error::{Error, ErrorKind};
@@ -9,7 +11,10 @@ use crate::span::Span;
 pub fn parse_bytes(bytes: &[u8]) -> Result<Document, Error> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(Error::new(
-            ErrorKind::Encoding("the document is UTF-16; convert it to UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)".into()),
+            ErrorKind::Encoding(
+                "the document is UTF-16; convert it to UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
+                    .into(),
+            ),
             Span::new(0, 2),
         ));
     }
@@ -26,14 +31,30 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Document, Error> {
 }
 
 /// Reads one EDMX document from text. A leading byte-order mark is allowed; spans are byte offsets
-/// into `source` as given.
+/// into `source` as given. Large documents are read in two halves on two threads when they can be
+/// split safely (see [`super::parallel`]); the result, and every error, is the same as a sequential
+/// read.
 pub fn parse_str(source: &str) -> Result<Document, Error> {
-    let mut cursor = Cursor::new(source);
+    if source.len() >= super::parallel::MIN_BYTES
+        && let Some(document) = super::parallel::parse(source)
+    {
+        return Ok(document);
+    }
+    parse_with(&mut Cursor::new(source))
+}
+
+/// Reads one EDMX document from text on the calling thread only.
+pub fn parse_str_sequential(source: &str) -> Result<Document, Error> {
+    parse_with(&mut Cursor::new(source))
+}
+
+/// Reads a document with a prepared cursor (the whole input, or the first part of a split one).
+pub(super) fn parse_with(cursor: &mut Cursor<'_>) -> Result<Document, Error> {
     loop {
         match cursor.next()? {
             Item::Open(tag) => {
-                let document = read_edmx(&mut cursor, tag)?;
-                expect_end_of_document(&mut cursor)?;
+                let document = read_edmx(cursor, tag)?;
+                expect_end_of_document(cursor)?;
                 return Ok(document);
             }
             Item::Text(text, span) if !text.trim().is_empty() => {
@@ -44,25 +65,31 @@ pub fn parse_str(source: &str) -> Result<Document, Error> {
             }
             Item::Text(..) => {}
             Item::Close => {
-                return Err(Error::new(ErrorKind::Xml("end tag before the root element".into()), Span::new(0, 0)));
+                return Err(Error::new(
+                    ErrorKind::Xml("end tag before the root element".into()),
+                    Span::new(0, 0),
+                ));
             }
             Item::Eof => {
                 return Err(Error::new(
                     ErrorKind::Xml("the document is empty: no root element".into()),
-                    Span::new(0, source.len().min(1)),
+                    Span::new(0, cursor.source().len().min(1)),
                 ));
             }
         }
     }
 }
 
-fn expect_end_of_document(cursor: &mut Cursor<'_>) -> Result<(), Error> {
+pub(super) fn expect_end_of_document(cursor: &mut Cursor<'_>) -> Result<(), Error> {
     loop {
         match cursor.next()? {
             Item::Eof => return Ok(()),
             Item::Text(text, _) if text.trim().is_empty() => {}
             Item::Text(_, span) => {
-                return Err(Error::new(ErrorKind::Xml("text after the root element".into()), span));
+                return Err(Error::new(
+                    ErrorKind::Xml("text after the root element".into()),
+                    span,
+                ));
             }
             Item::Open(tag) => {
                 return Err(Error::new(
@@ -71,7 +98,10 @@ fn expect_end_of_document(cursor: &mut Cursor<'_>) -> Result<(), Error> {
                 ));
             }
             Item::Close => {
-                return Err(Error::new(ErrorKind::Xml("unmatched end tag".into()), Span::new(0, 0)));
+                return Err(Error::new(
+                    ErrorKind::Xml("unmatched end tag".into()),
+                    Span::new(0, 0),
+                ));
             }
         }
     }
@@ -105,11 +135,17 @@ fn missing(tag: &Tag<'_>, attribute: &'static str) -> Error {
     )
 }
 
-fn required(value: Option<String>, tag: &Tag<'_>, attribute: &'static str) -> Result<String, Error> {
+fn required<T>(value: Option<T>, tag: &Tag<'_>, attribute: &'static str) -> Result<T, Error> {
     value.ok_or_else(|| missing(tag, attribute))
 }
 
-fn invalid(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str, expected: &'static str) -> Error {
+fn invalid(
+    cursor: &Cursor<'_>,
+    tag: &Tag<'_>,
+    attribute: &str,
+    value: &str,
+    expected: &'static str,
+) -> Error {
     Error::new(
         ErrorKind::InvalidAttribute {
             element: tag.local().to_string(),
@@ -121,7 +157,12 @@ fn invalid(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str, exp
     )
 }
 
-fn parse_bool(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str) -> Result<bool, Error> {
+fn parse_bool(
+    cursor: &Cursor<'_>,
+    tag: &Tag<'_>,
+    attribute: &str,
+    value: &str,
+) -> Result<bool, Error> {
     match value.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
@@ -129,7 +170,12 @@ fn parse_bool(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str) 
     }
 }
 
-fn parse_u32(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str) -> Result<u32, Error> {
+fn parse_u32(
+    cursor: &Cursor<'_>,
+    tag: &Tag<'_>,
+    attribute: &str,
+    value: &str,
+) -> Result<u32, Error> {
     value
         .trim()
         .parse()
@@ -137,18 +183,21 @@ fn parse_u32(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str) -
 }
 
 /// Reads a facet attribute into `facets`; returns false when `key` is not a facet.
-fn read_facet(cursor: &Cursor<'_>, tag: &Tag<'_>, facets: &mut Facets, key: &str, value: &str) -> Result<bool, Error> {
+fn read_facet(
+    cursor: &Cursor<'_>,
+    tag: &Tag<'_>,
+    facets: &mut Facets,
+    key: &str,
+    value: &str,
+) -> Result<bool, Error> {
     match key {
         "MaxLength" => {
             facets.max_length = Some(if value.trim().eq_ignore_ascii_case("max") {
                 MaxLength::Max
             } else {
-                MaxLength::Length(
-                    value
-                        .trim()
-                        .parse()
-                        .map_err(|_| invalid(cursor, tag, key, value, "a non-negative integer or `max`"))?,
-                )
+                MaxLength::Length(value.trim().parse().map_err(|_| {
+                    invalid(cursor, tag, key, value, "a non-negative integer or `max`")
+                })?)
             });
         }
         "Precision" => facets.precision = Some(parse_u32(cursor, tag, key, value)?),
@@ -159,10 +208,15 @@ fn read_facet(cursor: &Cursor<'_>, tag: &Tag<'_>, facets: &mut Facets, key: &str
             } else if v.eq_ignore_ascii_case("floating") {
                 Scale::Floating
             } else {
-                Scale::Fixed(
-                    v.parse()
-                        .map_err(|_| invalid(cursor, tag, key, value, "a non-negative integer, `variable` or `floating`"))?,
-                )
+                Scale::Fixed(v.parse().map_err(|_| {
+                    invalid(
+                        cursor,
+                        tag,
+                        key,
+                        value,
+                        "a non-negative integer, `variable` or `floating`",
+                    )
+                })?)
             });
         }
         "Unicode" => facets.unicode = Some(parse_bool(cursor, tag, key, value)?),
@@ -171,10 +225,15 @@ fn read_facet(cursor: &Cursor<'_>, tag: &Tag<'_>, facets: &mut Facets, key: &str
             facets.srid = Some(if v.eq_ignore_ascii_case("variable") {
                 Srid::Variable
             } else {
-                Srid::Value(
-                    v.parse()
-                        .map_err(|_| invalid(cursor, tag, key, value, "a non-negative integer or `variable`"))?,
-                )
+                Srid::Value(v.parse().map_err(|_| {
+                    invalid(
+                        cursor,
+                        tag,
+                        key,
+                        value,
+                        "a non-negative integer or `variable`",
+                    )
+                })?)
             });
         }
         _ => return Ok(false),
@@ -182,7 +241,7 @@ fn read_facet(cursor: &Cursor<'_>, tag: &Tag<'_>, facets: &mut Facets, key: &str
     Ok(true)
 }
 
-fn read_edmx<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Document, Error> {
+pub(super) fn read_edmx<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Document, Error> {
     match tag.ns {
         Ns::Edmx if tag.local() == "Edmx" => {}
         Ns::LegacyEdmx => return Err(legacy_error(cursor, &tag)),
@@ -196,11 +255,11 @@ fn read_edmx<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Document, Erro
             ));
         }
     }
-    let attrs = cursor.attributes(&tag)?;
     let mut version = None;
-    for (key, value) in &attrs {
-        if *key == "Version" {
-            version = Some(value.to_string());
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
+        if key == "Version" {
+            version = Some(value.into_owned());
         }
     }
     let version = required(version, &tag, "Version")?;
@@ -210,7 +269,6 @@ fn read_edmx<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Document, Erro
             cursor.attribute_span(&tag, "Version"),
         ));
     }
-    drop(attrs);
     let mut document = Document {
         version,
         references: Vec::new(),
@@ -233,7 +291,11 @@ fn read_edmx<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Document, Erro
                 _ => Err(unexpected(&schema, &child, "Schema")),
             })
         }
-        _ => Err(unexpected(&child, &tag, "edmx:Reference, edmx:DataServices (once)")),
+        _ => Err(unexpected(
+            &child,
+            &tag,
+            "edmx:Reference, edmx:DataServices (once)",
+        )),
     })?;
     if !seen_data_services {
         return Err(Error::new(
@@ -275,9 +337,13 @@ fn attribute_in(source: &str, span: Span, name: &str) -> Option<String> {
     rest.find('"').map(|end| rest[..end].to_string())
 }
 
-fn read_reference<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Reference, Error> {
+pub(super) fn read_reference<'i>(
+    cursor: &mut Cursor<'i>,
+    tag: Tag<'i>,
+) -> Result<Reference, Error> {
     let mut uri = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         if key == "Uri" {
             uri = Some(value.into_owned());
         }
@@ -291,7 +357,8 @@ fn read_reference<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Reference
     cursor.children(&tag, |cursor, child| match (child.ns, child.local()) {
         (Ns::Edmx, "Include") => {
             let (mut namespace, mut alias) = (None, None);
-            for (key, value) in cursor.attributes(&child)? {
+            for attribute in cursor.attributes(&child) {
+                let (key, value) = attribute?;
                 match key {
                     "Namespace" => namespace = Some(value.into_owned()),
                     "Alias" => alias = Some(value.into_owned()),
@@ -307,7 +374,8 @@ fn read_reference<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Reference
         }
         (Ns::Edmx, "IncludeAnnotations") => {
             let (mut term_namespace, mut qualifier, mut target_namespace) = (None, None, None);
-            for (key, value) in cursor.attributes(&child)? {
+            for attribute in cursor.attributes(&child) {
+                let (key, value) = attribute?;
                 match key {
                     "TermNamespace" => term_namespace = Some(value.into_owned()),
                     "Qualifier" => qualifier = Some(value.into_owned()),
@@ -327,7 +395,11 @@ fn read_reference<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Reference
             read_annotation(cursor, child)?;
             Ok(())
         }
-        _ => Err(unexpected(&child, &tag, "edmx:Include, edmx:IncludeAnnotations, Annotation")),
+        _ => Err(unexpected(
+            &child,
+            &tag,
+            "edmx:Include, edmx:IncludeAnnotations, Annotation",
+        )),
     })?;
     Ok(reference)
 }
@@ -341,7 +413,11 @@ fn skip_annotations_only<'i>(cursor: &mut Cursor<'i>, tag: &Tag<'i>) -> Result<(
 }
 
 /// Children that are annotations only, collected into `out`.
-fn annotations_only<'i>(cursor: &mut Cursor<'i>, tag: &Tag<'i>, out: &mut Vec<Annotation>) -> Result<(), Error> {
+fn annotations_only<'i>(
+    cursor: &mut Cursor<'i>,
+    tag: &Tag<'i>,
+    out: &mut Vec<Annotation>,
+) -> Result<(), Error> {
     cursor.children(tag, |cursor, child| match (child.ns, child.local()) {
         (Ns::Edm, "Annotation") => {
             out.push(read_annotation(cursor, child)?);
@@ -351,13 +427,14 @@ fn annotations_only<'i>(cursor: &mut Cursor<'i>, tag: &Tag<'i>, out: &mut Vec<An
     })
 }
 
-fn read_schema<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Schema, Error> {
+pub(super) fn read_schema<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Schema, Error> {
     let mut schema = Schema {
         span: tag.span,
         ..Schema::default()
     };
     let mut namespace = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Namespace" => namespace = Some(value.into_owned()),
             "Alias" => schema.alias = Some(value.into_owned()),
@@ -366,29 +443,50 @@ fn read_schema<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Schema, Erro
     }
     schema.namespace = required(namespace, &tag, "Namespace")?;
     cursor.children(&tag, |cursor, child| {
-        if child.ns != Ns::Edm {
-            return Err(unexpected(&child, &tag, SCHEMA_CHILDREN));
-        }
-        match child.local() {
-            "EntityType" => schema.entity_types.push(read_entity_type(cursor, child)?),
-            "ComplexType" => schema.complex_types.push(read_complex_type(cursor, child)?),
-            "EnumType" => schema.enum_types.push(read_enum_type(cursor, child)?),
-            "TypeDefinition" => schema.type_definitions.push(read_type_definition(cursor, child)?),
-            "Action" => schema.actions.push(read_operation(cursor, child, OperationKind::Action)?),
-            "Function" => schema.functions.push(read_operation(cursor, child, OperationKind::Function)?),
-            "Term" => schema.terms.push(read_term(cursor, child)?),
-            "EntityContainer" => schema.entity_containers.push(read_container(cursor, child)?),
-            "Annotations" => schema.annotation_groups.push(read_annotation_group(cursor, child)?),
-            "Annotation" => schema.annotations.push(read_annotation(cursor, child)?),
-            _ => return Err(unexpected(&child, &tag, SCHEMA_CHILDREN)),
-        }
-        Ok(())
+        schema_child(cursor, &tag, child, &mut schema)
     })?;
     Ok(schema)
 }
 
-const SCHEMA_CHILDREN: &str =
-    "EntityType, ComplexType, EnumType, TypeDefinition, Action, Function, Term, EntityContainer, Annotations, Annotation";
+/// One child element of a `Schema`.
+pub(super) fn schema_child<'i>(
+    cursor: &mut Cursor<'i>,
+    parent: &Tag<'i>,
+    child: Tag<'i>,
+    schema: &mut Schema,
+) -> Result<(), Error> {
+    if child.ns != Ns::Edm {
+        return Err(unexpected(&child, parent, SCHEMA_CHILDREN));
+    }
+    match child.local() {
+        "EntityType" => schema.entity_types.push(read_entity_type(cursor, child)?),
+        "ComplexType" => schema.complex_types.push(read_complex_type(cursor, child)?),
+        "EnumType" => schema.enum_types.push(read_enum_type(cursor, child)?),
+        "TypeDefinition" => schema
+            .type_definitions
+            .push(read_type_definition(cursor, child)?),
+        "Action" => schema
+            .actions
+            .push(read_operation(cursor, child, OperationKind::Action)?),
+        "Function" => {
+            schema
+                .functions
+                .push(read_operation(cursor, child, OperationKind::Function)?)
+        }
+        "Term" => schema.terms.push(read_term(cursor, child)?),
+        "EntityContainer" => schema
+            .entity_containers
+            .push(read_container(cursor, child)?),
+        "Annotations" => schema
+            .annotation_groups
+            .push(read_annotation_group(cursor, child)?),
+        "Annotation" => schema.annotations.push(read_annotation(cursor, child)?),
+        _ => return Err(unexpected(&child, parent, SCHEMA_CHILDREN)),
+    }
+    Ok(())
+}
+
+const SCHEMA_CHILDREN: &str = "EntityType, ComplexType, EnumType, TypeDefinition, Action, Function, Term, EntityContainer, Annotations, Annotation";
 
 fn read_entity_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityType, Error> {
     let mut entity = EntityType {
@@ -396,7 +494,8 @@ fn read_entity_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityT
         ..EntityType::default()
     };
     let mut name = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
             "BaseType" => entity.base_type = Some(value.into_owned()),
@@ -411,9 +510,17 @@ fn read_entity_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityT
         match (child.ns, child.local()) {
             (Ns::Edm, "Key") if entity.key.is_none() => entity.key = Some(read_key(cursor, child)?),
             (Ns::Edm, "Property") => entity.properties.push(read_property(cursor, child)?),
-            (Ns::Edm, "NavigationProperty") => entity.navigation_properties.push(read_navigation(cursor, child)?),
+            (Ns::Edm, "NavigationProperty") => entity
+                .navigation_properties
+                .push(read_navigation(cursor, child)?),
             (Ns::Edm, "Annotation") => entity.annotations.push(read_annotation(cursor, child)?),
-            _ => return Err(unexpected(&child, &tag, "Key (once), Property, NavigationProperty, Annotation")),
+            _ => {
+                return Err(unexpected(
+                    &child,
+                    &tag,
+                    "Key (once), Property, NavigationProperty, Annotation",
+                ));
+            }
         }
         Ok(())
     })?;
@@ -425,7 +532,8 @@ fn read_key<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Key, Error> {
     cursor.children(&tag, |cursor, child| match (child.ns, child.local()) {
         (Ns::Edm, "PropertyRef") => {
             let (mut name, mut alias) = (None, None);
-            for (key, value) in cursor.attributes(&child)? {
+            for attribute in cursor.attributes(&child) {
+                let (key, value) = attribute?;
                 match key {
                     "Name" => name = Some(value.into_owned()),
                     "Alias" => alias = Some(value.into_owned()),
@@ -437,7 +545,9 @@ fn read_key<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Key, Error> {
                 alias,
                 span: child.span,
             });
-            cursor.children(&child, |_, grandchild| Err(unexpected(&grandchild, &child, "")))
+            cursor.children(&child, |_, grandchild| {
+                Err(unexpected(&grandchild, &child, ""))
+            })
         }
         _ => Err(unexpected(&child, &tag, "PropertyRef")),
     })?;
@@ -453,7 +563,8 @@ fn read_complex_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Comple
         ..ComplexType::default()
     };
     let mut name = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
             "BaseType" => complex.base_type = Some(value.into_owned()),
@@ -466,9 +577,17 @@ fn read_complex_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Comple
     cursor.children(&tag, |cursor, child| {
         match (child.ns, child.local()) {
             (Ns::Edm, "Property") => complex.properties.push(read_property(cursor, child)?),
-            (Ns::Edm, "NavigationProperty") => complex.navigation_properties.push(read_navigation(cursor, child)?),
+            (Ns::Edm, "NavigationProperty") => complex
+                .navigation_properties
+                .push(read_navigation(cursor, child)?),
             (Ns::Edm, "Annotation") => complex.annotations.push(read_annotation(cursor, child)?),
-            _ => return Err(unexpected(&child, &tag, "Property, NavigationProperty, Annotation")),
+            _ => {
+                return Err(unexpected(
+                    &child,
+                    &tag,
+                    "Property, NavigationProperty, Annotation",
+                ));
+            }
         }
         Ok(())
     })?;
@@ -481,10 +600,11 @@ fn read_property<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Property, 
         ..Property::default()
     };
     let (mut name, mut type_name) = (None, None);
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
-            "Type" => type_name = Some(value.into_owned()),
+            "Type" => type_name = Some(cursor.intern(&value)),
             "Nullable" => property.nullable = Some(parse_bool(cursor, &tag, key, &value)?),
             "DefaultValue" => property.default_value = Some(value.into_owned()),
             _ => {
@@ -504,10 +624,11 @@ fn read_navigation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Navigati
         ..NavigationProperty::default()
     };
     let (mut name, mut type_name) = (None, None);
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
-            "Type" => type_name = Some(value.into_owned()),
+            "Type" => type_name = Some(cursor.intern(&value)),
             "Nullable" => navigation.nullable = Some(parse_bool(cursor, &tag, key, &value)?),
             "Partner" => navigation.partner = Some(value.into_owned()),
             "ContainsTarget" => navigation.contains_target = parse_bool(cursor, &tag, key, &value)?,
@@ -520,7 +641,8 @@ fn read_navigation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Navigati
         match (child.ns, child.local()) {
             (Ns::Edm, "ReferentialConstraint") => {
                 let (mut property, mut referenced) = (None, None);
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Property" => property = Some(value.into_owned()),
                         "ReferencedProperty" => referenced = Some(value.into_owned()),
@@ -537,7 +659,8 @@ fn read_navigation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Navigati
                 navigation.referential_constraints.push(constraint);
             }
             (Ns::Edm, "OnDelete") => {
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     if key == "Action" {
                         navigation.on_delete = Some(value.into_owned());
                     }
@@ -548,7 +671,13 @@ fn read_navigation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Navigati
                 skip_annotations_only(cursor, &child)?;
             }
             (Ns::Edm, "Annotation") => navigation.annotations.push(read_annotation(cursor, child)?),
-            _ => return Err(unexpected(&child, &tag, "ReferentialConstraint, OnDelete, Annotation")),
+            _ => {
+                return Err(unexpected(
+                    &child,
+                    &tag,
+                    "ReferentialConstraint, OnDelete, Annotation",
+                ));
+            }
         }
         Ok(())
     })?;
@@ -561,7 +690,8 @@ fn read_enum_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EnumType,
         ..EnumType::default()
     };
     let mut name = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
             "UnderlyingType" => enum_type.underlying_type = Some(value.into_owned()),
@@ -574,15 +704,15 @@ fn read_enum_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EnumType,
         match (child.ns, child.local()) {
             (Ns::Edm, "Member") => {
                 let (mut name, mut value) = (None, None);
-                for (key, text) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, text) = attribute?;
                     match key {
                         "Name" => name = Some(text.into_owned()),
                         "Value" => {
-                            value = Some(
-                                text.trim()
-                                    .parse::<i64>()
-                                    .map_err(|_| invalid(cursor, &child, key, &text, "an integer"))?,
-                            )
+                            value =
+                                Some(text.trim().parse::<i64>().map_err(|_| {
+                                    invalid(cursor, &child, key, &text, "an integer")
+                                })?)
                         }
                         _ => {}
                     }
@@ -604,13 +734,17 @@ fn read_enum_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EnumType,
     Ok(enum_type)
 }
 
-fn read_type_definition<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<TypeDefinition, Error> {
+fn read_type_definition<'i>(
+    cursor: &mut Cursor<'i>,
+    tag: Tag<'i>,
+) -> Result<TypeDefinition, Error> {
     let mut definition = TypeDefinition {
         span: tag.span,
         ..TypeDefinition::default()
     };
     let (mut name, mut underlying) = (None, None);
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
             "UnderlyingType" => underlying = Some(value.into_owned()),
@@ -625,14 +759,19 @@ fn read_type_definition<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Typ
     Ok(definition)
 }
 
-fn read_operation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, kind: OperationKind) -> Result<Operation, Error> {
+fn read_operation<'i>(
+    cursor: &mut Cursor<'i>,
+    tag: Tag<'i>,
+    kind: OperationKind,
+) -> Result<Operation, Error> {
     let mut operation = Operation {
         kind,
         span: tag.span,
         ..Operation::default()
     };
     let mut name = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
             "IsBound" => operation.is_bound = parse_bool(cursor, &tag, key, &value)?,
@@ -647,10 +786,11 @@ fn read_operation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, kind: OperationKind
             (Ns::Edm, "Parameter") => {
                 let (mut name, mut type_name, mut nullable) = (None, None, None);
                 let mut facets = Facets::default();
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Name" => name = Some(value.into_owned()),
-                        "Type" => type_name = Some(value.into_owned()),
+                        "Type" => type_name = Some(cursor.intern(&value)),
                         "Nullable" => nullable = Some(parse_bool(cursor, &child, key, &value)?),
                         _ => {
                             read_facet(cursor, &child, &mut facets, key, &value)?;
@@ -671,9 +811,10 @@ fn read_operation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, kind: OperationKind
             (Ns::Edm, "ReturnType") if operation.return_type.is_none() => {
                 let (mut type_name, mut nullable) = (None, None);
                 let mut facets = Facets::default();
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
-                        "Type" => type_name = Some(value.into_owned()),
+                        "Type" => type_name = Some(cursor.intern(&value)),
                         "Nullable" => nullable = Some(parse_bool(cursor, &child, key, &value)?),
                         _ => {
                             read_facet(cursor, &child, &mut facets, key, &value)?;
@@ -691,7 +832,13 @@ fn read_operation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, kind: OperationKind
                 operation.return_type = Some(return_type);
             }
             (Ns::Edm, "Annotation") => operation.annotations.push(read_annotation(cursor, child)?),
-            _ => return Err(unexpected(&child, &tag, "Parameter, ReturnType (once), Annotation")),
+            _ => {
+                return Err(unexpected(
+                    &child,
+                    &tag,
+                    "Parameter, ReturnType (once), Annotation",
+                ));
+            }
         }
         Ok(())
     })?;
@@ -702,7 +849,7 @@ fn read_term<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Term, Error> {
     let (mut name, mut type_name) = (None, None);
     let mut term = Term {
         name: String::new(),
-        type_name: String::new(),
+        type_name: Arc::from(""),
         base_term: None,
         applies_to: None,
         nullable: None,
@@ -711,10 +858,11 @@ fn read_term<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Term, Error> {
         annotations: Vec::new(),
         span: tag.span,
     };
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
-            "Type" => type_name = Some(value.into_owned()),
+            "Type" => type_name = Some(cursor.intern(&value)),
             "BaseTerm" => term.base_term = Some(value.into_owned()),
             "AppliesTo" => term.applies_to = Some(value.into_owned()),
             "Nullable" => term.nullable = Some(parse_bool(cursor, &tag, key, &value)?),
@@ -736,7 +884,8 @@ fn read_container<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityCon
         ..EntityContainer::default()
     };
     let mut name = None;
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Name" => name = Some(value.into_owned()),
             "Extends" => container.extends = Some(value.into_owned()),
@@ -751,11 +900,14 @@ fn read_container<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityCon
         match child.local() {
             "EntitySet" => {
                 let (mut name, mut entity_type, mut include) = (None, None, None);
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Name" => name = Some(value.into_owned()),
                         "EntityType" => entity_type = Some(value.into_owned()),
-                        "IncludeInServiceDocument" => include = Some(parse_bool(cursor, &child, key, &value)?),
+                        "IncludeInServiceDocument" => {
+                            include = Some(parse_bool(cursor, &child, key, &value)?)
+                        }
                         _ => {}
                     }
                 }
@@ -772,10 +924,11 @@ fn read_container<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityCon
             }
             "Singleton" => {
                 let (mut name, mut type_name, mut nullable) = (None, None, None);
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Name" => name = Some(value.into_owned()),
-                        "Type" => type_name = Some(value.into_owned()),
+                        "Type" => type_name = Some(cursor.intern(&value)),
                         "Nullable" => nullable = Some(parse_bool(cursor, &child, key, &value)?),
                         _ => {}
                     }
@@ -788,12 +941,18 @@ fn read_container<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityCon
                     annotations: Vec::new(),
                     span: child.span,
                 };
-                read_bindings(cursor, &child, &mut singleton.bindings, &mut singleton.annotations)?;
+                read_bindings(
+                    cursor,
+                    &child,
+                    &mut singleton.bindings,
+                    &mut singleton.annotations,
+                )?;
                 container.singletons.push(singleton);
             }
             "ActionImport" => {
                 let (mut name, mut action, mut entity_set) = (None, None, None);
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Name" => name = Some(value.into_owned()),
                         "Action" => action = Some(value.into_owned()),
@@ -812,13 +971,17 @@ fn read_container<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityCon
                 container.action_imports.push(import);
             }
             "FunctionImport" => {
-                let (mut name, mut function, mut entity_set, mut include) = (None, None, None, None);
-                for (key, value) in cursor.attributes(&child)? {
+                let (mut name, mut function, mut entity_set, mut include) =
+                    (None, None, None, None);
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Name" => name = Some(value.into_owned()),
                         "Function" => function = Some(value.into_owned()),
                         "EntitySet" => entity_set = Some(value.into_owned()),
-                        "IncludeInServiceDocument" => include = Some(parse_bool(cursor, &child, key, &value)?),
+                        "IncludeInServiceDocument" => {
+                            include = Some(parse_bool(cursor, &child, key, &value)?)
+                        }
                         _ => {}
                     }
                 }
@@ -853,7 +1016,8 @@ fn read_bindings<'i>(
         match (child.ns, child.local()) {
             (Ns::Edm, "NavigationPropertyBinding") => {
                 let (mut path, mut target) = (None, None);
-                for (key, value) in cursor.attributes(&child)? {
+                for attribute in cursor.attributes(&child) {
+                    let (key, value) = attribute?;
                     match key {
                         "Path" => path = Some(value.into_owned()),
                         "Target" => target = Some(value.into_owned()),
@@ -865,18 +1029,30 @@ fn read_bindings<'i>(
                     target: required(target, &child, "Target")?,
                     span: child.span,
                 });
-                cursor.children(&child, |_, grandchild| Err(unexpected(&grandchild, &child, "")))?;
+                cursor.children(&child, |_, grandchild| {
+                    Err(unexpected(&grandchild, &child, ""))
+                })?;
             }
             (Ns::Edm, "Annotation") => annotations.push(read_annotation(cursor, child)?),
-            _ => return Err(unexpected(&child, tag, "NavigationPropertyBinding, Annotation")),
+            _ => {
+                return Err(unexpected(
+                    &child,
+                    tag,
+                    "NavigationPropertyBinding, Annotation",
+                ));
+            }
         }
         Ok(())
     })
 }
 
-fn read_annotation_group<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<AnnotationGroup, Error> {
+fn read_annotation_group<'i>(
+    cursor: &mut Cursor<'i>,
+    tag: Tag<'i>,
+) -> Result<AnnotationGroup, Error> {
     let (mut target, mut qualifier) = (None, None);
-    for (key, value) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, value) = attribute?;
         match key {
             "Target" => target = Some(value.into_owned()),
             "Qualifier" => qualifier = Some(value.into_owned()),
@@ -896,12 +1072,13 @@ fn read_annotation_group<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<An
 /// `Annotation`: term, qualifier, a value in attribute or element form, and nested annotations.
 fn read_annotation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Annotation, Error> {
     let (mut term, mut qualifier, mut value) = (None, None, None);
-    for (key, text) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, text) = attribute?;
         match key {
-            "Term" => term = Some(text.into_owned()),
+            "Term" => term = Some(cursor.intern(&text)),
             "Qualifier" => qualifier = Some(text.into_owned()),
             _ => {
-                if let Some(expression) = attribute_expression(key, &text) {
+                if let Some(expression) = attribute_expression(cursor, key, &text) {
                     value = Some(expression);
                 }
             }
@@ -920,7 +1097,11 @@ fn read_annotation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Annotati
             return Ok(());
         }
         if annotation.value.is_some() {
-            return Err(unexpected(&child, &tag, "Annotation (the value is already given)"));
+            return Err(unexpected(
+                &child,
+                &tag,
+                "Annotation (the value is already given)",
+            ));
         }
         annotation.value = Some(read_expression(cursor, child, &tag)?);
         Ok(())
@@ -929,11 +1110,11 @@ fn read_annotation<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Annotati
 }
 
 /// An expression given as an attribute (`String="..."`, `Path="..."`, ...).
-fn attribute_expression(key: &str, text: &str) -> Option<Expression> {
+fn attribute_expression(cursor: &Cursor<'_>, key: &str, text: &str) -> Option<Expression> {
     if let Some(kind) = ConstantKind::from_xml_name(key) {
         return Some(Expression::Constant {
             kind,
-            value: text.to_string(),
+            value: cursor.intern(text),
         });
     }
     PathKind::from_xml_name(key).map(|kind| Expression::Path {
@@ -945,27 +1126,57 @@ fn attribute_expression(key: &str, text: &str) -> Option<Expression> {
 const EXPRESSIONS: &str = "a constant (String, Int, Bool, ...), a path, Null, Collection, Record, or a dynamic expression (Apply, If, Eq, ...)";
 
 const DYNAMIC_EXPRESSIONS: &[&str] = &[
-    "Apply", "Cast", "Eq", "Ne", "Gt", "Ge", "Lt", "Le", "And", "Or", "Not", "Has", "In", "Add", "Sub", "Neg", "Mul",
-    "Div", "DivBy", "Mod", "If", "IsOf", "LabeledElement", "LabeledElementReference", "UrlRef",
+    "Apply",
+    "Cast",
+    "Eq",
+    "Ne",
+    "Gt",
+    "Ge",
+    "Lt",
+    "Le",
+    "And",
+    "Or",
+    "Not",
+    "Has",
+    "In",
+    "Add",
+    "Sub",
+    "Neg",
+    "Mul",
+    "Div",
+    "DivBy",
+    "Mod",
+    "If",
+    "IsOf",
+    "LabeledElement",
+    "LabeledElementReference",
+    "UrlRef",
 ];
 
-fn read_expression<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, parent: &Tag<'i>) -> Result<Expression, Error> {
+fn read_expression<'i>(
+    cursor: &mut Cursor<'i>,
+    tag: Tag<'i>,
+    parent: &Tag<'i>,
+) -> Result<Expression, Error> {
     if tag.ns != Ns::Edm {
         return Err(unexpected(&tag, parent, EXPRESSIONS));
     }
-    let local = tag.local().to_string();
-    if let Some(kind) = ConstantKind::from_xml_name(&local) {
-        let value = cursor.text_content(&tag)?;
+    let local = tag.local();
+    if let Some(kind) = ConstantKind::from_xml_name(local) {
+        // Constants repeat a lot (F&O label ids, AXType members): one shared copy each.
+        let text = cursor.text_content(&tag)?;
+        let value = cursor.intern(&text);
         return Ok(Expression::Constant { kind, value });
     }
-    if let Some(kind) = PathKind::from_xml_name(&local) {
+    if let Some(kind) = PathKind::from_xml_name(local) {
         let path = cursor.text_content(&tag)?;
+        let path = path.as_ref();
         return Ok(Expression::Path {
             kind,
             path: path.trim().to_string(),
         });
     }
-    match local.as_str() {
+    match local {
         "Null" => {
             skip_annotations_only(cursor, &tag)?;
             Ok(Expression::Null)
@@ -984,75 +1195,82 @@ fn read_expression<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, parent: &Tag<'i>) 
                 properties: Vec::new(),
                 annotations: Vec::new(),
             };
-            for (key, value) in cursor.attributes(&tag)? {
+            for attribute in cursor.attributes(&tag) {
+                let (key, value) = attribute?;
                 if key == "Type" {
                     record.type_name = Some(value.into_owned());
                 }
             }
             cursor.children(&tag, |cursor, child| {
                 match (child.ns, child.local()) {
-                    (Ns::Edm, "PropertyValue") => record.properties.push(read_property_value(cursor, child)?),
-                    (Ns::Edm, "Annotation") => record.annotations.push(read_annotation(cursor, child)?),
+                    (Ns::Edm, "PropertyValue") => {
+                        record.properties.push(read_property_value(cursor, child)?)
+                    }
+                    (Ns::Edm, "Annotation") => {
+                        record.annotations.push(read_annotation(cursor, child)?)
+                    }
                     _ => return Err(unexpected(&child, &tag, "PropertyValue, Annotation")),
                 }
                 Ok(())
             })?;
-            Ok(Expression::Record(record))
+            Ok(Expression::Record(Box::new(record)))
         }
         name if DYNAMIC_EXPRESSIONS.contains(&name) => {
-            let mut attributes: Vec<(String, String)> = cursor
-                .attributes(&tag)?
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.into_owned()))
-                .collect();
+            let mut attributes: Vec<(String, String)> = Vec::new();
+            for attribute in cursor.attributes(&tag) {
+                let (k, v) = attribute?;
+                attributes.push((k.to_string(), v.into_owned()));
+            }
             let mut operands = Vec::new();
             for (key, value) in &attributes {
-                if let Some(expression) = attribute_expression(key, value) {
+                if let Some(expression) = attribute_expression(cursor, key, value) {
                     operands.push(expression);
                 }
             }
             if tag.empty {
-                return Ok(Expression::Dynamic {
-                    element: local,
+                return Ok(Expression::Dynamic(Box::new(DynamicExpression {
+                    element: local.to_string(),
                     attributes,
                     operands,
-                });
+                })));
             }
             let mut text = String::new();
             cursor.enter(&tag)?;
-            let result = (|| -> Result<(), Error> { loop {
-                match cursor.next()? {
-                    Item::Open(child) => {
-                        if child.ns == Ns::Edm && child.local() == "Annotation" {
-                            read_annotation(cursor, child)?;
-                        } else if child.ns == Ns::Other {
-                            cursor.skip(&child)?;
-                        } else {
-                            operands.push(read_expression(cursor, child, &tag)?);
+            let result = (|| -> Result<(), Error> {
+                loop {
+                    match cursor.next()? {
+                        Item::Open(child) => {
+                            if child.ns == Ns::Edm && child.local() == "Annotation" {
+                                read_annotation(cursor, child)?;
+                            } else if child.ns == Ns::Other {
+                                cursor.skip(&child)?;
+                            } else {
+                                operands.push(read_expression(cursor, child, &tag)?);
+                            }
+                        }
+                        Item::Text(t, _) => text.push_str(&t),
+                        Item::Close => return Ok(()),
+                        Item::Eof => {
+                            return Err(Error::new(
+                                ErrorKind::UnexpectedEof {
+                                    element: tag.qualified().to_string(),
+                                },
+                                Span::new(cursor.source().len(), cursor.source().len()),
+                            ));
                         }
                     }
-                    Item::Text(t, _) => text.push_str(&t),
-                    Item::Close => return Ok(()),
-                    Item::Eof => {
-                        return Err(Error::new(
-                            ErrorKind::UnexpectedEof {
-                                element: tag.qualified().to_string(),
-                            },
-                            Span::new(cursor.source().len(), cursor.source().len()),
-                        ));
-                    }
                 }
-            } })();
+            })();
             cursor.leave();
             result?;
             if !text.trim().is_empty() {
                 attributes.push(("$text".into(), text.trim().to_string()));
             }
-            Ok(Expression::Dynamic {
-                element: local,
+            Ok(Expression::Dynamic(Box::new(DynamicExpression {
+                element: local.to_string(),
                 attributes,
                 operands,
-            })
+            })))
         }
         _ => Err(unexpected(&tag, parent, EXPRESSIONS)),
     }
@@ -1060,10 +1278,11 @@ fn read_expression<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, parent: &Tag<'i>) 
 
 fn read_property_value<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<PropertyValue, Error> {
     let (mut property, mut value) = (None, None);
-    for (key, text) in cursor.attributes(&tag)? {
+    for attribute in cursor.attributes(&tag) {
+        let (key, text) = attribute?;
         if key == "Property" {
             property = Some(text.into_owned());
-        } else if let Some(expression) = attribute_expression(key, &text) {
+        } else if let Some(expression) = attribute_expression(cursor, key, &text) {
             value = Some(expression);
         }
     }
@@ -1074,11 +1293,17 @@ fn read_property_value<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Prop
     };
     cursor.children(&tag, |cursor, child| {
         if child.ns == Ns::Edm && child.local() == "Annotation" {
-            property_value.annotations.push(read_annotation(cursor, child)?);
+            property_value
+                .annotations
+                .push(read_annotation(cursor, child)?);
             return Ok(());
         }
         if property_value.value.is_some() {
-            return Err(unexpected(&child, &tag, "Annotation (the value is already given)"));
+            return Err(unexpected(
+                &child,
+                &tag,
+                "Annotation (the value is already given)",
+            ));
         }
         property_value.value = Some(read_expression(cursor, child, &tag)?);
         Ok(())

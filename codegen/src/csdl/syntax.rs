@@ -1,6 +1,8 @@
 //! The CSDL syntax tree: what a document says, element by element, with byte spans and names as
 //! written (aliases not yet resolved). [`crate::model`] turns it into a resolved model.
 
+use std::sync::Arc;
+
 use crate::span::Span;
 
 /// One EDMX document.
@@ -141,8 +143,9 @@ pub struct Facets {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Property {
     pub name: String,
-    /// The type as written, e.g. `Edm.String`, `mscrm.crmbaseentity`, `Collection(Edm.Int32)`.
-    pub type_name: String,
+    /// The type as written, e.g. `Edm.String`, `mscrm.crmbaseentity`, `Collection(Edm.Int32)`
+    /// (shared: type names repeat across thousands of properties).
+    pub type_name: Arc<str>,
     /// `Nullable`, absent meaning true.
     pub nullable: Option<bool>,
     pub facets: Facets,
@@ -155,7 +158,7 @@ pub struct Property {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NavigationProperty {
     pub name: String,
-    pub type_name: String,
+    pub type_name: Arc<str>,
     pub nullable: Option<bool>,
     pub partner: Option<String>,
     pub contains_target: bool,
@@ -232,7 +235,7 @@ pub struct Operation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {
     pub name: String,
-    pub type_name: String,
+    pub type_name: Arc<str>,
     pub nullable: Option<bool>,
     pub facets: Facets,
     pub annotations: Vec<Annotation>,
@@ -242,7 +245,7 @@ pub struct Parameter {
 /// `ReturnType` of an operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReturnType {
-    pub type_name: String,
+    pub type_name: Arc<str>,
     pub nullable: Option<bool>,
     pub facets: Facets,
     pub annotations: Vec<Annotation>,
@@ -253,7 +256,7 @@ pub struct ReturnType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {
     pub name: String,
-    pub type_name: String,
+    pub type_name: Arc<str>,
     pub base_term: Option<String>,
     pub applies_to: Option<String>,
     pub nullable: Option<bool>,
@@ -291,7 +294,7 @@ pub struct EntitySet {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Singleton {
     pub name: String,
-    pub type_name: String,
+    pub type_name: Arc<str>,
     pub nullable: Option<bool>,
     pub bindings: Vec<NavigationPropertyBinding>,
     pub annotations: Vec<Annotation>,
@@ -339,8 +342,8 @@ pub struct AnnotationGroup {
 /// `Annotation`: a term applied to an element, with its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Annotation {
-    /// The term as written (may use an alias, e.g. `Core.Description`).
-    pub term: String,
+    /// The term as written (may use an alias, e.g. `Core.Description`); shared between annotations.
+    pub term: Arc<str>,
     pub qualifier: Option<String>,
     /// The value; `None` means the term's default (usually `true` for tagging terms).
     pub value: Option<Expression>,
@@ -442,7 +445,7 @@ impl PathKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expression {
     /// A constant, its text kept as written (a decimal is never parsed into a float here).
-    Constant { kind: ConstantKind, value: String },
+    Constant { kind: ConstantKind, value: Arc<str> },
     /// A path expression.
     Path { kind: PathKind, path: String },
     /// `Null`.
@@ -450,14 +453,18 @@ pub enum Expression {
     /// `Collection`.
     Collection(Vec<Expression>),
     /// `Record`.
-    Record(Record),
-    /// Any other dynamic expression (`Apply`, `If`, `Eq`, `Cast`, `LabeledElement`, `UrlRef`, ...):
-    /// the element name, its attributes, and its operands.
-    Dynamic {
-        element: String,
-        attributes: Vec<(String, String)>,
-        operands: Vec<Expression>,
-    },
+    Record(Box<Record>),
+    /// Any other dynamic expression (`Apply`, `If`, `Eq`, `Cast`, `LabeledElement`, `UrlRef`, ...).
+    Dynamic(Box<DynamicExpression>),
+}
+
+/// A dynamic expression other than a record or collection: the element name, its attributes, and its
+/// operands (attribute-form operands first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynamicExpression {
+    pub element: String,
+    pub attributes: Vec<(String, String)>,
+    pub operands: Vec<Expression>,
 }
 
 /// `Record` expression.

@@ -1,7 +1,8 @@
 //! Annotations with their terms qualified, and typed accessors for the terms dualsync relies on.
 
-use crate::csdl::syntax::{ConstantKind, Expression};
-use crate::span::Span;
+use std::sync::Arc;
+
+use crate::csdl::syntax::{ConstantKind, DynamicExpression, Expression};
 
 /// Qualified names of the terms the model reads.
 pub mod terms {
@@ -16,19 +17,10 @@ pub mod terms {
     pub const FO_LABEL_ID: &str = "Microsoft.Dynamics.OData.Core.V1.LabelId";
 }
 
-/// One annotation: a qualified term, optional qualifier and value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Annotation {
-    /// The term with its namespace, aliases resolved (e.g. `Org.OData.Core.V1.Description`).
-    pub term: String,
-    pub qualifier: Option<String>,
-    /// The value; `None` means the term's default value.
-    pub value: Option<Expression>,
-    /// Annotations on this annotation.
-    pub annotations: Vec<Annotation>,
-    pub source_index: usize,
-    pub span: Span,
-}
+/// One annotation. In the model its term (and any enum-member value) is qualified: aliases are
+/// replaced by namespaces (e.g. `Core.Description` becomes `Org.OData.Core.V1.Description`). The span
+/// points into the document of the element it annotates, or of its `Annotations` group.
+pub use crate::csdl::syntax::Annotation;
 
 /// `Core.Permissions` of a property.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +41,8 @@ impl Annotations {
     pub fn get(&self, term: &str) -> Option<&Annotation> {
         self.0
             .iter()
-            .find(|a| a.term == term && a.qualifier.is_none())
-            .or_else(|| self.0.iter().find(|a| a.term == term))
+            .find(|a| &*a.term == term && a.qualifier.is_none())
+            .or_else(|| self.0.iter().find(|a| &*a.term == term))
     }
 
     /// Number of annotations.
@@ -139,7 +131,12 @@ impl Annotations {
                 .properties
                 .iter()
                 .find(|p| p.property == "Supported")
-                .map(|p| p.value.as_ref().and_then(Expression::as_bool).unwrap_or(true))
+                .map(|p| {
+                    p.value
+                        .as_ref()
+                        .and_then(Expression::as_bool)
+                        .unwrap_or(true)
+                })
                 .or(Some(true)),
             other => other.as_bool(),
         }
@@ -148,24 +145,31 @@ impl Annotations {
 
 /// Replaces a leading alias in `A.Type/Member` enum-member texts. `qualify` returns the qualified
 /// type name only when it differs from the one written.
-pub(crate) fn qualify_enum_members(value: &mut Expression, qualify: &dyn Fn(&str) -> Option<String>) {
+pub(crate) fn qualify_enum_members(
+    value: &mut Expression,
+    qualify: &dyn Fn(&str) -> Option<String>,
+) {
     match value {
         Expression::Constant {
             kind: ConstantKind::EnumMember,
             value,
         } => {
-            let needs = value
-                .split_whitespace()
-                .any(|member| member.split_once('/').is_some_and(|(ty, _)| qualify(ty).is_some()));
+            let needs = value.split_whitespace().any(|member| {
+                member
+                    .split_once('/')
+                    .is_some_and(|(ty, _)| qualify(ty).is_some())
+            });
             if needs {
                 let parts: Vec<String> = value
                     .split_whitespace()
                     .map(|member| match member.split_once('/') {
-                        Some((ty, name)) => format!("{}/{}", qualify(ty).unwrap_or_else(|| ty.to_string()), name),
+                        Some((ty, name)) => {
+                            format!("{}/{}", qualify(ty).unwrap_or_else(|| ty.to_string()), name)
+                        }
                         None => member.to_string(),
                     })
                     .collect();
-                *value = parts.join(" ");
+                *value = Arc::from(parts.join(" "));
             }
         }
         Expression::Collection(items) => {
@@ -180,7 +184,8 @@ pub(crate) fn qualify_enum_members(value: &mut Expression, qualify: &dyn Fn(&str
                 }
             }
         }
-        Expression::Dynamic { operands, .. } => {
+        Expression::Dynamic(dynamic) => {
+            let DynamicExpression { operands, .. } = &mut **dynamic;
             for operand in operands {
                 qualify_enum_members(operand, qualify);
             }

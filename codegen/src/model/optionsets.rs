@@ -15,7 +15,11 @@ impl Model {
             .entity_types
             .values()
             .find(|e| e.simple_name == tables.table && e.namespace == "Microsoft.Dynamics.CRM")
-            .or_else(|| self.entity_types.values().find(|e| e.simple_name == tables.table));
+            .or_else(|| {
+                self.entity_types
+                    .values()
+                    .find(|e| e.simple_name == tables.table)
+            });
         let mut warnings = Vec::new();
         match entity {
             None => warnings.push(format!(
@@ -58,10 +62,13 @@ impl Model {
                 span: Span::default(),
             });
         }
-        let entry = self.option_sets.entry(tables.table.clone()).or_insert_with(|| TableOptionSets {
-            table: tables.table.clone(),
-            ..TableOptionSets::default()
-        });
+        let entry = self
+            .option_sets
+            .entry(tables.table.clone())
+            .or_insert_with(|| TableOptionSets {
+                table: tables.table.clone(),
+                ..TableOptionSets::default()
+            });
         for (column, set) in tables.columns {
             entry.columns.entry(column).or_insert(set);
         }

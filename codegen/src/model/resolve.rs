@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::hash::{FastMap as HashMap, FastSet as HashSet};
 
@@ -88,7 +89,11 @@ pub(super) fn resolve(mut documents: Vec<Document>) -> Result<Model, Errors> {
 
 /// Splits `Collection(T)`.
 fn strip_collection(raw: &str) -> (bool, &str) {
-    match raw.trim().strip_prefix("Collection(").and_then(|s| s.strip_suffix(')')) {
+    match raw
+        .trim()
+        .strip_prefix("Collection(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
         Some(inner) => (true, inner.trim()),
         None => (false, raw.trim()),
     }
@@ -100,7 +105,8 @@ fn split_qualified(name: &str) -> (&str, &str) {
 
 impl Resolver {
     fn error(&mut self, source_index: usize, kind: ErrorKind, span: Span) {
-        self.errors.push(Error::new(kind, span).in_source(source_index));
+        self.errors
+            .push(Error::new(kind, span).in_source(source_index));
     }
 
     fn warn(&mut self, source_index: usize, message: String, span: Span) {
@@ -118,20 +124,13 @@ impl Resolver {
 
     /// Like [`Resolver::qualify`], borrowing `name` when it has no alias.
     fn qualify_cow<'n>(&self, doc: usize, name: &'n str) -> Cow<'n, str> {
+        let Some(aliases) = self.aliases.get(doc).filter(|a| !a.is_empty()) else {
+            return Cow::Borrowed(name);
+        };
         let (prefix, simple) = split_qualified(name);
-        match self.aliases.get(doc).and_then(|a| a.get(prefix)) {
+        match aliases.get(prefix) {
             Some(namespace) => Cow::Owned(format!("{namespace}.{simple}")),
             None => Cow::Borrowed(name),
-        }
-    }
-
-    /// Like [`Resolver::qualify`], reusing `name` when it has no alias.
-    fn qualify_owned(&self, doc: usize, name: String) -> String {
-        let (prefix, _) = split_qualified(&name);
-        if self.aliases.get(doc).is_some_and(|a| a.contains_key(prefix)) {
-            self.qualify(doc, &name)
-        } else {
-            name
         }
     }
 
@@ -150,9 +149,15 @@ impl Resolver {
                     if let Some(alias) = &include.alias {
                         aliases.insert(alias.clone(), include.namespace.clone());
                     }
-                    includes.push((reference.uri.clone(), include.namespace.clone(), include.alias.clone()));
+                    includes.push((
+                        reference.uri.clone(),
+                        include.namespace.clone(),
+                        include.alias.clone(),
+                    ));
                     if !defined.contains(&include.namespace) {
-                        self.model.external_namespaces.insert(include.namespace.clone());
+                        self.model
+                            .external_namespaces
+                            .insert(include.namespace.clone());
                     }
                 }
             }
@@ -164,7 +169,11 @@ impl Resolver {
             self.aliases.push(aliases);
             self.model.documents.push(DocumentInfo {
                 version: document.version.clone(),
-                namespaces: document.schemas.iter().map(|s| s.namespace.clone()).collect(),
+                namespaces: document
+                    .schemas
+                    .iter()
+                    .map(|s| s.namespace.clone())
+                    .collect(),
                 includes,
             });
             for schema in &document.schemas {
@@ -173,20 +182,56 @@ impl Resolver {
                     .entity_types
                     .iter()
                     .map(|t| (Declared::Entity, &t.name, t.span))
-                    .chain(schema.complex_types.iter().map(|t| (Declared::Complex, &t.name, t.span)))
-                    .chain(schema.enum_types.iter().map(|t| (Declared::Enum, &t.name, t.span)))
-                    .chain(schema.type_definitions.iter().map(|t| (Declared::Definition, &t.name, t.span)))
-                    .chain(schema.terms.iter().map(|t| (Declared::Term, &t.name, t.span)))
-                    .chain(schema.entity_containers.iter().map(|t| (Declared::Container, &t.name, t.span)))
-                    .chain(schema.actions.iter().map(|t| (Declared::Action, &t.name, t.span)))
-                    .chain(schema.functions.iter().map(|t| (Declared::Function, &t.name, t.span)));
+                    .chain(
+                        schema
+                            .complex_types
+                            .iter()
+                            .map(|t| (Declared::Complex, &t.name, t.span)),
+                    )
+                    .chain(
+                        schema
+                            .enum_types
+                            .iter()
+                            .map(|t| (Declared::Enum, &t.name, t.span)),
+                    )
+                    .chain(
+                        schema
+                            .type_definitions
+                            .iter()
+                            .map(|t| (Declared::Definition, &t.name, t.span)),
+                    )
+                    .chain(
+                        schema
+                            .terms
+                            .iter()
+                            .map(|t| (Declared::Term, &t.name, t.span)),
+                    )
+                    .chain(
+                        schema
+                            .entity_containers
+                            .iter()
+                            .map(|t| (Declared::Container, &t.name, t.span)),
+                    )
+                    .chain(
+                        schema
+                            .actions
+                            .iter()
+                            .map(|t| (Declared::Action, &t.name, t.span)),
+                    )
+                    .chain(
+                        schema
+                            .functions
+                            .iter()
+                            .map(|t| (Declared::Function, &t.name, t.span)),
+                    );
                 let mut found = Vec::new();
                 for (kind, name, span) in items {
                     let qualified = format!("{ns}.{name}");
                     match self.declared.get(&qualified) {
                         // Overloads of one action or function share a name.
                         Some((existing, _, _))
-                            if *existing == kind && matches!(kind, Declared::Action | Declared::Function) => {}
+                            if *existing == kind
+                                && matches!(kind, Declared::Action | Declared::Function) => {}
                         Some((existing, first_doc, first_span)) => {
                             found.push(
                                 Error::new(
@@ -198,7 +243,10 @@ impl Resolver {
                                 )
                                 .in_source(index)
                                 .with_related(
-                                    format!("first defined here as {} `{qualified}`", existing.describe()),
+                                    format!(
+                                        "first defined here as {} `{qualified}`",
+                                        existing.describe()
+                                    ),
                                     *first_doc,
                                     *first_span,
                                 ),
@@ -215,7 +263,13 @@ impl Resolver {
     }
 
     /// Resolves a type reference as written in document `doc`.
-    fn type_ref(&mut self, doc: usize, raw: &str, context: &dyn Fn() -> String, span: Span) -> Option<TypeRef> {
+    fn type_ref(
+        &mut self,
+        doc: usize,
+        raw: &str,
+        context: &dyn Fn() -> String,
+        span: Span,
+    ) -> Option<TypeRef> {
         let (collection, inner) = strip_collection(raw);
         let qualified = self.qualify_cow(doc, inner);
         if qualified.starts_with("Edm.") {
@@ -295,8 +349,10 @@ impl Resolver {
             .declared
             .iter()
             .filter(|(name, (kind, _, _))| {
-                matches!(kind, Declared::Entity | Declared::Complex | Declared::Enum | Declared::Definition)
-                    && split_qualified(name).1.eq_ignore_ascii_case(simple)
+                matches!(
+                    kind,
+                    Declared::Entity | Declared::Complex | Declared::Enum | Declared::Definition
+                ) && split_qualified(name).1.eq_ignore_ascii_case(simple)
             })
             .map(|(name, _)| name)
             .collect();
@@ -309,24 +365,26 @@ impl Resolver {
 
     /// Converts (and moves out) a list of syntax annotations.
     fn annotations(&self, doc: usize, list: &mut Vec<syntax::Annotation>) -> Annotations {
-        Annotations(std::mem::take(list).into_iter().map(|a| self.annotation(doc, a)).collect())
+        let mut list = std::mem::take(list);
+        for annotation in &mut list {
+            self.annotation(doc, annotation);
+        }
+        Annotations(list)
     }
 
-    fn annotation(&self, doc: usize, annotation: syntax::Annotation) -> Annotation {
-        let mut value = annotation.value;
-        if let Some(v) = &mut value {
+    /// Qualifies an annotation's term and enum-member values in place (no copy when there is no alias).
+    fn annotation(&self, doc: usize, annotation: &mut syntax::Annotation) {
+        if let Some(v) = &mut annotation.value {
             qualify_enum_members(v, &|ty: &str| match self.qualify_cow(doc, ty) {
                 Cow::Owned(full) => Some(full),
                 Cow::Borrowed(_) => None,
             });
         }
-        Annotation {
-            term: self.qualify_owned(doc, annotation.term),
-            qualifier: annotation.qualifier,
-            value,
-            annotations: annotation.annotations.into_iter().map(|a| self.annotation(doc, a)).collect(),
-            source_index: doc,
-            span: annotation.span,
+        if let Cow::Owned(full) = self.qualify_cow(doc, &annotation.term) {
+            annotation.term = Arc::from(full);
+        }
+        for nested in &mut annotation.annotations {
+            self.annotation(doc, nested);
         }
     }
 
@@ -347,19 +405,34 @@ impl Resolver {
         }
         for entity in &mut schema.entity_types {
             let resolved = self.entity_type(doc, ns, entity);
-            self.model.entity_types.entry(resolved.name.clone()).or_insert(resolved);
+            self.model
+                .entity_types
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
         }
         for complex in &mut schema.complex_types {
             let resolved = self.complex_type(doc, ns, complex);
-            self.model.complex_types.entry(resolved.name.clone()).or_insert(resolved);
+            self.model
+                .complex_types
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
         }
         for enum_type in &mut schema.enum_types {
             let resolved = self.enum_type(doc, ns, enum_type);
-            self.model.enum_types.entry(resolved.name.clone()).or_insert(resolved);
+            self.model
+                .enum_types
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
         }
         for definition in &mut schema.type_definitions {
             let name = format!("{ns}.{}", definition.name);
-            let underlying = self.underlying_primitive(doc, &definition.underlying_type, &name, definition.span, false);
+            let underlying = self.underlying_primitive(
+                doc,
+                &definition.underlying_type,
+                &name,
+                definition.span,
+                false,
+            );
             let resolved = TypeDefinition {
                 name: name.clone(),
                 namespace: ns.to_string(),
@@ -384,7 +457,12 @@ impl Resolver {
         }
         for term in &mut schema.terms {
             let name = format!("{ns}.{}", term.name);
-            let type_ref = self.type_ref(doc, &term.type_name, &|| format!("term `{name}`"), term.span);
+            let type_ref = self.type_ref(
+                doc,
+                &term.type_name,
+                &|| format!("term `{name}`"),
+                term.span,
+            );
             let resolved = Term {
                 name: name.clone(),
                 type_ref: type_ref.unwrap_or(TypeRef {
@@ -403,7 +481,14 @@ impl Resolver {
         }
     }
 
-    fn underlying_primitive(&mut self, doc: usize, raw: &str, owner: &str, span: Span, integral: bool) -> Option<Primitive> {
+    fn underlying_primitive(
+        &mut self,
+        doc: usize,
+        raw: &str,
+        owner: &str,
+        span: Span,
+        integral: bool,
+    ) -> Option<Primitive> {
         let qualified = self.qualify(doc, raw.trim());
         match Primitive::from_edm_name(&qualified) {
             Some(p) if !integral || p.is_integral() => Some(p),
@@ -427,7 +512,12 @@ impl Resolver {
         }
     }
 
-    fn property(&mut self, doc: usize, owner: &str, property: &mut syntax::Property) -> Option<Property> {
+    fn property(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        property: &mut syntax::Property,
+    ) -> Option<Property> {
         let type_ref = self.type_ref(
             doc,
             &property.type_name,
@@ -437,7 +527,11 @@ impl Resolver {
         let annotations = self.annotations(doc, &mut property.annotations);
         let computed = annotations.computed();
         let immutable = annotations.immutable();
-        let read_only = computed || matches!(annotations.permissions(), Some(Permissions::Read | Permissions::None));
+        let read_only = computed
+            || matches!(
+                annotations.permissions(),
+                Some(Permissions::Read | Permissions::None)
+            );
         Some(Property {
             name: std::mem::take(&mut property.name),
             type_ref,
@@ -455,7 +549,12 @@ impl Resolver {
         })
     }
 
-    fn navigation(&mut self, doc: usize, owner: &str, navigation: &mut syntax::NavigationProperty) -> Option<NavigationProperty> {
+    fn navigation(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        navigation: &mut syntax::NavigationProperty,
+    ) -> Option<NavigationProperty> {
         let context = || format!("navigation property `{}` of `{owner}`", navigation.name);
         let type_ref = self.type_ref(doc, &navigation.type_name, &context, navigation.span)?;
         let target = match type_ref.kind {
@@ -471,7 +570,7 @@ impl Resolver {
                     doc,
                     ErrorKind::WrongKind {
                         context: context(),
-                        name: navigation.type_name.clone(),
+                        name: navigation.type_name.to_string(),
                         found,
                         expected: "an entity type",
                     },
@@ -550,7 +649,14 @@ impl Resolver {
         (props, navs)
     }
 
-    fn base_type(&mut self, doc: usize, owner: &str, raw: Option<&str>, expected: Declared, span: Span) -> Option<String> {
+    fn base_type(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        raw: Option<&str>,
+        expected: Declared,
+        span: Span,
+    ) -> Option<String> {
         let raw = raw?;
         let qualified = self.qualify(doc, raw.trim());
         match self.declared.get(&qualified).map(|d| d.0) {
@@ -586,8 +692,19 @@ impl Resolver {
 
     fn entity_type(&mut self, doc: usize, ns: &str, entity: &mut syntax::EntityType) -> EntityType {
         let name = format!("{ns}.{}", entity.name);
-        let base_type = self.base_type(doc, &name, entity.base_type.as_deref(), Declared::Entity, entity.span);
-        let (properties, navigation_properties) = self.members(doc, &name, &mut entity.properties, &mut entity.navigation_properties);
+        let base_type = self.base_type(
+            doc,
+            &name,
+            entity.base_type.as_deref(),
+            Declared::Entity,
+            entity.span,
+        );
+        let (properties, navigation_properties) = self.members(
+            doc,
+            &name,
+            &mut entity.properties,
+            &mut entity.navigation_properties,
+        );
         let key = entity
             .key
             .as_ref()
@@ -626,11 +743,26 @@ impl Resolver {
         }
     }
 
-    fn complex_type(&mut self, doc: usize, ns: &str, complex: &mut syntax::ComplexType) -> ComplexType {
+    fn complex_type(
+        &mut self,
+        doc: usize,
+        ns: &str,
+        complex: &mut syntax::ComplexType,
+    ) -> ComplexType {
         let name = format!("{ns}.{}", complex.name);
-        let base_type = self.base_type(doc, &name, complex.base_type.as_deref(), Declared::Complex, complex.span);
-        let (properties, navigation_properties) =
-            self.members(doc, &name, &mut complex.properties, &mut complex.navigation_properties);
+        let base_type = self.base_type(
+            doc,
+            &name,
+            complex.base_type.as_deref(),
+            Declared::Complex,
+            complex.span,
+        );
+        let (properties, navigation_properties) = self.members(
+            doc,
+            &name,
+            &mut complex.properties,
+            &mut complex.navigation_properties,
+        );
         ComplexType {
             simple_name: complex.name.clone(),
             namespace: ns.to_string(),
@@ -721,7 +853,12 @@ impl Resolver {
             }
         }
         let return_type = operation.return_type.as_ref().and_then(|r| {
-            let type_ref = self.type_ref(doc, &r.type_name, &|| format!("return type of `{name}`"), r.span)?;
+            let type_ref = self.type_ref(
+                doc,
+                &r.type_name,
+                &|| format!("return type of `{name}`"),
+                r.span,
+            )?;
             Some(ReturnType {
                 type_ref,
                 nullable: r.nullable.unwrap_or(true),
@@ -767,7 +904,14 @@ impl Resolver {
                             .collect::<Vec<_>>()
                             .join(" -> ");
                         let (doc, span) = (entity.origin.source_index, entity.origin.span);
-                        self.error(doc, ErrorKind::CyclicBaseType { name: name.clone(), chain }, span);
+                        self.error(
+                            doc,
+                            ErrorKind::CyclicBaseType {
+                                name: name.clone(),
+                                chain,
+                            },
+                            span,
+                        );
                     }
                     break;
                 }
@@ -790,17 +934,11 @@ impl Resolver {
                     }
                 }
             }
-            let available: HashSet<&str> = self
-                .model
-                .all_properties(entity)
-                .into_iter()
-                .map(|p| p.name.as_str())
-                .collect();
             let mut missing = Vec::new();
             if entity.declares_key {
                 for part in &entity.key {
                     let first = part.name.split('/').next().unwrap_or(&part.name);
-                    if !available.contains(first) {
+                    if !has_property(&self.model, entity, first) {
                         missing.push(part.name.clone());
                     }
                 }
@@ -816,7 +954,11 @@ impl Resolver {
                     span,
                 );
             }
-            let entity = self.model.entity_types.get_mut(name).expect("name taken from the map");
+            let entity = self
+                .model
+                .entity_types
+                .get_mut(name)
+                .expect("name taken from the map");
             entity.key = key;
             entity.open_type = open;
         }
@@ -836,7 +978,14 @@ impl Resolver {
                     let complex = &self.model.complex_types[name];
                     let (doc, span) = (complex.origin.source_index, complex.origin.span);
                     let chain = format!("{name} -> … -> {base}");
-                    self.error(doc, ErrorKind::CyclicBaseType { name: name.clone(), chain }, span);
+                    self.error(
+                        doc,
+                        ErrorKind::CyclicBaseType {
+                            name: name.clone(),
+                            chain,
+                        },
+                        span,
+                    );
                     break;
                 }
                 current = bases.get(&base).cloned().flatten();
@@ -889,8 +1038,12 @@ impl Resolver {
             if duplicate(self, &set.name, set.span) {
                 continue;
             }
-            let Some(entity_type) = self.entity_type_ref(doc, &set.entity_type, &format!("entity set `{}`", set.name), set.span)
-            else {
+            let Some(entity_type) = self.entity_type_ref(
+                doc,
+                &set.entity_type,
+                &format!("entity set `{}`", set.name),
+                set.span,
+            ) else {
                 continue;
             };
             resolved.entity_sets.insert(
@@ -955,7 +1108,13 @@ impl Resolver {
                 continue;
             }
             let action = self.qualify(doc, &import.action);
-            self.check_operation(doc, &action, Declared::Action, &format!("action import `{}`", import.name), import.span);
+            self.check_operation(
+                doc,
+                &action,
+                Declared::Action,
+                &format!("action import `{}`", import.name),
+                import.span,
+            );
             resolved.action_imports.insert(
                 import.name.clone(),
                 ActionImport {
@@ -984,7 +1143,9 @@ impl Resolver {
                     name: import.name.clone(),
                     function,
                     entity_set: import.entity_set.clone(),
-                    include_in_service_document: import.include_in_service_document.unwrap_or(false),
+                    include_in_service_document: import
+                        .include_in_service_document
+                        .unwrap_or(false),
                     annotations: self.annotations(doc, &mut import.annotations),
                 },
             );
@@ -997,7 +1158,13 @@ impl Resolver {
         self.model.containers.entry(name).or_insert(resolved);
     }
 
-    fn entity_type_ref(&mut self, doc: usize, raw: &str, context: &str, span: Span) -> Option<String> {
+    fn entity_type_ref(
+        &mut self,
+        doc: usize,
+        raw: &str,
+        context: &str,
+        span: Span,
+    ) -> Option<String> {
         let type_ref = self.type_ref(doc, raw, &|| context.to_string(), span)?;
         match type_ref.kind {
             TypeKind::Entity(name) | TypeKind::External(name) if !type_ref.collection => Some(name),
@@ -1017,7 +1184,14 @@ impl Resolver {
         }
     }
 
-    fn check_operation(&mut self, doc: usize, name: &str, expected: Declared, context: &str, span: Span) {
+    fn check_operation(
+        &mut self,
+        doc: usize,
+        name: &str,
+        expected: Declared,
+        context: &str,
+        span: Span,
+    ) {
         match self.declared.get(name).map(|d| d.0) {
             Some(kind) if kind == expected => {}
             Some(kind) => self.error(
@@ -1058,12 +1232,21 @@ impl Resolver {
                 .entity_sets
                 .values()
                 .map(|s| (false, &s.name, &s.bindings, s.origin))
-                .chain(container.singletons.values().map(|s| (true, &s.name, &s.bindings, s.origin)));
+                .chain(
+                    container
+                        .singletons
+                        .values()
+                        .map(|s| (true, &s.name, &s.bindings, s.origin)),
+                );
             for (is_singleton, source, bindings, origin) in sources {
                 for (index, binding) in bindings.iter().enumerate() {
                     let resolved = self.binding_target(doc, container_name, &binding.target);
                     if resolved.is_none() && !self.is_external_path(doc, &binding.target) {
-                        let kind = if is_singleton { "singleton" } else { "entity set" };
+                        let kind = if is_singleton {
+                            "singleton"
+                        } else {
+                            "entity set"
+                        };
                         warnings.push((
                             doc,
                             format!(
@@ -1076,12 +1259,22 @@ impl Resolver {
                     updates.push((is_singleton, source.clone(), index, resolved));
                 }
             }
-            let container = self.model.containers.get_mut(container_name).expect("listed above");
+            let container = self
+                .model
+                .containers
+                .get_mut(container_name)
+                .expect("listed above");
             for (is_singleton, source, index, resolved) in updates {
                 let binding = if is_singleton {
-                    container.singletons.get_mut(&source).map(|s| &mut s.bindings[index])
+                    container
+                        .singletons
+                        .get_mut(&source)
+                        .map(|s| &mut s.bindings[index])
                 } else {
-                    container.entity_sets.get_mut(&source).map(|s| &mut s.bindings[index])
+                    container
+                        .entity_sets
+                        .get_mut(&source)
+                        .map(|s| &mut s.bindings[index])
                 };
                 if let Some(binding) = binding {
                     binding.resolved_target = resolved;
@@ -1128,7 +1321,9 @@ impl Resolver {
         let mut annotations = self.annotations(doc, &mut group.annotations);
         if let Some(qualifier) = &group.qualifier {
             for annotation in &mut annotations.0 {
-                annotation.qualifier.get_or_insert_with(|| qualifier.clone());
+                annotation
+                    .qualifier
+                    .get_or_insert_with(|| qualifier.clone());
             }
         }
         let target = group.target.trim();
@@ -1147,14 +1342,23 @@ impl Resolver {
             if !self.model.external_namespaces.contains(namespace) {
                 self.warn(
                     doc,
-                    format!("annotation target `{}` does not name an element of the model", group.target),
+                    format!(
+                        "annotation target `{}` does not name an element of the model",
+                        group.target
+                    ),
                     group.span,
                 );
             }
         }
     }
 
-    fn apply_annotations(&mut self, qualified: &str, member: Option<&str>, deeper: bool, annotations: Annotations) -> bool {
+    fn apply_annotations(
+        &mut self,
+        qualified: &str,
+        member: Option<&str>,
+        deeper: bool,
+        annotations: Annotations,
+    ) -> bool {
         fn add(target: &mut Annotations, more: Annotations) {
             target.0.extend(more.0);
         }
@@ -1172,9 +1376,16 @@ impl Resolver {
                         add(&mut p.annotations, annotations);
                         p.computed = p.annotations.computed();
                         p.immutable = p.annotations.immutable();
-                        p.read_only =
-                            p.computed || matches!(p.annotations.permissions(), Some(Permissions::Read | Permissions::None));
-                    } else if let Some(n) = entity.navigation_properties.iter_mut().find(|n| n.name == m) {
+                        p.read_only = p.computed
+                            || matches!(
+                                p.annotations.permissions(),
+                                Some(Permissions::Read | Permissions::None)
+                            );
+                    } else if let Some(n) = entity
+                        .navigation_properties
+                        .iter_mut()
+                        .find(|n| n.name == m)
+                    {
                         add(&mut n.annotations, annotations);
                     } else {
                         return false;
@@ -1189,7 +1400,11 @@ impl Resolver {
                 Some(m) => {
                     if let Some(p) = complex.properties.iter_mut().find(|p| p.name == m) {
                         add(&mut p.annotations, annotations);
-                    } else if let Some(n) = complex.navigation_properties.iter_mut().find(|n| n.name == m) {
+                    } else if let Some(n) = complex
+                        .navigation_properties
+                        .iter_mut()
+                        .find(|n| n.name == m)
+                    {
                         add(&mut n.annotations, annotations);
                     } else {
                         return false;
@@ -1271,17 +1486,11 @@ impl Resolver {
         let mut warnings = Vec::new();
         for name in &names {
             let entity = &self.model.entity_types[name];
-            let properties: HashSet<&str> = self
-                .model
-                .all_properties(entity)
-                .into_iter()
-                .map(|p| p.name.as_str())
-                .collect();
             let alternate_keys = alternate_keys(&entity.annotations);
             for key in &alternate_keys {
                 for part in &key.parts {
                     let first = part.name.split('/').next().unwrap_or(&part.name);
-                    if !properties.contains(first) {
+                    if !has_property(&self.model, entity, first) {
                         warnings.push((
                             entity.origin.source_index,
                             format!("alternate key of `{name}` names property `{}`, which it does not have", part.name),
@@ -1290,12 +1499,16 @@ impl Resolver {
                     }
                 }
             }
-            let lookups = self.lookups(entity, &properties);
+            let lookups = self.lookups(entity);
             let company_specific = entity
                 .key
                 .first()
                 .is_some_and(|k| k.name.eq_ignore_ascii_case("dataAreaId"));
-            let entity = self.model.entity_types.get_mut(name).expect("name from the map");
+            let entity = self
+                .model
+                .entity_types
+                .get_mut(name)
+                .expect("name from the map");
             entity.alternate_keys = alternate_keys;
             entity.lookups = lookups;
             entity.company_specific = company_specific;
@@ -1304,7 +1517,9 @@ impl Resolver {
         for name in &names {
             let entity = &self.model.entity_types[name];
             for navigation in &entity.navigation_properties {
-                let Some(partner) = &navigation.partner else { continue };
+                let Some(partner) = &navigation.partner else {
+                    continue;
+                };
                 let Some(target) = self.model.entity_types.get(&navigation.target) else {
                     continue;
                 };
@@ -1330,9 +1545,13 @@ impl Resolver {
         }
     }
 
-    fn lookups(&self, entity: &EntityType, properties: &HashSet<&str>) -> Vec<Lookup> {
+    fn lookups(&self, entity: &EntityType) -> Vec<Lookup> {
         let mut by_column: BTreeMap<String, Vec<LookupTarget>> = BTreeMap::new();
-        let sets: Vec<&EntitySet> = entity.entity_sets.iter().filter_map(|s| self.model.entity_set(s)).collect();
+        let sets: Vec<&EntitySet> = entity
+            .entity_sets
+            .iter()
+            .filter_map(|s| self.model.entity_set(s))
+            .collect();
         for navigation in self.model.all_navigation_properties(entity) {
             if navigation.collection {
                 continue;
@@ -1340,14 +1559,14 @@ impl Resolver {
             let mut column = None;
             let mut referenced = None;
             for (dependent, principal) in &navigation.referential_constraints {
-                if is_lookup_column(dependent) && properties.contains(dependent.as_str()) {
+                if is_lookup_column(dependent) && has_property(&self.model, entity, dependent) {
                     column = Some(dependent.clone());
                     referenced = Some(principal.clone());
                 }
             }
             if column.is_none() {
                 let by_name = format!("_{}_value", navigation.name);
-                if properties.contains(by_name.as_str()) {
+                if has_property(&self.model, entity, &by_name) {
                     column = Some(by_name);
                 }
             }
@@ -1381,6 +1600,18 @@ impl Resolver {
     }
 }
 
+/// Whether `entity` declares or inherits a property named `name` (a linear scan: types are small and
+/// this runs a few times per type, cheaper than building a set).
+fn has_property(model: &Model, entity: &EntityType, name: &str) -> bool {
+    entity.properties.iter().any(|p| p.name == name)
+        || entity.ancestors.iter().any(|a| {
+            model
+                .entity_types
+                .get(a)
+                .is_some_and(|base| base.properties.iter().any(|p| p.name == name))
+        })
+}
+
 fn is_lookup_column(name: &str) -> bool {
     name.len() > "__value".len() && name.starts_with('_') && name.ends_with("_value")
 }
@@ -1389,22 +1620,31 @@ fn is_lookup_column(name: &str) -> bool {
 fn alternate_keys(annotations: &Annotations) -> Vec<AlternateKey> {
     let mut keys = Vec::new();
     for annotation in annotations.iter() {
-        if annotation.term != terms::KEYS_ALTERNATE_KEYS && annotation.term != terms::CORE_ALTERNATE_KEYS {
+        if &*annotation.term != terms::KEYS_ALTERNATE_KEYS
+            && &*annotation.term != terms::CORE_ALTERNATE_KEYS
+        {
             continue;
         }
         let Some(Expression::Collection(items)) = &annotation.value else {
             continue;
         };
         for item in items {
-            let Expression::Record(record) = item else { continue };
-            let Some(Some(Expression::Collection(parts))) =
-                record.properties.iter().find(|p| p.property == "Key").map(|p| &p.value)
+            let Expression::Record(record) = item else {
+                continue;
+            };
+            let Some(Some(Expression::Collection(parts))) = record
+                .properties
+                .iter()
+                .find(|p| p.property == "Key")
+                .map(|p| &p.value)
             else {
                 continue;
             };
             let mut key = AlternateKey { parts: Vec::new() };
             for part in parts {
-                let Expression::Record(part) = part else { continue };
+                let Expression::Record(part) = part else {
+                    continue;
+                };
                 let field = |name: &str| {
                     part.properties
                         .iter()

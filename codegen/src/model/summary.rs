@@ -81,8 +81,16 @@ pub(super) fn counts(model: &Model) -> Counts {
         c.singletons += container.singletons.len();
         c.action_imports += container.action_imports.len();
         c.function_imports += container.function_imports.len();
-        c.navigation_property_bindings += container.entity_sets.values().map(|s| s.bindings.len()).sum::<usize>()
-            + container.singletons.values().map(|s| s.bindings.len()).sum::<usize>();
+        c.navigation_property_bindings += container
+            .entity_sets
+            .values()
+            .map(|s| s.bindings.len())
+            .sum::<usize>()
+            + container
+                .singletons
+                .values()
+                .map(|s| s.bindings.len())
+                .sum::<usize>();
     }
     c
 }
@@ -104,7 +112,11 @@ impl Model {
                 navigation_properties: c.navigation_properties.len(),
             }))
             .collect();
-        sizes.sort_by(|a, b| b.properties.cmp(&a.properties).then_with(|| a.name.cmp(&b.name)));
+        sizes.sort_by(|a, b| {
+            b.properties
+                .cmp(&a.properties)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         sizes.truncate(n);
         sizes
     }

@@ -28,9 +28,11 @@ impl TypeRef {
     pub fn element_name(&self) -> String {
         match &self.kind {
             TypeKind::Primitive(p) => p.edm_name().to_string(),
-            TypeKind::Entity(n) | TypeKind::Complex(n) | TypeKind::Enum(n) | TypeKind::Definition(n) | TypeKind::External(n) => {
-                n.clone()
-            }
+            TypeKind::Entity(n)
+            | TypeKind::Complex(n)
+            | TypeKind::Enum(n)
+            | TypeKind::Definition(n)
+            | TypeKind::External(n) => n.clone(),
         }
     }
 }
@@ -132,7 +134,10 @@ impl Primitive {
         (Primitive::EntityType, "Edm.EntityType"),
         (Primitive::AnnotationPath, "Edm.AnnotationPath"),
         (Primitive::PropertyPath, "Edm.PropertyPath"),
-        (Primitive::NavigationPropertyPath, "Edm.NavigationPropertyPath"),
+        (
+            Primitive::NavigationPropertyPath,
+            "Edm.NavigationPropertyPath",
+        ),
         (Primitive::AnyPropertyPath, "Edm.AnyPropertyPath"),
         (Primitive::ModelElementPath, "Edm.ModelElementPath"),
     ];
@@ -168,15 +173,35 @@ impl Primitive {
     /// The qualified name, e.g. `Edm.Int32`.
     pub fn edm_name(self) -> &'static str {
         match self {
-            Primitive::Geography(kind) => GEOGRAPHY[GeoKind::ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)],
-            Primitive::Geometry(kind) => GEOMETRY[GeoKind::ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)],
-            other => Primitive::SIMPLE.iter().find(|(p, _)| *p == other).map_or("Edm.Untyped", |(_, n)| n),
+            Primitive::Geography(kind) => {
+                GEOGRAPHY[GeoKind::ALL
+                    .iter()
+                    .position(|(k, _)| *k == kind)
+                    .unwrap_or(0)]
+            }
+            Primitive::Geometry(kind) => {
+                GEOMETRY[GeoKind::ALL
+                    .iter()
+                    .position(|(k, _)| *k == kind)
+                    .unwrap_or(0)]
+            }
+            other => Primitive::SIMPLE
+                .iter()
+                .find(|(p, _)| *p == other)
+                .map_or("Edm.Untyped", |(_, n)| n),
         }
     }
 
     /// Whether enum types may use this as their underlying type.
     pub fn is_integral(self) -> bool {
-        matches!(self, Primitive::Byte | Primitive::SByte | Primitive::Int16 | Primitive::Int32 | Primitive::Int64)
+        matches!(
+            self,
+            Primitive::Byte
+                | Primitive::SByte
+                | Primitive::Int16
+                | Primitive::Int32
+                | Primitive::Int64
+        )
     }
 
     /// A hint for names that older OData versions used.
