@@ -60,8 +60,10 @@ mod tests {
         let src = "ab\ncdé\nf";
         assert_eq!(line_col(src, 0), (1, 1));
         assert_eq!(line_col(src, 3), (2, 1));
-        assert_eq!(line_col(src, 8), (2, 4));
-        assert_eq!(line_col(src, 9), (3, 1));
+        assert_eq!(line_col(src, 7), (2, 4));
+        assert_eq!(line_col(src, 8), (3, 1));
+        // Inside a multi-byte character: the character's start.
+        assert_eq!(line_col(src, 6), (2, 3));
         assert_eq!(line_col(src, 999), (3, 2));
     }
 }

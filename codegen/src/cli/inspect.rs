@@ -122,7 +122,7 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
 }
 
 /// Finds a type by qualified name, simple name or entity set name.
-fn find<'m>(model: &'m Model, name: &str) -> Result<String, Report> {
+fn find(model: &Model, name: &str) -> Result<String, Report> {
     let exists = |n: &str| {
         model.entity_types.contains_key(n)
             || model.complex_types.contains_key(n)

@@ -197,7 +197,7 @@ impl<'i> Cursor<'i> {
         level: usize,
         span: Span,
     ) -> Result<Ns, Error> {
-        if start.attributes_raw().contains("xmlns") {
+        if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xmlns").is_some() {
             for attr in start.attributes() {
                 let attr = attr.map_err(|e| Error::new(ErrorKind::Xml(e.to_string()), span))?;
                 let key = attr.key.into_inner();

@@ -248,7 +248,7 @@ fn attribute_option_set(
     let type_kind = attribute
         .get("@odata.type")
         .and_then(Value::as_str)
-        .and_then(|t| kind_from_context(t));
+        .and_then(kind_from_context);
     let local = attribute.get("OptionSet").filter(|v| !v.is_null());
     let global = attribute.get("GlobalOptionSet").filter(|v| !v.is_null());
     let Some((set, set_path)) = local
@@ -334,7 +334,7 @@ mod tests {
     #[test]
     fn errors_say_where() {
         let err = parse_option_sets("{\n \"value\": [}", Some("account")).unwrap_err();
-        assert!(matches!(err.kind, ErrorKind::OptionSetJson(_)));
+        assert!(matches!(*err.kind, ErrorKind::OptionSetJson(_)));
         assert_eq!(err.span.start, 13);
         let err = parse_option_sets(
             r#"{"value":[{"LogicalName":"x","OptionSet":{"OptionSetType":"Picklist","Options":[{"Value":"one"}]}}]}"#,

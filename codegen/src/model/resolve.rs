@@ -124,13 +124,37 @@ impl Resolver {
 
     /// Like [`Resolver::qualify`], borrowing `name` when it has no alias.
     fn qualify_cow<'n>(&self, doc: usize, name: &'n str) -> Cow<'n, str> {
-        let Some(aliases) = self.aliases.get(doc).filter(|a| !a.is_empty()) else {
-            return Cow::Borrowed(name);
+        qualify_with(&self.aliases, doc, name)
+    }
+
+    /// Annotations converted outside the worker scopes (containers, external annotations).
+    fn annotations(&self, doc: usize, list: &mut Vec<syntax::Annotation>) -> Annotations {
+        Scope::new(self.names()).annotations(doc, list)
+    }
+
+    /// A type reference resolved outside the worker scopes.
+    fn type_ref(
+        &mut self,
+        doc: usize,
+        raw: &str,
+        context: &dyn Fn() -> String,
+        span: Span,
+    ) -> Option<TypeRef> {
+        let (resolved, errors) = {
+            let mut scope = Scope::new(self.names());
+            let resolved = scope.type_ref(doc, raw, context, span);
+            (resolved, scope.errors)
         };
-        let (prefix, simple) = split_qualified(name);
-        match aliases.get(prefix) {
-            Some(namespace) => Cow::Owned(format!("{namespace}.{simple}")),
-            None => Cow::Borrowed(name),
+        self.errors.extend(errors);
+        resolved
+    }
+
+    fn names(&self) -> Names<'_> {
+        Names {
+            aliases: &self.aliases,
+            declared: &self.declared,
+            external: &self.model.external_namespaces,
+            schemas: &self.model.schemas,
         }
     }
 
@@ -262,136 +286,10 @@ impl Resolver {
         }
     }
 
-    /// Resolves a type reference as written in document `doc`.
-    fn type_ref(
-        &mut self,
-        doc: usize,
-        raw: &str,
-        context: &dyn Fn() -> String,
-        span: Span,
-    ) -> Option<TypeRef> {
-        let (collection, inner) = strip_collection(raw);
-        let qualified = self.qualify_cow(doc, inner);
-        if qualified.starts_with("Edm.") {
-            return match Primitive::from_edm_name(&qualified) {
-                Some(p) => Some(TypeRef {
-                    collection,
-                    kind: TypeKind::Primitive(p),
-                }),
-                None => {
-                    let hint = Primitive::legacy_hint(&qualified).to_string();
-                    self.error(
-                        doc,
-                        ErrorKind::UnknownPrimitive {
-                            name: qualified.into_owned(),
-                            hint,
-                        },
-                        span,
-                    );
-                    None
-                }
-            };
-        }
-        let kind = match self.declared.get(qualified.as_ref()).map(|d| d.0) {
-            Some(Declared::Entity) => TypeKind::Entity(qualified.into_owned()),
-            Some(Declared::Complex) => TypeKind::Complex(qualified.into_owned()),
-            Some(Declared::Enum) => TypeKind::Enum(qualified.into_owned()),
-            Some(Declared::Definition) => TypeKind::Definition(qualified.into_owned()),
-            Some(other) => {
-                self.error(
-                    doc,
-                    ErrorKind::WrongKind {
-                        context: context(),
-                        name: qualified.into_owned(),
-                        found: other.describe(),
-                        expected: "a type",
-                    },
-                    span,
-                );
-                return None;
-            }
-            None => {
-                let (namespace, _) = split_qualified(&qualified);
-                if self.model.external_namespaces.contains(namespace) {
-                    TypeKind::External(qualified.into_owned())
-                } else {
-                    let hint = self.suggest(&qualified, inner);
-                    self.error(
-                        doc,
-                        ErrorKind::DanglingType {
-                            context: context(),
-                            name: inner.to_string(),
-                            hint,
-                        },
-                        span,
-                    );
-                    return None;
-                }
-            }
-        };
-        Some(TypeRef { collection, kind })
-    }
-
-    fn suggest(&self, qualified: &str, written: &str) -> String {
-        let (namespace, simple) = split_qualified(qualified);
-        let mut hint = String::new();
-        if qualified != written {
-            hint.push_str(&format!(" (read as `{qualified}`)"));
-        }
-        if namespace.is_empty() {
-            hint.push_str("; type names must be qualified with a namespace or alias");
-        } else if !self.model.schemas.contains_key(namespace) {
-            hint.push_str(&format!(
-                "; no schema defines namespace `{namespace}` and no edmx:Reference includes it"
-            ));
-        }
-        let mut candidates: Vec<&String> = self
-            .declared
-            .iter()
-            .filter(|(name, (kind, _, _))| {
-                matches!(
-                    kind,
-                    Declared::Entity | Declared::Complex | Declared::Enum | Declared::Definition
-                ) && split_qualified(name).1.eq_ignore_ascii_case(simple)
-            })
-            .map(|(name, _)| name)
-            .collect();
-        candidates.sort();
-        if let Some(candidate) = candidates.first() {
-            hint.push_str(&format!("; did you mean `{candidate}`?"));
-        }
-        hint
-    }
-
-    /// Converts (and moves out) a list of syntax annotations.
-    fn annotations(&self, doc: usize, list: &mut Vec<syntax::Annotation>) -> Annotations {
-        let mut list = std::mem::take(list);
-        for annotation in &mut list {
-            self.annotation(doc, annotation);
-        }
-        Annotations(list)
-    }
-
-    /// Qualifies an annotation's term and enum-member values in place (no copy when there is no alias).
-    fn annotation(&self, doc: usize, annotation: &mut syntax::Annotation) {
-        if let Some(v) = &mut annotation.value {
-            qualify_enum_members(v, &|ty: &str| match self.qualify_cow(doc, ty) {
-                Cow::Owned(full) => Some(full),
-                Cow::Borrowed(_) => None,
-            });
-        }
-        if let Cow::Owned(full) = self.qualify_cow(doc, &annotation.term) {
-            annotation.term = Arc::from(full);
-        }
-        for nested in &mut annotation.annotations {
-            self.annotation(doc, nested);
-        }
-    }
-
     fn schema(&mut self, doc: usize, schema: &mut syntax::Schema) {
         let ns = schema.namespace.as_str();
         if !self.model.schemas.contains_key(ns) {
-            let annotations = self.annotations(doc, &mut schema.annotations);
+            let annotations = Scope::new(self.names()).annotations(doc, &mut schema.annotations);
             self.model.schemas.insert(
                 ns.to_string(),
                 SchemaInfo {
@@ -403,481 +301,111 @@ impl Resolver {
                 },
             );
         }
-        for entity in &mut schema.entity_types {
-            let resolved = self.entity_type(doc, ns, entity);
-            self.model
-                .entity_types
-                .entry(resolved.name.clone())
-                .or_insert(resolved);
-        }
-        for complex in &mut schema.complex_types {
-            let resolved = self.complex_type(doc, ns, complex);
-            self.model
-                .complex_types
-                .entry(resolved.name.clone())
-                .or_insert(resolved);
-        }
-        for enum_type in &mut schema.enum_types {
-            let resolved = self.enum_type(doc, ns, enum_type);
-            self.model
-                .enum_types
-                .entry(resolved.name.clone())
-                .or_insert(resolved);
-        }
+        let names = self.names();
+        let (entities, entity_errors) = entity_types(names, doc, ns, &mut schema.entity_types);
+        let mut scope = Scope::new(names);
+        let complex: Vec<ComplexType> = schema
+            .complex_types
+            .iter_mut()
+            .map(|c| scope.complex_type(doc, ns, c))
+            .collect();
+        let enums: Vec<EnumType> = schema
+            .enum_types
+            .iter_mut()
+            .map(|e| scope.enum_type(doc, ns, e))
+            .collect();
+        let mut definitions = Vec::with_capacity(schema.type_definitions.len());
         for definition in &mut schema.type_definitions {
             let name = format!("{ns}.{}", definition.name);
-            let underlying = self.underlying_primitive(
+            let underlying = scope.underlying_primitive(
                 doc,
                 &definition.underlying_type,
                 &name,
                 definition.span,
                 false,
             );
-            let resolved = TypeDefinition {
-                name: name.clone(),
+            definitions.push(TypeDefinition {
+                name,
                 namespace: ns.to_string(),
                 simple_name: definition.name.clone(),
                 underlying_type: underlying.unwrap_or(Primitive::Untyped),
-                facets: definition.facets.clone(),
-                annotations: self.annotations(doc, &mut definition.annotations),
+                facets: definition.facets,
+                annotations: scope.annotations(doc, &mut definition.annotations),
                 origin: Origin {
                     source_index: doc,
                     span: definition.span,
                 },
-            };
-            self.model.type_definitions.entry(name).or_insert(resolved);
+            });
         }
-        for operation in schema.actions.iter_mut().chain(schema.functions.iter_mut()) {
-            let resolved = self.operation(doc, ns, operation);
-            let map = match operation.kind {
-                OperationKind::Action => &mut self.model.actions,
-                OperationKind::Function => &mut self.model.functions,
-            };
-            map.entry(resolved.name.clone()).or_default().push(resolved);
-        }
+        let operations: Vec<Operation> = schema
+            .actions
+            .iter_mut()
+            .chain(schema.functions.iter_mut())
+            .map(|o| scope.operation(doc, ns, o))
+            .collect();
+        let mut terms = Vec::with_capacity(schema.terms.len());
         for term in &mut schema.terms {
             let name = format!("{ns}.{}", term.name);
-            let type_ref = self.type_ref(
+            let type_ref = scope.type_ref(
                 doc,
                 &term.type_name,
                 &|| format!("term `{name}`"),
                 term.span,
             );
-            let resolved = Term {
-                name: name.clone(),
+            terms.push(Term {
                 type_ref: type_ref.unwrap_or(TypeRef {
                     collection: false,
                     kind: TypeKind::Primitive(Primitive::Untyped),
                 }),
                 applies_to: term.applies_to.clone(),
                 default_value: term.default_value.clone(),
-                annotations: self.annotations(doc, &mut term.annotations),
+                annotations: scope.annotations(doc, &mut term.annotations),
                 origin: Origin {
                     source_index: doc,
                     span: term.span,
                 },
-            };
-            self.model.terms.entry(name).or_insert(resolved);
-        }
-    }
-
-    fn underlying_primitive(
-        &mut self,
-        doc: usize,
-        raw: &str,
-        owner: &str,
-        span: Span,
-        integral: bool,
-    ) -> Option<Primitive> {
-        let qualified = self.qualify(doc, raw.trim());
-        match Primitive::from_edm_name(&qualified) {
-            Some(p) if !integral || p.is_integral() => Some(p),
-            _ => {
-                self.error(
-                    doc,
-                    ErrorKind::InvalidAttribute {
-                        element: owner.to_string(),
-                        attribute: "UnderlyingType".into(),
-                        value: raw.to_string(),
-                        expected: if integral {
-                            "Edm.Byte, Edm.SByte, Edm.Int16, Edm.Int32 or Edm.Int64"
-                        } else {
-                            "a primitive type"
-                        },
-                    },
-                    span,
-                );
-                None
-            }
-        }
-    }
-
-    fn property(
-        &mut self,
-        doc: usize,
-        owner: &str,
-        property: &mut syntax::Property,
-    ) -> Option<Property> {
-        let type_ref = self.type_ref(
-            doc,
-            &property.type_name,
-            &|| format!("property `{}` of `{owner}`", property.name),
-            property.span,
-        )?;
-        let annotations = self.annotations(doc, &mut property.annotations);
-        let computed = annotations.computed();
-        let immutable = annotations.immutable();
-        let read_only = computed
-            || matches!(
-                annotations.permissions(),
-                Some(Permissions::Read | Permissions::None)
-            );
-        Some(Property {
-            name: std::mem::take(&mut property.name),
-            type_ref,
-            nullable: property.nullable.unwrap_or(true),
-            facets: property.facets,
-            default_value: property.default_value.take(),
-            annotations,
-            computed,
-            immutable,
-            read_only,
-            origin: Origin {
-                source_index: doc,
-                span: property.span,
-            },
-        })
-    }
-
-    fn navigation(
-        &mut self,
-        doc: usize,
-        owner: &str,
-        navigation: &mut syntax::NavigationProperty,
-    ) -> Option<NavigationProperty> {
-        let context = || format!("navigation property `{}` of `{owner}`", navigation.name);
-        let type_ref = self.type_ref(doc, &navigation.type_name, &context, navigation.span)?;
-        let target = match type_ref.kind {
-            TypeKind::Entity(name) | TypeKind::External(name) => name,
-            other => {
-                let found = match other {
-                    TypeKind::Complex(_) => "complex type",
-                    TypeKind::Enum(_) => "enum type",
-                    TypeKind::Definition(_) => "type definition",
-                    _ => "primitive type",
-                };
-                self.error(
-                    doc,
-                    ErrorKind::WrongKind {
-                        context: context(),
-                        name: navigation.type_name.to_string(),
-                        found,
-                        expected: "an entity type",
-                    },
-                    navigation.span,
-                );
-                return None;
-            }
-        };
-        Some(NavigationProperty {
-            name: navigation.name.clone(),
-            target,
-            collection: type_ref.collection,
-            nullable: navigation.nullable.unwrap_or(true),
-            partner: navigation.partner.clone(),
-            contains_target: navigation.contains_target,
-            referential_constraints: navigation
-                .referential_constraints
-                .iter()
-                .map(|c| (c.property.clone(), c.referenced_property.clone()))
-                .collect(),
-            on_delete: navigation.on_delete.clone(),
-            annotations: self.annotations(doc, &mut navigation.annotations),
-            origin: Origin {
-                source_index: doc,
-                span: navigation.span,
-            },
-        })
-    }
-
-    /// Properties and navigation properties of a structured type, with duplicate names reported.
-    fn members(
-        &mut self,
-        doc: usize,
-        owner: &str,
-        properties: &mut [syntax::Property],
-        navigations: &mut [syntax::NavigationProperty],
-    ) -> (Vec<Property>, Vec<NavigationProperty>) {
-        let mut seen: HashMap<&str, Span> = HashMap::default();
-        seen.reserve(properties.len() + navigations.len());
-        let mut duplicates = Vec::new();
-        let names = properties
-            .iter()
-            .map(|p| (p.name.as_str(), p.span))
-            .chain(navigations.iter().map(|n| (n.name.as_str(), n.span)));
-        for (name, span) in names {
-            if let Some(first) = seen.get(name) {
-                duplicates.push(
-                    Error::new(
-                        ErrorKind::Duplicate {
-                            what: "property",
-                            name: format!("{owner}/{name}"),
-                        },
-                        span,
-                    )
-                    .in_source(doc)
-                    .with_related("first defined here", doc, *first),
-                );
-            } else {
-                seen.insert(name, span);
-            }
-        }
-        drop(seen);
-        self.errors.extend(duplicates);
-        let mut props = Vec::with_capacity(properties.len());
-        for p in properties.iter_mut() {
-            if let Some(resolved) = self.property(doc, owner, p) {
-                props.push(resolved);
-            }
-        }
-        let mut navs = Vec::with_capacity(navigations.len());
-        for n in navigations.iter_mut() {
-            if let Some(resolved) = self.navigation(doc, owner, n) {
-                navs.push(resolved);
-            }
-        }
-        (props, navs)
-    }
-
-    fn base_type(
-        &mut self,
-        doc: usize,
-        owner: &str,
-        raw: Option<&str>,
-        expected: Declared,
-        span: Span,
-    ) -> Option<String> {
-        let raw = raw?;
-        let qualified = self.qualify(doc, raw.trim());
-        match self.declared.get(&qualified).map(|d| d.0) {
-            Some(kind) if kind == expected => Some(qualified),
-            Some(kind) => {
-                self.error(
-                    doc,
-                    ErrorKind::WrongKind {
-                        context: format!("base type of `{owner}`"),
-                        name: qualified,
-                        found: kind.describe(),
-                        expected: expected.describe(),
-                    },
-                    span,
-                );
-                None
-            }
-            None => {
-                let hint = self.suggest(&qualified, raw);
-                self.error(
-                    doc,
-                    ErrorKind::DanglingType {
-                        context: format!("base type of `{owner}`"),
-                        name: raw.to_string(),
-                        hint,
-                    },
-                    span,
-                );
-                None
-            }
-        }
-    }
-
-    fn entity_type(&mut self, doc: usize, ns: &str, entity: &mut syntax::EntityType) -> EntityType {
-        let name = format!("{ns}.{}", entity.name);
-        let base_type = self.base_type(
-            doc,
-            &name,
-            entity.base_type.as_deref(),
-            Declared::Entity,
-            entity.span,
-        );
-        let (properties, navigation_properties) = self.members(
-            doc,
-            &name,
-            &mut entity.properties,
-            &mut entity.navigation_properties,
-        );
-        let key = entity
-            .key
-            .as_ref()
-            .map(|k| {
-                k.property_refs
-                    .iter()
-                    .map(|r| KeyPart {
-                        name: r.name.clone(),
-                        alias: r.alias.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        EntityType {
-            simple_name: entity.name.clone(),
-            namespace: ns.to_string(),
-            base_type,
-            ancestors: Vec::new(),
-            is_abstract: entity.is_abstract,
-            open_type: entity.open_type,
-            has_stream: entity.has_stream,
-            key,
-            declares_key: entity.key.is_some(),
-            properties,
-            navigation_properties,
-            annotations: self.annotations(doc, &mut entity.annotations),
-            alternate_keys: Vec::new(),
-            entity_sets: Vec::new(),
-            lookups: Vec::new(),
-            company_specific: false,
-            origin: Origin {
-                source_index: doc,
-                span: entity.span,
-            },
-            name,
-        }
-    }
-
-    fn complex_type(
-        &mut self,
-        doc: usize,
-        ns: &str,
-        complex: &mut syntax::ComplexType,
-    ) -> ComplexType {
-        let name = format!("{ns}.{}", complex.name);
-        let base_type = self.base_type(
-            doc,
-            &name,
-            complex.base_type.as_deref(),
-            Declared::Complex,
-            complex.span,
-        );
-        let (properties, navigation_properties) = self.members(
-            doc,
-            &name,
-            &mut complex.properties,
-            &mut complex.navigation_properties,
-        );
-        ComplexType {
-            simple_name: complex.name.clone(),
-            namespace: ns.to_string(),
-            base_type,
-            ancestors: Vec::new(),
-            is_abstract: complex.is_abstract,
-            open_type: complex.open_type,
-            properties,
-            navigation_properties,
-            annotations: self.annotations(doc, &mut complex.annotations),
-            origin: Origin {
-                source_index: doc,
-                span: complex.span,
-            },
-            name,
-        }
-    }
-
-    fn enum_type(&mut self, doc: usize, ns: &str, enum_type: &mut syntax::EnumType) -> EnumType {
-        let name = format!("{ns}.{}", enum_type.name);
-        let underlying_type = match &enum_type.underlying_type {
-            Some(raw) => self
-                .underlying_primitive(doc, raw, &name, enum_type.span, true)
-                .unwrap_or(Primitive::Int32),
-            None => Primitive::Int32,
-        };
-        let mut members = Vec::with_capacity(enum_type.members.len());
-        let mut seen: HashMap<&str, Span> = HashMap::default();
-        let mut next = 0i64;
-        for member in &mut enum_type.members {
-            if let Some(first) = seen.insert(&member.name, member.span) {
-                let err = Error::new(
-                    ErrorKind::Duplicate {
-                        what: "enum member",
-                        name: format!("{name}/{}", member.name),
-                    },
-                    member.span,
-                )
-                .in_source(doc)
-                .with_related("first defined here", doc, first);
-                self.errors.push(err);
-            }
-            let value = member.value.unwrap_or(next);
-            next = value.saturating_add(1);
-            members.push(EnumMember {
-                name: member.name.clone(),
-                value,
-                annotations: self.annotations(doc, &mut member.annotations),
-                origin: Origin {
-                    source_index: doc,
-                    span: member.span,
-                },
+                name,
             });
         }
-        EnumType {
-            simple_name: enum_type.name.clone(),
-            namespace: ns.to_string(),
-            underlying_type,
-            is_flags: enum_type.is_flags,
-            members,
-            annotations: self.annotations(doc, &mut enum_type.annotations),
-            origin: Origin {
-                source_index: doc,
-                span: enum_type.span,
-            },
-            name,
+        let scope_errors = scope.errors;
+        self.errors.extend(entity_errors);
+        self.errors.extend(scope_errors);
+        for resolved in entities {
+            self.model
+                .entity_types
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
         }
-    }
-
-    fn operation(&mut self, doc: usize, ns: &str, operation: &mut syntax::Operation) -> Operation {
-        let name = format!("{ns}.{}", operation.name);
-        let mut parameters = Vec::with_capacity(operation.parameters.len());
-        for parameter in &mut operation.parameters {
-            let type_ref = self.type_ref(
-                doc,
-                &parameter.type_name,
-                &|| format!("parameter `{}` of `{name}`", parameter.name),
-                parameter.span,
-            );
-            if let Some(type_ref) = type_ref {
-                parameters.push(Parameter {
-                    name: parameter.name.clone(),
-                    type_ref,
-                    nullable: parameter.nullable.unwrap_or(true),
-                    facets: parameter.facets.clone(),
-                    annotations: self.annotations(doc, &mut parameter.annotations),
-                });
-            }
+        for resolved in complex {
+            self.model
+                .complex_types
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
         }
-        let return_type = operation.return_type.as_ref().and_then(|r| {
-            let type_ref = self.type_ref(
-                doc,
-                &r.type_name,
-                &|| format!("return type of `{name}`"),
-                r.span,
-            )?;
-            Some(ReturnType {
-                type_ref,
-                nullable: r.nullable.unwrap_or(true),
-                facets: r.facets.clone(),
-            })
-        });
-        Operation {
-            name: name.clone(),
-            kind: operation.kind,
-            is_bound: operation.is_bound,
-            is_composable: operation.is_composable,
-            entity_set_path: operation.entity_set_path.clone(),
-            parameters,
-            return_type,
-            annotations: self.annotations(doc, &mut operation.annotations),
-            origin: Origin {
-                source_index: doc,
-                span: operation.span,
-            },
+        for resolved in enums {
+            self.model
+                .enum_types
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
+        }
+        for resolved in definitions {
+            self.model
+                .type_definitions
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
+        }
+        for resolved in operations {
+            let map = match resolved.kind {
+                OperationKind::Action => &mut self.model.actions,
+                OperationKind::Function => &mut self.model.functions,
+            };
+            map.entry(resolved.name.clone()).or_default().push(resolved);
+        }
+        for resolved in terms {
+            self.model
+                .terms
+                .entry(resolved.name.clone())
+                .or_insert(resolved);
         }
     }
 
@@ -1598,6 +1126,623 @@ impl Resolver {
             })
             .collect()
     }
+}
+
+/// The name tables that converting an element reads; shared by the conversion workers.
+#[derive(Clone, Copy)]
+struct Names<'r> {
+    aliases: &'r [HashMap<String, String>],
+    declared: &'r HashMap<String, (Declared, usize, Span)>,
+    external: &'r BTreeSet<String>,
+    schemas: &'r BTreeMap<String, SchemaInfo>,
+}
+
+/// Converts syntax elements into model elements, collecting its own errors (one per thread).
+struct Scope<'r> {
+    aliases: &'r [HashMap<String, String>],
+    declared: &'r HashMap<String, (Declared, usize, Span)>,
+    external: &'r BTreeSet<String>,
+    schemas: &'r BTreeMap<String, SchemaInfo>,
+    errors: Vec<Error>,
+}
+
+impl<'r> Scope<'r> {
+    fn new(names: Names<'r>) -> Self {
+        Scope {
+            aliases: names.aliases,
+            declared: names.declared,
+            external: names.external,
+            schemas: names.schemas,
+            errors: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, source_index: usize, kind: ErrorKind, span: Span) {
+        self.errors
+            .push(Error::new(kind, span).in_source(source_index));
+    }
+
+    fn qualify(&self, doc: usize, name: &str) -> String {
+        self.qualify_cow(doc, name).into_owned()
+    }
+
+    fn qualify_cow<'n>(&self, doc: usize, name: &'n str) -> Cow<'n, str> {
+        qualify_with(self.aliases, doc, name)
+    }
+
+    /// Resolves a type reference as written in document `doc`.
+    fn type_ref(
+        &mut self,
+        doc: usize,
+        raw: &str,
+        context: &dyn Fn() -> String,
+        span: Span,
+    ) -> Option<TypeRef> {
+        let (collection, inner) = strip_collection(raw);
+        let qualified = self.qualify_cow(doc, inner);
+        if qualified.starts_with("Edm.") {
+            return match Primitive::from_edm_name(&qualified) {
+                Some(p) => Some(TypeRef {
+                    collection,
+                    kind: TypeKind::Primitive(p),
+                }),
+                None => {
+                    let hint = Primitive::legacy_hint(&qualified).to_string();
+                    self.error(
+                        doc,
+                        ErrorKind::UnknownPrimitive {
+                            name: qualified.into_owned(),
+                            hint,
+                        },
+                        span,
+                    );
+                    None
+                }
+            };
+        }
+        let kind = match self.declared.get(qualified.as_ref()).map(|d| d.0) {
+            Some(Declared::Entity) => TypeKind::Entity(qualified.into_owned()),
+            Some(Declared::Complex) => TypeKind::Complex(qualified.into_owned()),
+            Some(Declared::Enum) => TypeKind::Enum(qualified.into_owned()),
+            Some(Declared::Definition) => TypeKind::Definition(qualified.into_owned()),
+            Some(other) => {
+                self.error(
+                    doc,
+                    ErrorKind::WrongKind {
+                        context: context(),
+                        name: qualified.into_owned(),
+                        found: other.describe(),
+                        expected: "a type",
+                    },
+                    span,
+                );
+                return None;
+            }
+            None => {
+                let (namespace, _) = split_qualified(&qualified);
+                if self.external.contains(namespace) {
+                    TypeKind::External(qualified.into_owned())
+                } else {
+                    let hint = self.suggest(&qualified, inner);
+                    self.error(
+                        doc,
+                        ErrorKind::DanglingType {
+                            context: context(),
+                            name: inner.to_string(),
+                            hint,
+                        },
+                        span,
+                    );
+                    return None;
+                }
+            }
+        };
+        Some(TypeRef { collection, kind })
+    }
+
+    fn suggest(&self, qualified: &str, written: &str) -> String {
+        let (namespace, simple) = split_qualified(qualified);
+        let mut hint = String::new();
+        if qualified != written {
+            hint.push_str(&format!(" (read as `{qualified}`)"));
+        }
+        if namespace.is_empty() {
+            hint.push_str("; type names must be qualified with a namespace or alias");
+        } else if !self.schemas.contains_key(namespace) {
+            hint.push_str(&format!(
+                "; no schema defines namespace `{namespace}` and no edmx:Reference includes it"
+            ));
+        }
+        let mut candidates: Vec<&String> = self
+            .declared
+            .iter()
+            .filter(|(name, (kind, _, _))| {
+                matches!(
+                    kind,
+                    Declared::Entity | Declared::Complex | Declared::Enum | Declared::Definition
+                ) && split_qualified(name).1.eq_ignore_ascii_case(simple)
+            })
+            .map(|(name, _)| name)
+            .collect();
+        candidates.sort();
+        if let Some(candidate) = candidates.first() {
+            hint.push_str(&format!("; did you mean `{candidate}`?"));
+        }
+        hint
+    }
+
+    /// Converts (and moves out) a list of syntax annotations.
+    fn annotations(&self, doc: usize, list: &mut Vec<syntax::Annotation>) -> Annotations {
+        let mut list = std::mem::take(list);
+        for annotation in &mut list {
+            self.annotation(doc, annotation);
+        }
+        Annotations(list)
+    }
+
+    /// Qualifies an annotation's term and enum-member values in place (no copy when there is no alias).
+    fn annotation(&self, doc: usize, annotation: &mut syntax::Annotation) {
+        if let Some(v) = &mut annotation.value {
+            qualify_enum_members(v, &|ty: &str| match self.qualify_cow(doc, ty) {
+                Cow::Owned(full) => Some(full),
+                Cow::Borrowed(_) => None,
+            });
+        }
+        if let Cow::Owned(full) = self.qualify_cow(doc, &annotation.term) {
+            annotation.term = Arc::from(full);
+        }
+        for nested in &mut annotation.annotations {
+            self.annotation(doc, nested);
+        }
+    }
+
+    fn underlying_primitive(
+        &mut self,
+        doc: usize,
+        raw: &str,
+        owner: &str,
+        span: Span,
+        integral: bool,
+    ) -> Option<Primitive> {
+        let qualified = self.qualify(doc, raw.trim());
+        match Primitive::from_edm_name(&qualified) {
+            Some(p) if !integral || p.is_integral() => Some(p),
+            _ => {
+                self.error(
+                    doc,
+                    ErrorKind::InvalidAttribute {
+                        element: owner.to_string(),
+                        attribute: "UnderlyingType".into(),
+                        value: raw.to_string(),
+                        expected: if integral {
+                            "Edm.Byte, Edm.SByte, Edm.Int16, Edm.Int32 or Edm.Int64"
+                        } else {
+                            "a primitive type"
+                        },
+                    },
+                    span,
+                );
+                None
+            }
+        }
+    }
+
+    fn property(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        property: &mut syntax::Property,
+    ) -> Option<Property> {
+        let type_ref = self.type_ref(
+            doc,
+            &property.type_name,
+            &|| format!("property `{}` of `{owner}`", property.name),
+            property.span,
+        )?;
+        let annotations = self.annotations(doc, &mut property.annotations);
+        let computed = annotations.computed();
+        let immutable = annotations.immutable();
+        let read_only = computed
+            || matches!(
+                annotations.permissions(),
+                Some(Permissions::Read | Permissions::None)
+            );
+        Some(Property {
+            name: std::mem::take(&mut property.name),
+            type_ref,
+            nullable: property.nullable.unwrap_or(true),
+            facets: property.facets,
+            default_value: property.default_value.take(),
+            annotations,
+            computed,
+            immutable,
+            read_only,
+            origin: Origin {
+                source_index: doc,
+                span: property.span,
+            },
+        })
+    }
+
+    fn navigation(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        navigation: &mut syntax::NavigationProperty,
+    ) -> Option<NavigationProperty> {
+        let context = || format!("navigation property `{}` of `{owner}`", navigation.name);
+        let type_ref = self.type_ref(doc, &navigation.type_name, &context, navigation.span)?;
+        let target = match type_ref.kind {
+            TypeKind::Entity(name) | TypeKind::External(name) => name,
+            other => {
+                let found = match other {
+                    TypeKind::Complex(_) => "complex type",
+                    TypeKind::Enum(_) => "enum type",
+                    TypeKind::Definition(_) => "type definition",
+                    _ => "primitive type",
+                };
+                self.error(
+                    doc,
+                    ErrorKind::WrongKind {
+                        context: context(),
+                        name: navigation.type_name.to_string(),
+                        found,
+                        expected: "an entity type",
+                    },
+                    navigation.span,
+                );
+                return None;
+            }
+        };
+        Some(NavigationProperty {
+            name: navigation.name.clone(),
+            target,
+            collection: type_ref.collection,
+            nullable: navigation.nullable.unwrap_or(true),
+            partner: navigation.partner.clone(),
+            contains_target: navigation.contains_target,
+            referential_constraints: navigation
+                .referential_constraints
+                .iter()
+                .map(|c| (c.property.clone(), c.referenced_property.clone()))
+                .collect(),
+            on_delete: navigation.on_delete.clone(),
+            annotations: self.annotations(doc, &mut navigation.annotations),
+            origin: Origin {
+                source_index: doc,
+                span: navigation.span,
+            },
+        })
+    }
+
+    /// Properties and navigation properties of a structured type, with duplicate names reported.
+    fn members(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        properties: &mut [syntax::Property],
+        navigations: &mut [syntax::NavigationProperty],
+    ) -> (Vec<Property>, Vec<NavigationProperty>) {
+        let mut seen: HashMap<&str, Span> = HashMap::default();
+        seen.reserve(properties.len() + navigations.len());
+        let mut duplicates = Vec::new();
+        let names = properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.span))
+            .chain(navigations.iter().map(|n| (n.name.as_str(), n.span)));
+        for (name, span) in names {
+            if let Some(first) = seen.get(name) {
+                duplicates.push(
+                    Error::new(
+                        ErrorKind::Duplicate {
+                            what: "property",
+                            name: format!("{owner}/{name}"),
+                        },
+                        span,
+                    )
+                    .in_source(doc)
+                    .with_related("first defined here", doc, *first),
+                );
+            } else {
+                seen.insert(name, span);
+            }
+        }
+        drop(seen);
+        self.errors.extend(duplicates);
+        let mut props = Vec::with_capacity(properties.len());
+        for p in properties.iter_mut() {
+            if let Some(resolved) = self.property(doc, owner, p) {
+                props.push(resolved);
+            }
+        }
+        let mut navs = Vec::with_capacity(navigations.len());
+        for n in navigations.iter_mut() {
+            if let Some(resolved) = self.navigation(doc, owner, n) {
+                navs.push(resolved);
+            }
+        }
+        (props, navs)
+    }
+
+    fn base_type(
+        &mut self,
+        doc: usize,
+        owner: &str,
+        raw: Option<&str>,
+        expected: Declared,
+        span: Span,
+    ) -> Option<String> {
+        let raw = raw?;
+        let qualified = self.qualify(doc, raw.trim());
+        match self.declared.get(&qualified).map(|d| d.0) {
+            Some(kind) if kind == expected => Some(qualified),
+            Some(kind) => {
+                self.error(
+                    doc,
+                    ErrorKind::WrongKind {
+                        context: format!("base type of `{owner}`"),
+                        name: qualified,
+                        found: kind.describe(),
+                        expected: expected.describe(),
+                    },
+                    span,
+                );
+                None
+            }
+            None => {
+                let hint = self.suggest(&qualified, raw);
+                self.error(
+                    doc,
+                    ErrorKind::DanglingType {
+                        context: format!("base type of `{owner}`"),
+                        name: raw.to_string(),
+                        hint,
+                    },
+                    span,
+                );
+                None
+            }
+        }
+    }
+
+    fn entity_type(&mut self, doc: usize, ns: &str, entity: &mut syntax::EntityType) -> EntityType {
+        let name = format!("{ns}.{}", entity.name);
+        let base_type = self.base_type(
+            doc,
+            &name,
+            entity.base_type.as_deref(),
+            Declared::Entity,
+            entity.span,
+        );
+        let (properties, navigation_properties) = self.members(
+            doc,
+            &name,
+            &mut entity.properties,
+            &mut entity.navigation_properties,
+        );
+        let key = entity
+            .key
+            .as_ref()
+            .map(|k| {
+                k.property_refs
+                    .iter()
+                    .map(|r| KeyPart {
+                        name: r.name.clone(),
+                        alias: r.alias.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        EntityType {
+            simple_name: entity.name.clone(),
+            namespace: ns.to_string(),
+            base_type,
+            ancestors: Vec::new(),
+            is_abstract: entity.is_abstract,
+            open_type: entity.open_type,
+            has_stream: entity.has_stream,
+            key,
+            declares_key: entity.key.is_some(),
+            properties,
+            navigation_properties,
+            annotations: self.annotations(doc, &mut entity.annotations),
+            alternate_keys: Vec::new(),
+            entity_sets: Vec::new(),
+            lookups: Vec::new(),
+            company_specific: false,
+            origin: Origin {
+                source_index: doc,
+                span: entity.span,
+            },
+            name,
+        }
+    }
+
+    fn complex_type(
+        &mut self,
+        doc: usize,
+        ns: &str,
+        complex: &mut syntax::ComplexType,
+    ) -> ComplexType {
+        let name = format!("{ns}.{}", complex.name);
+        let base_type = self.base_type(
+            doc,
+            &name,
+            complex.base_type.as_deref(),
+            Declared::Complex,
+            complex.span,
+        );
+        let (properties, navigation_properties) = self.members(
+            doc,
+            &name,
+            &mut complex.properties,
+            &mut complex.navigation_properties,
+        );
+        ComplexType {
+            simple_name: complex.name.clone(),
+            namespace: ns.to_string(),
+            base_type,
+            ancestors: Vec::new(),
+            is_abstract: complex.is_abstract,
+            open_type: complex.open_type,
+            properties,
+            navigation_properties,
+            annotations: self.annotations(doc, &mut complex.annotations),
+            origin: Origin {
+                source_index: doc,
+                span: complex.span,
+            },
+            name,
+        }
+    }
+
+    fn enum_type(&mut self, doc: usize, ns: &str, enum_type: &mut syntax::EnumType) -> EnumType {
+        let name = format!("{ns}.{}", enum_type.name);
+        let underlying_type = match &enum_type.underlying_type {
+            Some(raw) => self
+                .underlying_primitive(doc, raw, &name, enum_type.span, true)
+                .unwrap_or(Primitive::Int32),
+            None => Primitive::Int32,
+        };
+        let mut members = Vec::with_capacity(enum_type.members.len());
+        let mut seen: HashMap<&str, Span> = HashMap::default();
+        let mut next = 0i64;
+        for member in &mut enum_type.members {
+            if let Some(first) = seen.insert(&member.name, member.span) {
+                let err = Error::new(
+                    ErrorKind::Duplicate {
+                        what: "enum member",
+                        name: format!("{name}/{}", member.name),
+                    },
+                    member.span,
+                )
+                .in_source(doc)
+                .with_related("first defined here", doc, first);
+                self.errors.push(err);
+            }
+            let value = member.value.unwrap_or(next);
+            next = value.saturating_add(1);
+            members.push(EnumMember {
+                name: member.name.clone(),
+                value,
+                annotations: self.annotations(doc, &mut member.annotations),
+                origin: Origin {
+                    source_index: doc,
+                    span: member.span,
+                },
+            });
+        }
+        EnumType {
+            simple_name: enum_type.name.clone(),
+            namespace: ns.to_string(),
+            underlying_type,
+            is_flags: enum_type.is_flags,
+            members,
+            annotations: self.annotations(doc, &mut enum_type.annotations),
+            origin: Origin {
+                source_index: doc,
+                span: enum_type.span,
+            },
+            name,
+        }
+    }
+
+    fn operation(&mut self, doc: usize, ns: &str, operation: &mut syntax::Operation) -> Operation {
+        let name = format!("{ns}.{}", operation.name);
+        let mut parameters = Vec::with_capacity(operation.parameters.len());
+        for parameter in &mut operation.parameters {
+            let type_ref = self.type_ref(
+                doc,
+                &parameter.type_name,
+                &|| format!("parameter `{}` of `{name}`", parameter.name),
+                parameter.span,
+            );
+            if let Some(type_ref) = type_ref {
+                parameters.push(Parameter {
+                    name: parameter.name.clone(),
+                    type_ref,
+                    nullable: parameter.nullable.unwrap_or(true),
+                    facets: parameter.facets,
+                    annotations: self.annotations(doc, &mut parameter.annotations),
+                });
+            }
+        }
+        let return_type = operation.return_type.as_ref().and_then(|r| {
+            let type_ref = self.type_ref(
+                doc,
+                &r.type_name,
+                &|| format!("return type of `{name}`"),
+                r.span,
+            )?;
+            Some(ReturnType {
+                type_ref,
+                nullable: r.nullable.unwrap_or(true),
+                facets: r.facets,
+            })
+        });
+        Operation {
+            name: name.clone(),
+            kind: operation.kind,
+            is_bound: operation.is_bound,
+            is_composable: operation.is_composable,
+            entity_set_path: operation.entity_set_path.clone(),
+            parameters,
+            return_type,
+            annotations: self.annotations(doc, &mut operation.annotations),
+            origin: Origin {
+                source_index: doc,
+                span: operation.span,
+            },
+        }
+    }
+}
+
+/// `Alias.Name` -> `Namespace.Name` for document `doc`; borrows `name` when it has no alias.
+fn qualify_with<'n>(
+    aliases: &[HashMap<String, String>],
+    doc: usize,
+    name: &'n str,
+) -> Cow<'n, str> {
+    let Some(aliases) = aliases.get(doc).filter(|a| !a.is_empty()) else {
+        return Cow::Borrowed(name);
+    };
+    let (prefix, simple) = split_qualified(name);
+    match aliases.get(prefix) {
+        Some(namespace) => Cow::Owned(format!("{namespace}.{simple}")),
+        None => Cow::Borrowed(name),
+    }
+}
+
+/// Converts entity types on two threads when there are many (F&O has thousands), keeping order.
+fn entity_types(
+    names: Names<'_>,
+    doc: usize,
+    ns: &str,
+    list: &mut [syntax::EntityType],
+) -> (Vec<EntityType>, Vec<Error>) {
+    const PARALLEL_FROM: usize = 256;
+    let convert = |part: &mut [syntax::EntityType]| {
+        let mut scope = Scope::new(names);
+        let converted: Vec<EntityType> = part
+            .iter_mut()
+            .map(|e| scope.entity_type(doc, ns, e))
+            .collect();
+        (converted, scope.errors)
+    };
+    if list.len() < PARALLEL_FROM {
+        return convert(list);
+    }
+    let (first, second) = list.split_at_mut(list.len() / 2);
+    std::thread::scope(|threads| {
+        let worker = threads.spawn(|| convert(second));
+        let (mut converted, mut errors) = convert(first);
+        let (rest, more_errors) = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        converted.extend(rest);
+        errors.extend(more_errors);
+        (converted, errors)
+    })
 }
 
 /// Whether `entity` declares or inherits a property named `name` (a linear scan: types are small and
