@@ -41,6 +41,9 @@ enum Command {
         /// Print every warning, not only the first 20.
         #[arg(long)]
         all_warnings: bool,
+        /// Print an outline of every element of the model (types, keys, properties, sets, bindings).
+        #[arg(long, conflicts_with_all = ["json", "type_name"])]
+        outline: bool,
     },
 }
 
@@ -52,9 +55,11 @@ pub fn run(cli: Cli) -> Result<(), Report> {
             json,
             type_name,
             all_warnings,
+            outline,
         } => {
             let (model, sources) = load(&files)?;
             let out = match type_name {
+                _ if outline => model.outline(),
                 Some(name) => inspect::one_type(&model, &sources, &name, json)?,
                 None => inspect::summary(&model, &sources, json),
             };

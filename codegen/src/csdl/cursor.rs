@@ -120,6 +120,12 @@ impl<'i> Cursor<'i> {
     }
 
     fn over(source: &'i str, base: usize, end: usize, context: Context<'i>, depth: usize) -> Self {
+        // Skip a byte-order mark here, so that positions stay offsets into `source`.
+        let base = if source[base..end].starts_with('\u{feff}') {
+            base + 3
+        } else {
+            base
+        };
         let mut reader = Reader::from_str(&source[base..end]);
         let config = reader.config_mut();
         // End tags are matched here, against `context.open`, so a resumed reader can close elements

@@ -5,6 +5,7 @@
 
 mod annotations;
 mod optionsets;
+mod outline;
 mod resolve;
 mod summary;
 mod types;
@@ -86,7 +87,8 @@ pub struct Property {
     pub computed: bool,
     /// Clients may set it on create only (`Core.Immutable`).
     pub immutable: bool,
-    /// Clients cannot write it: computed, or `Core.Permissions` without `Write`.
+    /// Clients cannot write it: computed, `Core.Permissions` without `Write`, or a Dataverse lookup id
+    /// column (`_x_value`, written through `nav@odata.bind` instead).
     pub read_only: bool,
     pub origin: Origin,
 }

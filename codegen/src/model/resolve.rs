@@ -425,7 +425,9 @@ impl Resolver {
             while let Some(base) = current {
                 if &base == name || ancestors.contains(&base) {
                     if cyclic.insert(name.clone()) {
-                        let entity = &self.model.entity_types[name];
+                        let Some(entity) = self.model.entity_types.get(name) else {
+                            break;
+                        };
                         let chain = std::iter::once(name.as_str())
                             .chain(ancestors.iter().map(String::as_str))
                             .chain(std::iter::once(base.as_str()))
@@ -451,7 +453,9 @@ impl Resolver {
             }
         }
         for name in &names {
-            let entity = &self.model.entity_types[name];
+            let Some(entity) = self.model.entity_types.get(name) else {
+                continue;
+            };
             let mut key = entity.key.clone();
             let mut open = entity.open_type;
             for ancestor in &entity.ancestors {
@@ -482,11 +486,9 @@ impl Resolver {
                     span,
                 );
             }
-            let entity = self
-                .model
-                .entity_types
-                .get_mut(name)
-                .expect("name taken from the map");
+            let Some(entity) = self.model.entity_types.get_mut(name) else {
+                continue;
+            };
             entity.key = key;
             entity.open_type = open;
         }
@@ -503,7 +505,9 @@ impl Resolver {
             let mut current = bases.get(name).cloned().flatten();
             while let Some(base) = current {
                 if &base == name || ancestors.contains(&base) {
-                    let complex = &self.model.complex_types[name];
+                    let Some(complex) = self.model.complex_types.get(name) else {
+                        break;
+                    };
                     let (doc, span) = (complex.origin.source_index, complex.origin.span);
                     let chain = format!("{name} -> … -> {base}");
                     self.error(
@@ -753,7 +757,9 @@ impl Resolver {
         let mut warnings = Vec::new();
         let containers: Vec<String> = self.model.containers.keys().cloned().collect();
         for container_name in &containers {
-            let container = &self.model.containers[container_name];
+            let Some(container) = self.model.containers.get(container_name) else {
+                continue;
+            };
             let doc = container.origin.source_index;
             let mut updates: Vec<(bool, String, usize, Option<String>)> = Vec::new();
             let sources = container
@@ -787,22 +793,20 @@ impl Resolver {
                     updates.push((is_singleton, source.clone(), index, resolved));
                 }
             }
-            let container = self
-                .model
-                .containers
-                .get_mut(container_name)
-                .expect("listed above");
+            let Some(container) = self.model.containers.get_mut(container_name) else {
+                continue;
+            };
             for (is_singleton, source, index, resolved) in updates {
                 let binding = if is_singleton {
                     container
                         .singletons
                         .get_mut(&source)
-                        .map(|s| &mut s.bindings[index])
+                        .and_then(|s| s.bindings.get_mut(index))
                 } else {
                     container
                         .entity_sets
                         .get_mut(&source)
-                        .map(|s| &mut s.bindings[index])
+                        .and_then(|s| s.bindings.get_mut(index))
                 };
                 if let Some(binding) = binding {
                     binding.resolved_target = resolved;
@@ -1013,7 +1017,9 @@ impl Resolver {
         let names: Vec<String> = self.model.entity_types.keys().cloned().collect();
         let mut warnings = Vec::new();
         for name in &names {
-            let entity = &self.model.entity_types[name];
+            let Some(entity) = self.model.entity_types.get(name) else {
+                continue;
+            };
             let alternate_keys = alternate_keys(&entity.annotations);
             for key in &alternate_keys {
                 for part in &key.parts {
@@ -1032,18 +1038,24 @@ impl Resolver {
                 .key
                 .first()
                 .is_some_and(|k| k.name.eq_ignore_ascii_case("dataAreaId"));
-            let entity = self
-                .model
-                .entity_types
-                .get_mut(name)
-                .expect("name from the map");
+            let Some(entity) = self.model.entity_types.get_mut(name) else {
+                continue;
+            };
+            // A lookup's id column is written through `nav@odata.bind`, never directly.
+            for property in &mut entity.properties {
+                if lookups.iter().any(|l| l.column == property.name) {
+                    property.read_only = true;
+                }
+            }
             entity.alternate_keys = alternate_keys;
             entity.lookups = lookups;
             entity.company_specific = company_specific;
         }
         // Partners must exist on the target type.
         for name in &names {
-            let entity = &self.model.entity_types[name];
+            let Some(entity) = self.model.entity_types.get(name) else {
+                continue;
+            };
             for navigation in &entity.navigation_properties {
                 let Some(partner) = &navigation.partner else {
                     continue;

@@ -1,0 +1,80 @@
+//! Large documents are read on two threads; the result must be exactly what a sequential read gives,
+//! and any document the split cannot handle must still read correctly (or fail with the same error).
+
+use dualsync_codegen::csdl;
+
+/// An F&O-shaped document of `entities` entity types (> 2 MiB for a few thousand), with a second schema.
+fn big_document(entities: usize, extra_between: &str) -> String {
+    let mut xml = String::from(
+        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\"><edmx:DataServices><Schema Namespace=\"Microsoft.Dynamics.DataEntities\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">",
+    );
+    xml.push_str("<EnumType Name=\"NoYes\"><Member Name=\"No\" Value=\"0\"/><Member Name=\"Yes\" Value=\"1\"/></EnumType>");
+    for i in 0..entities {
+        if i == entities / 2 {
+            xml.push_str(extra_between);
+        }
+        xml.push_str(&format!(
+            "<EntityType Name=\"Entity{i}\"><Key><PropertyRef Name=\"dataAreaId\"/><PropertyRef Name=\"Id\"/></Key>\
+             <Property Name=\"dataAreaId\" Type=\"Edm.String\" Nullable=\"false\"><Annotation Term=\"Microsoft.Dynamics.OData.Core.V1.LabelId\" String=\"@SYS{i}\"/></Property>\
+             <Property Name=\"Id\" Type=\"Edm.String\" Nullable=\"false\"/><Property Name=\"Amount\" Type=\"Edm.Decimal\" Nullable=\"false\"/>\
+             <Property Name=\"Blocked\" Type=\"Microsoft.Dynamics.DataEntities.NoYes\"><Annotation Term=\"Microsoft.Dynamics.OData.Core.V1.AXType\"><EnumMember>Microsoft.Dynamics.OData.Core.V1.AXType/Enum</EnumMember></Annotation></Property>\
+             <Property Name=\"Description\" Type=\"Edm.String\"><Annotation Term=\"Org.OData.Core.V1.Description\"><String>a &amp; b &lt; c {i}</String></Annotation></Property></EntityType>\n"
+        ));
+    }
+    xml.push_str("<EntityContainer Name=\"Resources\">");
+    for i in 0..entities {
+        xml.push_str(&format!("<EntitySet Name=\"Entities{i}\" EntityType=\"Microsoft.Dynamics.DataEntities.Entity{i}\"/>"));
+    }
+    xml.push_str("</EntityContainer></Schema><Schema Namespace=\"Microsoft.Dynamics.OData.Core.V1\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\"><EnumType Name=\"AXType\"><Member Name=\"Enum\" Value=\"4\"/></EnumType></Schema></edmx:DataServices></edmx:Edmx>\n");
+    xml
+}
+
+#[test]
+fn two_thread_read_equals_sequential_read() {
+    let xml = big_document(6000, "");
+    assert!(
+        xml.len() > csdl_min_bytes(),
+        "document too small to exercise the split: {}",
+        xml.len()
+    );
+    let parallel = csdl::parse_str(&xml).unwrap();
+    let sequential = csdl::parse_str_sequential(&xml).unwrap();
+    assert_eq!(parallel.schemas.len(), 2);
+    assert_eq!(parallel.schemas[0].entity_types.len(), 6000);
+    assert!(
+        parallel == sequential,
+        "parallel and sequential reads differ"
+    );
+}
+
+#[test]
+fn a_cut_inside_a_comment_falls_back_and_still_reads() {
+    // A comment whose `<EntityType ` text is the first cut candidate after the middle.
+    let comment = "<!-- ".to_string() + &"x".repeat(4 << 20) + " <EntityType Name=\"Fake\"> -->";
+    let xml = big_document(3000, &comment);
+    let parallel = csdl::parse_str(&xml).unwrap();
+    let sequential = csdl::parse_str_sequential(&xml).unwrap();
+    assert_eq!(parallel.schemas[0].entity_types.len(), 3000);
+    assert!(parallel == sequential);
+}
+
+#[test]
+fn errors_in_either_half_are_the_sequential_errors() {
+    let mut xml = big_document(6000, "");
+    // Break the second half and, separately, the first half.
+    let late = xml.rfind("<EntityType Name=\"Entity5000\"").unwrap();
+    xml.replace_range(late..late + 11, "<EntityTipe");
+    let e1 = csdl::parse_str(&xml).unwrap_err();
+    let e2 = csdl::parse_str_sequential(&xml).unwrap_err();
+    assert_eq!(e1, e2);
+    let mut xml = big_document(6000, "");
+    let early = xml.find("<EntityType Name=\"Entity100\"").unwrap();
+    xml.replace_range(early + 1..early + 2, "");
+    let e1 = csdl::parse_str(&xml).unwrap_err();
+    let e2 = csdl::parse_str_sequential(&xml).unwrap_err();
+    assert_eq!(e1, e2);
+}
+
+fn csdl_min_bytes() -> usize {
+    2 << 20
+}
