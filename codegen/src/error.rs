@@ -15,10 +15,7 @@ pub enum ErrorKind {
     #[error(
         "not an OData CSDL document: the root element is <{found}>, expected <edmx:Edmx> in namespace {expected}"
     )]
-    NotEdmx {
-        found: String,
-        expected: &'static str,
-    },
+    NotEdmx { found: String, expected: &'static str },
     #[error(
         "OData {odata_version} metadata (EDMX {edmx_version}) is not supported: dualsync reads OData v4 CSDL (EDMX 4.0 / 4.01); ask the service for its v4 endpoint (Dataverse: /api/data/v9.2/$metadata, F&O: /data/$metadata)"
     )]
@@ -68,10 +65,7 @@ pub enum ErrorKind {
     #[error("the base type chain of `{name}` is cyclic: {chain}")]
     CyclicBaseType { name: String, chain: String },
     #[error("key of `{entity_type}` names property `{property}`, which it does not have")]
-    UnknownKeyProperty {
-        entity_type: String,
-        property: String,
-    },
+    UnknownKeyProperty { entity_type: String, property: String },
     #[error("{context} refers to `{name}`, which is not defined")]
     DanglingReference { context: String, name: String },
     #[error("invalid option-set JSON: {0}")]
@@ -101,12 +95,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn with_related(
-        mut self,
-        label: impl Into<String>,
-        source_index: usize,
-        span: Span,
-    ) -> Self {
+    pub(crate) fn with_related(mut self, label: impl Into<String>, source_index: usize, span: Span) -> Self {
         self.related = Some(Box::new((label.into(), source_index, span)));
         self
     }

@@ -19,11 +19,7 @@ fn path(relative: &str) -> String {
 #[test]
 fn inspect_json_has_the_counts() {
     let out = run(&["inspect", "--json", &path("dataverse/crm_schema.xml")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for (key, expected) in [
         ("entity_types", 280),
@@ -58,11 +54,7 @@ fn inspect_text_summary_and_one_type() {
         "--type",
         "CustomersV3",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("entity type Microsoft.Dynamics.DataEntities.CustomerV3"),
@@ -84,21 +76,13 @@ fn inspect_type_shows_inherited_properties_and_option_sets() {
     args.extend(["--type".into(), "account".into(), "--json".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["name"], "Microsoft.Dynamics.CRM.account");
     assert_eq!(json["base_type"], "Microsoft.Dynamics.CRM.crmbaseentity");
     assert_eq!(json["key"][0]["name"], "accountid");
     let lookups = json["lookups"].as_array().unwrap();
-    assert!(
-        lookups
-            .iter()
-            .any(|l| l["column"] == "_parentaccountid_value")
-    );
+    assert!(lookups.iter().any(|l| l["column"] == "_parentaccountid_value"));
 
     let out = run(&["inspect", &path("odata/TripPin.xml"), "--type", "Flight"]);
     let text = String::from_utf8(out.stdout).unwrap();
@@ -116,9 +100,7 @@ fn input_errors_exit_1_with_file_line_and_column() {
     let bad = dir.join("bad.xml");
     std::fs::write(
         &bad,
-        common::edmx(
-            r#"<ComplexType Name="C"><Property Name="P" Type="Demo.Missing"/></ComplexType>"#,
-        ),
+        common::edmx(r#"<ComplexType Name="C"><Property Name="P" Type="Demo.Missing"/></ComplexType>"#),
     )
     .unwrap();
     let out = run(&["inspect", bad.to_str().unwrap()]);
@@ -147,10 +129,7 @@ fn warnings_go_to_stderr_and_do_not_fail() {
     let out = run(&["inspect", &path("fo/captured/sales_trimmed_metadata.xml")]);
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("warning: NavigationPropertyBinding"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("warning: NavigationPropertyBinding"), "{stderr}");
 }
 
 #[test]

@@ -50,11 +50,7 @@ fn dangling_type_reference_names_it() {
     );
     let e = first_error(&xml);
     match &*e.kind {
-        ErrorKind::DanglingType {
-            name,
-            context,
-            hint,
-        } => {
+        ErrorKind::DanglingType { name, context, hint } => {
             assert_eq!(name, "d.Kinds");
             assert!(context.contains("property `Kind` of `Demo.A`"), "{context}");
             assert!(hint.contains("Demo.Kinds"), "{hint}");
@@ -111,8 +107,7 @@ fn duplicate_names_point_at_both() {
 
 #[test]
 fn element_in_the_wrong_place() {
-    let xml =
-        edmx(r#"<EntityType Name="A"><EntitySet Name="As" EntityType="Demo.A"/></EntityType>"#);
+    let xml = edmx(r#"<EntityType Name="A"><EntitySet Name="As" EntityType="Demo.A"/></EntityType>"#);
     let e = first_error(&xml);
     match &*e.kind {
         ErrorKind::UnexpectedElement {
@@ -145,10 +140,7 @@ fn missing_and_invalid_attributes() {
         r#"<ComplexType Name="C"><Property Name="P" Type="Edm.String" MaxLength="lots"/></ComplexType>"#,
     );
     let e = first_error(&xml);
-    assert!(
-        matches!(&*e.kind, ErrorKind::InvalidAttribute { .. }),
-        "{e}"
-    );
+    assert!(matches!(&*e.kind, ErrorKind::InvalidAttribute { .. }), "{e}");
     assert_eq!(text_at(&xml, &e), "lots");
 }
 
@@ -216,8 +208,7 @@ fn not_edmx_and_not_utf8() {
 
 #[test]
 fn undeclared_prefix_is_an_error() {
-    let e = csdl::parse_str(r#"<edmx:Edmx Version="4.0"><edmx:DataServices/></edmx:Edmx>"#)
-        .unwrap_err();
+    let e = csdl::parse_str(r#"<edmx:Edmx Version="4.0"><edmx:DataServices/></edmx:Edmx>"#).unwrap_err();
     assert!(e.to_string().contains("prefix `edmx`"), "{e}");
 }
 

@@ -61,10 +61,8 @@ fn fo_trimmed_capture() {
 #[test]
 fn documents_resolved_together_see_each_others_types() {
     // oasis-People.xml references ProductService from ./Products.xml, which references PeopleService back.
-    let people =
-        dualsync_codegen::csdl::parse_bytes(&common::read("odata/oasis-People.xml")).unwrap();
-    let products =
-        dualsync_codegen::csdl::parse_bytes(&common::read("odata/oasis-Products.xml")).unwrap();
+    let people = dualsync_codegen::csdl::parse_bytes(&common::read("odata/oasis-People.xml")).unwrap();
+    let products = dualsync_codegen::csdl::parse_bytes(&common::read("odata/oasis-Products.xml")).unwrap();
     let model = dualsync_codegen::model::Model::resolve(vec![people, products]).unwrap();
     assert!(
         model

@@ -23,7 +23,9 @@ fn big_document(entities: usize, extra_between: &str) -> String {
     }
     xml.push_str("<EntityContainer Name=\"Resources\">");
     for i in 0..entities {
-        xml.push_str(&format!("<EntitySet Name=\"Entities{i}\" EntityType=\"Microsoft.Dynamics.DataEntities.Entity{i}\"/>"));
+        xml.push_str(&format!(
+            "<EntitySet Name=\"Entities{i}\" EntityType=\"Microsoft.Dynamics.DataEntities.Entity{i}\"/>"
+        ));
     }
     xml.push_str("</EntityContainer></Schema><Schema Namespace=\"Microsoft.Dynamics.OData.Core.V1\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\"><EnumType Name=\"AXType\"><Member Name=\"Enum\" Value=\"4\"/></EnumType></Schema></edmx:DataServices></edmx:Edmx>\n");
     xml
@@ -41,10 +43,7 @@ fn two_thread_read_equals_sequential_read() {
     let sequential = csdl::parse_str_sequential(&xml).unwrap();
     assert_eq!(parallel.schemas.len(), 2);
     assert_eq!(parallel.schemas[0].entity_types.len(), 6000);
-    assert!(
-        parallel == sequential,
-        "parallel and sequential reads differ"
-    );
+    assert!(parallel == sequential, "parallel and sequential reads differ");
 }
 
 #[test]

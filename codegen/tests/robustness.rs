@@ -25,12 +25,7 @@ fn check(bytes: &[u8]) {
         Ok(document) => {
             if let Err(errors) = Model::resolve(vec![document]) {
                 for e in errors.0 {
-                    assert!(
-                        e.span.end <= bytes.len(),
-                        "span {:?} of {}",
-                        e.span,
-                        bytes.len()
-                    );
+                    assert!(e.span.end <= bytes.len(), "span {:?} of {}", e.span, bytes.len());
                 }
             }
         }

@@ -18,10 +18,9 @@ fn load(relative: &str) -> Model {
 
 #[test]
 fn every_document_reads_and_counts_match_elementtree() {
-    let expected: BTreeMap<String, Value> = serde_json::from_str(
-        &std::fs::read_to_string(corpus_dir().join("expected-counts.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: BTreeMap<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(corpus_dir().join("expected-counts.json")).unwrap())
+            .unwrap();
     let documents = corpus_documents();
     assert_eq!(
         documents,
@@ -100,15 +99,8 @@ fn dataverse_lookups_alternate_keys_and_read_only_columns() {
         .collect();
     assert!(parts.contains(&"_msdyn_company_value"), "{parts:?}");
     // Decimals keep Scale="Variable" and go through no float.
-    let revenue = account
-        .properties
-        .iter()
-        .find(|p| p.name == "revenue")
-        .unwrap();
-    assert_eq!(
-        revenue.type_ref.kind,
-        TypeKind::Primitive(Primitive::Decimal)
-    );
+    let revenue = account.properties.iter().find(|p| p.name == "revenue").unwrap();
+    assert_eq!(revenue.type_ref.kind, TypeKind::Primitive(Primitive::Decimal));
     assert_eq!(revenue.facets.scale, Some(csdl::syntax::Scale::Variable));
 }
 
@@ -133,20 +125,8 @@ fn crm_schema_annotations_are_kept() {
     let sets = &model.containers["Microsoft.Dynamics.CRM.System"].entity_sets;
     assert!(sets["accounts"].annotations.change_tracking().is_some());
     // The real quirk: `ownerid` bindings point at an entity set `owners` the document never declares.
-    assert!(
-        model
-            .warnings
-            .iter()
-            .any(|w| w.message.contains("`owners`"))
-    );
-    assert!(
-        model
-            .entity_types
-            .values()
-            .filter(|e| e.is_abstract)
-            .count()
-            >= 6
-    );
+    assert!(model.warnings.iter().any(|w| w.message.contains("`owners`")));
+    assert!(model.entity_types.values().filter(|e| e.is_abstract).count() >= 6);
 }
 
 #[test]
@@ -163,11 +143,7 @@ fn fo_company_specific_entities_and_enums() {
         .iter()
         .find(|p| p.name == "OrganizationName")
         .unwrap();
-    assert!(
-        name.annotations
-            .label_id()
-            .is_some_and(|l| l.starts_with('@'))
-    );
+    assert!(name.annotations.label_id().is_some_and(|l| l.starts_with('@')));
     let no_yes = &model.enum_types["Microsoft.Dynamics.DataEntities.NoYes"];
     let members: Vec<(&str, i64)> = no_yes
         .members
@@ -177,11 +153,7 @@ fn fo_company_specific_entities_and_enums() {
     assert_eq!(members, [("No", 0), ("Yes", 1)]);
     let currencies = &model.entity_types["Microsoft.Dynamics.DataEntities.Currency"];
     assert!(!currencies.company_specific);
-    let company_specific = model
-        .entity_types
-        .values()
-        .filter(|e| e.company_specific)
-        .count();
+    let company_specific = model.entity_types.values().filter(|e| e.company_specific).count();
     assert!(company_specific >= 20, "{company_specific}");
 }
 
@@ -199,8 +171,7 @@ fn option_sets_attach_to_tables() {
         let name = path.file_name().unwrap().to_str().unwrap();
         let hint = name.split('.').next();
         let json = std::fs::read_to_string(path).unwrap();
-        let tables =
-            optionsets::parse_option_sets(&json, hint).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let tables = optionsets::parse_option_sets(&json, hint).unwrap_or_else(|e| panic!("{name}: {e}"));
         model.attach_option_sets(tables, index + 1);
     }
     let kind = model.option_set("account", "customertypecode").unwrap();
@@ -234,10 +205,8 @@ fn option_sets_attach_to_tables() {
 
 #[test]
 fn entity_metadata_documents_give_option_sets_too() {
-    let json = std::fs::read_to_string(
-        corpus_dir().join("dataverse-optionsets/account.EntityMetadata.json"),
-    )
-    .unwrap();
+    let json = std::fs::read_to_string(corpus_dir().join("dataverse-optionsets/account.EntityMetadata.json"))
+        .unwrap();
     let tables = optionsets::parse_option_sets(&json, None).unwrap();
     assert_eq!(tables.table, "account");
 }

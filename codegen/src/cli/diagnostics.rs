@@ -75,8 +75,7 @@ impl Sources {
     /// A report for several errors: the first in full, the others as related diagnostics.
     pub fn report_all(&self, errors: Vec<Error>) -> Report {
         let total = errors.len();
-        let mut diagnostics: Vec<SourceDiagnostic> =
-            errors.into_iter().map(|e| self.diagnostic(e)).collect();
+        let mut diagnostics: Vec<SourceDiagnostic> = errors.into_iter().map(|e| self.diagnostic(e)).collect();
         if total == 1 {
             return Report::new(diagnostics.remove(0));
         }
@@ -114,11 +113,7 @@ impl Sources {
             }
         }
         SourceDiagnostic {
-            message: format!(
-                "{}: {}",
-                self.location(error.source_index, start),
-                error.kind
-            ),
+            message: format!("{}: {}", self.location(error.source_index, start), error.kind),
             source_code: NamedSource::new(self.name(error.source_index), owned.clone()),
             labels,
             help,
@@ -194,7 +189,7 @@ impl Diagnostic for ManyErrors {
 
 /// Prints warnings to stderr as `file:line:column: warning: message`.
 pub fn print_warnings(model: &Model, sources: &Sources, all: bool) {
-    const SHOWN: usize = 20;
+    const SHOWN: usize = 10;
     let total = model.warnings.len();
     let limit = if all { total } else { SHOWN };
     for warning in model.warnings.iter().take(limit) {

@@ -49,10 +49,7 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
                 ),
             );
         }
-        return format!(
-            "{}\n",
-            serde_json::to_string_pretty(&object).unwrap_or_default()
-        );
+        return format!("{}\n", serde_json::to_string_pretty(&object).unwrap_or_default());
     }
     let mut out = String::new();
     let _ = writeln!(out, "files:      {}", sources.names().join(", "));
@@ -67,11 +64,7 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
         let _ = writeln!(out, "namespace:  {}{alias}", schema.namespace);
     }
     if !model.external_namespaces.is_empty() {
-        let external: Vec<&str> = model
-            .external_namespaces
-            .iter()
-            .map(String::as_str)
-            .collect();
+        let external: Vec<&str> = model.external_namespaces.iter().map(String::as_str).collect();
         let _ = writeln!(out, "referenced: {}", external.join(", "));
     }
     let rows = [
@@ -149,10 +142,7 @@ fn find(model: &Model, name: &str) -> Result<String, Report> {
         )),
         many => Err(miette::miette!(
             "`{name}` is ambiguous: {}; give the qualified name",
-            many.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -294,12 +284,7 @@ fn entity_json(model: &Model, entity: &EntityType) -> Value {
 }
 
 /// One type in detail.
-pub fn one_type(
-    model: &Model,
-    _sources: &Sources,
-    name: &str,
-    as_json: bool,
-) -> Result<String, Report> {
+pub fn one_type(model: &Model, _sources: &Sources, name: &str, as_json: bool) -> Result<String, Report> {
     let qualified = find(model, name)?;
     let value = if let Some(entity) = model.entity_types.get(&qualified) {
         entity_json(model, entity)
@@ -342,11 +327,7 @@ fn type_text(model: &Model, qualified: &str, value: &Value) -> String {
     let mut out = String::new();
     let kind = value["kind"].as_str().unwrap_or("type");
     let _ = writeln!(out, "{kind} {qualified}");
-    let text = |v: &Value| {
-        v.as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string())
-    };
+    let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
     for field in ["base_type", "description", "underlying_type"] {
         if !value[field].is_null() {
             let _ = writeln!(out, "  {field}: {}", text(&value[field]));

@@ -38,7 +38,7 @@ enum Command {
         /// Show one entity, complex or enum type (qualified name, simple name, or entity set name).
         #[arg(long = "type", value_name = "NAME")]
         type_name: Option<String>,
-        /// Print every warning, not only the first 20.
+        /// Print every warning, not only the first 10.
         #[arg(long)]
         all_warnings: bool,
         /// Print an outline of every element of the model (types, keys, properties, sets, bindings).
@@ -79,11 +79,9 @@ pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
     let mut positions = Vec::new();
     let mut option_files = Vec::new();
     for path in files {
-        let bytes = std::fs::read(path)
-            .map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
-        let is_json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let bytes =
+            std::fs::read(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let index = sources.add(path, bytes);
         if is_json {
             option_files.push((index, path.clone()));

@@ -109,13 +109,7 @@ impl<'i> Cursor<'i> {
 
     /// A reader over `source[base..end]` that starts inside the elements of `context`, at element
     /// nesting `depth`.
-    pub fn resume(
-        source: &'i str,
-        base: usize,
-        end: usize,
-        context: Context<'i>,
-        depth: usize,
-    ) -> Self {
+    pub fn resume(source: &'i str, base: usize, end: usize, context: Context<'i>, depth: usize) -> Self {
         Cursor::over(source, base, end, context, depth)
     }
 
@@ -197,12 +191,7 @@ impl<'i> Cursor<'i> {
     }
 
     /// Binds the namespaces declared on `start` at `level` and classifies its name.
-    fn open_element(
-        &mut self,
-        start: &BytesStart<'i>,
-        level: usize,
-        span: Span,
-    ) -> Result<Ns, Error> {
+    fn open_element(&mut self, start: &BytesStart<'i>, level: usize, span: Span) -> Result<Ns, Error> {
         if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xmlns").is_some() {
             for attr in start.attributes() {
                 let attr = attr.map_err(|e| Error::new(ErrorKind::Xml(e.to_string()), span))?;
@@ -228,31 +217,18 @@ impl<'i> Cursor<'i> {
         }
         let name = start.name().into_inner();
         let prefix = name.split_once(':').map_or("", |(p, _)| p);
-        match self
-            .context
-            .bindings
-            .iter()
-            .rev()
-            .find(|b| b.prefix == prefix)
-        {
+        match self.context.bindings.iter().rev().find(|b| b.prefix == prefix) {
             Some(binding) => Ok(binding.ns),
             None if prefix.is_empty() || prefix == "xml" => Ok(Ns::Other),
             None => Err(Error::new(
-                ErrorKind::Xml(format!(
-                    "namespace prefix `{prefix}` of <{name}> is not declared"
-                )),
+                ErrorKind::Xml(format!("namespace prefix `{prefix}` of <{name}> is not declared")),
                 span,
             )),
         }
     }
 
     fn close_level(&mut self, level: usize) {
-        while self
-            .context
-            .bindings
-            .last()
-            .is_some_and(|b| b.level >= level)
-        {
+        while self.context.bindings.last().is_some_and(|b| b.level >= level) {
             self.context.bindings.pop();
         }
     }
@@ -306,9 +282,7 @@ impl<'i> Cursor<'i> {
                         }
                         None => {
                             return Err(Error::new(
-                                ErrorKind::Xml(format!(
-                                    "end tag </{name}> has no matching start tag"
-                                )),
+                                ErrorKind::Xml(format!("end tag </{name}> has no matching start tag")),
                                 span,
                             ));
                         }
@@ -357,10 +331,7 @@ impl<'i> Cursor<'i> {
 
     /// The span of attribute `name`'s value inside `tag`, or the tag's span when it cannot be found.
     pub fn attribute_span(&self, tag: &Tag<'_>, name: &str) -> Span {
-        SpanFinder {
-            source: self.source,
-        }
-        .attribute_span(tag, name)
+        SpanFinder { source: self.source }.attribute_span(tag, name)
     }
 }
 
@@ -538,10 +509,7 @@ fn classify(uri: &str) -> Ns {
         EDMX_NS => Ns::Edmx,
         EDM_NS => Ns::Edm,
         LEGACY_EDMX_NS => Ns::LegacyEdmx,
-        other
-            if other.starts_with("http://schemas.microsoft.com/ado/")
-                && other.ends_with("/edm") =>
-        {
+        other if other.starts_with("http://schemas.microsoft.com/ado/") && other.ends_with("/edm") => {
             Ns::LegacyEdm
         }
         _ => Ns::Other,
@@ -570,10 +538,7 @@ impl<'t> Iterator for Attributes<'t, '_> {
             let attr = match self.inner.next()? {
                 Ok(attr) => attr,
                 Err(e) => {
-                    return Some(Err(Error::new(
-                        ErrorKind::Xml(e.to_string()),
-                        self.tag.span,
-                    )));
+                    return Some(Err(Error::new(ErrorKind::Xml(e.to_string()), self.tag.span)));
                 }
             };
             let key = attr.key.into_inner();
@@ -584,9 +549,7 @@ impl<'t> Iterator for Attributes<'t, '_> {
             return Some(match attr.normalized_value(XmlVersion::Implicit1_0) {
                 Ok(value) => Ok((local, value)),
                 Err(e) => {
-                    let cursor_like = SpanFinder {
-                        source: self.source,
-                    };
+                    let cursor_like = SpanFinder { source: self.source };
                     Err(Error::new(
                         ErrorKind::Xml(format!("in attribute `{local}`: {e}")),
                         cursor_like.attribute_span(self.tag, local),

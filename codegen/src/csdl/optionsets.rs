@@ -100,19 +100,11 @@ pub fn parse_option_sets(json: &str, table_hint: Option<&str>) -> Result<TableOp
             Span::new(offset, (offset + 1).min(json.len())),
         )
     })?;
-    let fail = |what: String| {
-        Error::new(
-            ErrorKind::OptionSetJson(what),
-            Span::new(0, json.len().min(1)),
-        )
-    };
+    let fail = |what: String| Error::new(ErrorKind::OptionSetJson(what), Span::new(0, json.len().min(1)));
     let object = root
         .as_object()
         .ok_or_else(|| fail("the top level is not a JSON object".into()))?;
-    let context = object
-        .get("@odata.context")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let context = object.get("@odata.context").and_then(Value::as_str).unwrap_or("");
     let context_kind = kind_from_context(context);
     let (attributes, base): (Vec<&Value>, &str) = if let Some(values) = object.get("value") {
         let list = values
@@ -128,7 +120,8 @@ pub fn parse_option_sets(json: &str, table_hint: Option<&str>) -> Result<TableOp
         (vec![&root], "$")
     } else {
         return Err(fail(
-            "expected an attribute metadata response: an object with `value`, `Attributes` or `OptionSet`".into(),
+            "expected an attribute metadata response: an object with `value`, `Attributes` or `OptionSet`"
+                .into(),
         ));
     };
     let table = table_from_context(context)
@@ -222,8 +215,7 @@ fn int_field(value: &Value, field: &str, path: &str) -> Result<Option<i32>, Stri
 }
 
 fn option(value: &Value, path: &str) -> Result<OptionValue, String> {
-    let number =
-        int_field(value, "Value", path)?.ok_or_else(|| format!("{path} has no `Value`"))?;
+    let number = int_field(value, "Value", path)?.ok_or_else(|| format!("{path} has no `Value`"))?;
     Ok(OptionValue {
         value: number,
         labels: labels(value.get("Label")),
@@ -325,10 +317,7 @@ mod tests {
         let sets = parse_option_sets(json, None).unwrap();
         assert_eq!(sets.table, "account");
         assert!(sets.columns["industrycode"].is_global);
-        assert_eq!(
-            sets.columns["industrycode"].name.as_deref(),
-            Some("industry")
-        );
+        assert_eq!(sets.columns["industrycode"].name.as_deref(), Some("industry"));
     }
 
     #[test]
@@ -342,8 +331,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.to_string()
-                .contains("value[0].OptionSet.Options[0].Value"),
+            err.to_string().contains("value[0].OptionSet.Options[0].Value"),
             "{err}"
         );
         let err = parse_option_sets(r#"{"value":[]}"#, None).unwrap_err();

@@ -12,9 +12,7 @@
 use quick_xml::events::BytesStart;
 
 use super::cursor::{Context, Cursor, Item, Ns, Tag};
-use super::reader::{
-    expect_end_of_document, parse_with, read_reference, read_schema, schema_child,
-};
+use super::reader::{expect_end_of_document, parse_with, read_reference, read_schema, schema_child};
 use super::syntax::{Document, Reference, Schema};
 use crate::error::Error;
 use crate::span::Span;
@@ -84,12 +82,7 @@ fn find_cut(source: &str, not_before: usize) -> Option<usize> {
 type Tail = (Schema, Vec<Schema>, Vec<Reference>);
 
 /// Reads from `cut` to the end: the rest of the schema, further schemas, and anything after them.
-fn read_tail<'i>(
-    source: &'i str,
-    cut: usize,
-    seed: Context<'i>,
-    schema_span: Span,
-) -> Result<Tail, Error> {
+fn read_tail<'i>(source: &'i str, cut: usize, seed: Context<'i>, schema_span: Span) -> Result<Tail, Error> {
     let mut cursor = Cursor::resume(source, cut, source.len(), seed, 3);
     let schema_tag = synthetic(Ns::Edm, "Schema", schema_span);
     let mut schema = Schema::default();

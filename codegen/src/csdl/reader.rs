@@ -12,8 +12,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Document, Error> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(Error::new(
             ErrorKind::Encoding(
-                "the document is UTF-16; convert it to UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
-                    .into(),
+                "the document is UTF-16; convert it to UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)".into(),
             ),
             Span::new(0, 2),
         ));
@@ -157,12 +156,7 @@ fn invalid(
     )
 }
 
-fn parse_bool(
-    cursor: &Cursor<'_>,
-    tag: &Tag<'_>,
-    attribute: &str,
-    value: &str,
-) -> Result<bool, Error> {
+fn parse_bool(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str) -> Result<bool, Error> {
     match value.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
@@ -170,12 +164,7 @@ fn parse_bool(
     }
 }
 
-fn parse_u32(
-    cursor: &Cursor<'_>,
-    tag: &Tag<'_>,
-    attribute: &str,
-    value: &str,
-) -> Result<u32, Error> {
+fn parse_u32(cursor: &Cursor<'_>, tag: &Tag<'_>, attribute: &str, value: &str) -> Result<u32, Error> {
     value
         .trim()
         .parse()
@@ -195,9 +184,12 @@ fn read_facet(
             facets.max_length = Some(if value.trim().eq_ignore_ascii_case("max") {
                 MaxLength::Max
             } else {
-                MaxLength::Length(value.trim().parse().map_err(|_| {
-                    invalid(cursor, tag, key, value, "a non-negative integer or `max`")
-                })?)
+                MaxLength::Length(
+                    value
+                        .trim()
+                        .parse()
+                        .map_err(|_| invalid(cursor, tag, key, value, "a non-negative integer or `max`"))?,
+                )
             });
         }
         "Precision" => facets.precision = Some(parse_u32(cursor, tag, key, value)?),
@@ -222,19 +214,14 @@ fn read_facet(
         "Unicode" => facets.unicode = Some(parse_bool(cursor, tag, key, value)?),
         "SRID" => {
             let v = value.trim();
-            facets.srid = Some(if v.eq_ignore_ascii_case("variable") {
-                Srid::Variable
-            } else {
-                Srid::Value(v.parse().map_err(|_| {
-                    invalid(
-                        cursor,
-                        tag,
-                        key,
-                        value,
-                        "a non-negative integer or `variable`",
-                    )
-                })?)
-            });
+            facets.srid =
+                Some(if v.eq_ignore_ascii_case("variable") {
+                    Srid::Variable
+                } else {
+                    Srid::Value(v.parse().map_err(|_| {
+                        invalid(cursor, tag, key, value, "a non-negative integer or `variable`")
+                    })?)
+                });
         }
         _ => return Ok(false),
     }
@@ -337,10 +324,7 @@ fn attribute_in(source: &str, span: Span, name: &str) -> Option<String> {
     rest.find('"').map(|end| rest[..end].to_string())
 }
 
-pub(super) fn read_reference<'i>(
-    cursor: &mut Cursor<'i>,
-    tag: Tag<'i>,
-) -> Result<Reference, Error> {
+pub(super) fn read_reference<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Reference, Error> {
     let mut uri = None;
     for attribute in cursor.attributes(&tag) {
         let (key, value) = attribute?;
@@ -462,21 +446,15 @@ pub(super) fn schema_child<'i>(
         "EntityType" => schema.entity_types.push(read_entity_type(cursor, child)?),
         "ComplexType" => schema.complex_types.push(read_complex_type(cursor, child)?),
         "EnumType" => schema.enum_types.push(read_enum_type(cursor, child)?),
-        "TypeDefinition" => schema
-            .type_definitions
-            .push(read_type_definition(cursor, child)?),
+        "TypeDefinition" => schema.type_definitions.push(read_type_definition(cursor, child)?),
         "Action" => schema
             .actions
             .push(read_operation(cursor, child, OperationKind::Action)?),
-        "Function" => {
-            schema
-                .functions
-                .push(read_operation(cursor, child, OperationKind::Function)?)
-        }
+        "Function" => schema
+            .functions
+            .push(read_operation(cursor, child, OperationKind::Function)?),
         "Term" => schema.terms.push(read_term(cursor, child)?),
-        "EntityContainer" => schema
-            .entity_containers
-            .push(read_container(cursor, child)?),
+        "EntityContainer" => schema.entity_containers.push(read_container(cursor, child)?),
         "Annotations" => schema
             .annotation_groups
             .push(read_annotation_group(cursor, child)?),
@@ -510,9 +488,9 @@ fn read_entity_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityT
         match (child.ns, child.local()) {
             (Ns::Edm, "Key") if entity.key.is_none() => entity.key = Some(read_key(cursor, child)?),
             (Ns::Edm, "Property") => entity.properties.push(read_property(cursor, child)?),
-            (Ns::Edm, "NavigationProperty") => entity
-                .navigation_properties
-                .push(read_navigation(cursor, child)?),
+            (Ns::Edm, "NavigationProperty") => {
+                entity.navigation_properties.push(read_navigation(cursor, child)?)
+            }
             (Ns::Edm, "Annotation") => entity.annotations.push(read_annotation(cursor, child)?),
             _ => {
                 return Err(unexpected(
@@ -545,9 +523,7 @@ fn read_key<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Key, Error> {
                 alias,
                 span: child.span,
             });
-            cursor.children(&child, |_, grandchild| {
-                Err(unexpected(&grandchild, &child, ""))
-            })
+            cursor.children(&child, |_, grandchild| Err(unexpected(&grandchild, &child, "")))
         }
         _ => Err(unexpected(&child, &tag, "PropertyRef")),
     })?;
@@ -709,10 +685,11 @@ fn read_enum_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EnumType,
                     match key {
                         "Name" => name = Some(text.into_owned()),
                         "Value" => {
-                            value =
-                                Some(text.trim().parse::<i64>().map_err(|_| {
-                                    invalid(cursor, &child, key, &text, "an integer")
-                                })?)
+                            value = Some(
+                                text.trim()
+                                    .parse::<i64>()
+                                    .map_err(|_| invalid(cursor, &child, key, &text, "an integer"))?,
+                            )
                         }
                         _ => {}
                     }
@@ -734,10 +711,7 @@ fn read_enum_type<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EnumType,
     Ok(enum_type)
 }
 
-fn read_type_definition<'i>(
-    cursor: &mut Cursor<'i>,
-    tag: Tag<'i>,
-) -> Result<TypeDefinition, Error> {
+fn read_type_definition<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<TypeDefinition, Error> {
     let mut definition = TypeDefinition {
         span: tag.span,
         ..TypeDefinition::default()
@@ -971,8 +945,7 @@ fn read_container<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<EntityCon
                 container.action_imports.push(import);
             }
             "FunctionImport" => {
-                let (mut name, mut function, mut entity_set, mut include) =
-                    (None, None, None, None);
+                let (mut name, mut function, mut entity_set, mut include) = (None, None, None, None);
                 for attribute in cursor.attributes(&child) {
                     let (key, value) = attribute?;
                     match key {
@@ -1029,27 +1002,18 @@ fn read_bindings<'i>(
                     target: required(target, &child, "Target")?,
                     span: child.span,
                 });
-                cursor.children(&child, |_, grandchild| {
-                    Err(unexpected(&grandchild, &child, ""))
-                })?;
+                cursor.children(&child, |_, grandchild| Err(unexpected(&grandchild, &child, "")))?;
             }
             (Ns::Edm, "Annotation") => annotations.push(read_annotation(cursor, child)?),
             _ => {
-                return Err(unexpected(
-                    &child,
-                    tag,
-                    "NavigationPropertyBinding, Annotation",
-                ));
+                return Err(unexpected(&child, tag, "NavigationPropertyBinding, Annotation"));
             }
         }
         Ok(())
     })
 }
 
-fn read_annotation_group<'i>(
-    cursor: &mut Cursor<'i>,
-    tag: Tag<'i>,
-) -> Result<AnnotationGroup, Error> {
+fn read_annotation_group<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<AnnotationGroup, Error> {
     let (mut target, mut qualifier) = (None, None);
     for attribute in cursor.attributes(&tag) {
         let (key, value) = attribute?;
@@ -1153,11 +1117,7 @@ const DYNAMIC_EXPRESSIONS: &[&str] = &[
     "UrlRef",
 ];
 
-fn read_expression<'i>(
-    cursor: &mut Cursor<'i>,
-    tag: Tag<'i>,
-    parent: &Tag<'i>,
-) -> Result<Expression, Error> {
+fn read_expression<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, parent: &Tag<'i>) -> Result<Expression, Error> {
     if tag.ns != Ns::Edm {
         return Err(unexpected(&tag, parent, EXPRESSIONS));
     }
@@ -1203,12 +1163,8 @@ fn read_expression<'i>(
             }
             cursor.children(&tag, |cursor, child| {
                 match (child.ns, child.local()) {
-                    (Ns::Edm, "PropertyValue") => {
-                        record.properties.push(read_property_value(cursor, child)?)
-                    }
-                    (Ns::Edm, "Annotation") => {
-                        record.annotations.push(read_annotation(cursor, child)?)
-                    }
+                    (Ns::Edm, "PropertyValue") => record.properties.push(read_property_value(cursor, child)?),
+                    (Ns::Edm, "Annotation") => record.annotations.push(read_annotation(cursor, child)?),
                     _ => return Err(unexpected(&child, &tag, "PropertyValue, Annotation")),
                 }
                 Ok(())
@@ -1293,9 +1249,7 @@ fn read_property_value<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Prop
     };
     cursor.children(&tag, |cursor, child| {
         if child.ns == Ns::Edm && child.local() == "Annotation" {
-            property_value
-                .annotations
-                .push(read_annotation(cursor, child)?);
+            property_value.annotations.push(read_annotation(cursor, child)?);
             return Ok(());
         }
         if property_value.value.is_some() {

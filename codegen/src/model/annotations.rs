@@ -131,12 +131,7 @@ impl Annotations {
                 .properties
                 .iter()
                 .find(|p| p.property == "Supported")
-                .map(|p| {
-                    p.value
-                        .as_ref()
-                        .and_then(Expression::as_bool)
-                        .unwrap_or(true)
-                })
+                .map(|p| p.value.as_ref().and_then(Expression::as_bool).unwrap_or(true))
                 .or(Some(true)),
             other => other.as_bool(),
         }
@@ -145,10 +140,7 @@ impl Annotations {
 
 /// Replaces a leading alias in `A.Type/Member` enum-member texts. `qualify` returns the qualified
 /// type name only when it differs from the one written.
-pub(crate) fn qualify_enum_members(
-    value: &mut Expression,
-    qualify: &dyn Fn(&str) -> Option<String>,
-) {
+pub(crate) fn qualify_enum_members(value: &mut Expression, qualify: &dyn Fn(&str) -> Option<String>) {
     match value {
         Expression::Constant {
             kind: ConstantKind::EnumMember,

@@ -373,9 +373,7 @@ pub enum Structured<'m> {
 impl Model {
     /// Resolves documents read by [`crate::csdl::parse_bytes`] into one model, moving their contents
     /// (annotations, names) into it. Every error found is reported, each with the index of its document.
-    pub fn resolve(
-        documents: Vec<crate::csdl::syntax::Document>,
-    ) -> Result<Model, crate::error::Errors> {
+    pub fn resolve(documents: Vec<crate::csdl::syntax::Document>) -> Result<Model, crate::error::Errors> {
         resolve::resolve(documents)
     }
 
@@ -407,10 +405,7 @@ impl Model {
     }
 
     /// Properties of a complex type, inherited ones first.
-    pub fn all_complex_properties<'m>(
-        &'m self,
-        complex_type: &'m ComplexType,
-    ) -> Vec<&'m Property> {
+    pub fn all_complex_properties<'m>(&'m self, complex_type: &'m ComplexType) -> Vec<&'m Property> {
         let mut out = Vec::new();
         for ancestor in complex_type.ancestors.iter().rev() {
             if let Some(base) = self.complex_types.get(ancestor) {
@@ -431,9 +426,7 @@ impl Model {
 
     /// An entity set by name, in any container.
     pub fn entity_set(&self, name: &str) -> Option<&EntitySet> {
-        self.containers
-            .values()
-            .find_map(|c| c.entity_sets.get(name))
+        self.containers.values().find_map(|c| c.entity_sets.get(name))
     }
 
     /// Counts of model elements, over all schemas.

@@ -15,11 +15,7 @@ impl Model {
             .entity_types
             .values()
             .find(|e| e.simple_name == tables.table && e.namespace == "Microsoft.Dynamics.CRM")
-            .or_else(|| {
-                self.entity_types
-                    .values()
-                    .find(|e| e.simple_name == tables.table)
-            });
+            .or_else(|| self.entity_types.values().find(|e| e.simple_name == tables.table));
         let mut warnings = Vec::new();
         match entity {
             None => warnings.push(format!(

@@ -180,13 +180,7 @@ impl Model {
                 let targets: Vec<String> = l
                     .targets
                     .iter()
-                    .map(|t| {
-                        format!(
-                            "{} -> {}",
-                            t.navigation,
-                            t.entity_set.as_deref().unwrap_or("?")
-                        )
-                    })
+                    .map(|t| format!("{} -> {}", t.navigation, t.entity_set.as_deref().unwrap_or("?")))
                     .collect();
                 let _ = writeln!(out, "  lookup {}: {}", l.column, targets.join(", "));
             }

@@ -80,6 +80,8 @@ pub(super) fn resolve(mut documents: Vec<Document>) -> Result<Model, Errors> {
         }
     }
     r.derived_facts();
+    // Warnings in document order, whatever pass found them.
+    r.model.warnings.sort_by_key(|w| (w.source_index, w.span.start));
     if r.errors.is_empty() {
         Ok(r.model)
     } else {
@@ -105,8 +107,7 @@ fn split_qualified(name: &str) -> (&str, &str) {
 
 impl Resolver {
     fn error(&mut self, source_index: usize, kind: ErrorKind, span: Span) {
-        self.errors
-            .push(Error::new(kind, span).in_source(source_index));
+        self.errors.push(Error::new(kind, span).in_source(source_index));
     }
 
     fn warn(&mut self, source_index: usize, message: String, span: Span) {
@@ -179,9 +180,7 @@ impl Resolver {
                         include.alias.clone(),
                     ));
                     if !defined.contains(&include.namespace) {
-                        self.model
-                            .external_namespaces
-                            .insert(include.namespace.clone());
+                        self.model.external_namespaces.insert(include.namespace.clone());
                     }
                 }
             }
@@ -193,11 +192,7 @@ impl Resolver {
             self.aliases.push(aliases);
             self.model.documents.push(DocumentInfo {
                 version: document.version.clone(),
-                namespaces: document
-                    .schemas
-                    .iter()
-                    .map(|s| s.namespace.clone())
-                    .collect(),
+                namespaces: document.schemas.iter().map(|s| s.namespace.clone()).collect(),
                 includes,
             });
             for schema in &document.schemas {
@@ -224,24 +219,14 @@ impl Resolver {
                             .iter()
                             .map(|t| (Declared::Definition, &t.name, t.span)),
                     )
-                    .chain(
-                        schema
-                            .terms
-                            .iter()
-                            .map(|t| (Declared::Term, &t.name, t.span)),
-                    )
+                    .chain(schema.terms.iter().map(|t| (Declared::Term, &t.name, t.span)))
                     .chain(
                         schema
                             .entity_containers
                             .iter()
                             .map(|t| (Declared::Container, &t.name, t.span)),
                     )
-                    .chain(
-                        schema
-                            .actions
-                            .iter()
-                            .map(|t| (Declared::Action, &t.name, t.span)),
-                    )
+                    .chain(schema.actions.iter().map(|t| (Declared::Action, &t.name, t.span)))
                     .chain(
                         schema
                             .functions
@@ -254,8 +239,8 @@ impl Resolver {
                     match self.declared.get(&qualified) {
                         // Overloads of one action or function share a name.
                         Some((existing, _, _))
-                            if *existing == kind
-                                && matches!(kind, Declared::Action | Declared::Function) => {}
+                            if *existing == kind && matches!(kind, Declared::Action | Declared::Function) => {
+                        }
                         Some((existing, first_doc, first_span)) => {
                             found.push(
                                 Error::new(
@@ -267,10 +252,7 @@ impl Resolver {
                                 )
                                 .in_source(index)
                                 .with_related(
-                                    format!(
-                                        "first defined here as {} `{qualified}`",
-                                        existing.describe()
-                                    ),
+                                    format!("first defined here as {} `{qualified}`", existing.describe()),
                                     *first_doc,
                                     *first_span,
                                 ),
@@ -317,13 +299,8 @@ impl Resolver {
         let mut definitions = Vec::with_capacity(schema.type_definitions.len());
         for definition in &mut schema.type_definitions {
             let name = format!("{ns}.{}", definition.name);
-            let underlying = scope.underlying_primitive(
-                doc,
-                &definition.underlying_type,
-                &name,
-                definition.span,
-                false,
-            );
+            let underlying =
+                scope.underlying_primitive(doc, &definition.underlying_type, &name, definition.span, false);
             definitions.push(TypeDefinition {
                 name,
                 namespace: ns.to_string(),
@@ -346,12 +323,7 @@ impl Resolver {
         let mut terms = Vec::with_capacity(schema.terms.len());
         for term in &mut schema.terms {
             let name = format!("{ns}.{}", term.name);
-            let type_ref = scope.type_ref(
-                doc,
-                &term.type_name,
-                &|| format!("term `{name}`"),
-                term.span,
-            );
+            let type_ref = scope.type_ref(doc, &term.type_name, &|| format!("term `{name}`"), term.span);
             terms.push(Term {
                 type_ref: type_ref.unwrap_or(TypeRef {
                     collection: false,
@@ -402,10 +374,7 @@ impl Resolver {
             map.entry(resolved.name.clone()).or_default().push(resolved);
         }
         for resolved in terms {
-            self.model
-                .terms
-                .entry(resolved.name.clone())
-                .or_insert(resolved);
+            self.model.terms.entry(resolved.name.clone()).or_insert(resolved);
         }
     }
 
@@ -675,9 +644,7 @@ impl Resolver {
                     name: import.name.clone(),
                     function,
                     entity_set: import.entity_set.clone(),
-                    include_in_service_document: import
-                        .include_in_service_document
-                        .unwrap_or(false),
+                    include_in_service_document: import.include_in_service_document.unwrap_or(false),
                     annotations: self.annotations(doc, &mut import.annotations),
                 },
             );
@@ -690,13 +657,7 @@ impl Resolver {
         self.model.containers.entry(name).or_insert(resolved);
     }
 
-    fn entity_type_ref(
-        &mut self,
-        doc: usize,
-        raw: &str,
-        context: &str,
-        span: Span,
-    ) -> Option<String> {
+    fn entity_type_ref(&mut self, doc: usize, raw: &str, context: &str, span: Span) -> Option<String> {
         let type_ref = self.type_ref(doc, raw, &|| context.to_string(), span)?;
         match type_ref.kind {
             TypeKind::Entity(name) | TypeKind::External(name) if !type_ref.collection => Some(name),
@@ -716,14 +677,7 @@ impl Resolver {
         }
     }
 
-    fn check_operation(
-        &mut self,
-        doc: usize,
-        name: &str,
-        expected: Declared,
-        context: &str,
-        span: Span,
-    ) {
+    fn check_operation(&mut self, doc: usize, name: &str, expected: Declared, context: &str, span: Span) {
         match self.declared.get(name).map(|d| d.0) {
             Some(kind) if kind == expected => {}
             Some(kind) => self.error(
@@ -776,11 +730,7 @@ impl Resolver {
                 for (index, binding) in bindings.iter().enumerate() {
                     let resolved = self.binding_target(doc, container_name, &binding.target);
                     if resolved.is_none() && !self.is_external_path(doc, &binding.target) {
-                        let kind = if is_singleton {
-                            "singleton"
-                        } else {
-                            "entity set"
-                        };
+                        let kind = if is_singleton { "singleton" } else { "entity set" };
                         warnings.push((
                             doc,
                             format!(
@@ -853,9 +803,7 @@ impl Resolver {
         let mut annotations = self.annotations(doc, &mut group.annotations);
         if let Some(qualifier) = &group.qualifier {
             for annotation in &mut annotations.0 {
-                annotation
-                    .qualifier
-                    .get_or_insert_with(|| qualifier.clone());
+                annotation.qualifier.get_or_insert_with(|| qualifier.clone());
             }
         }
         let target = group.target.trim();
@@ -913,11 +861,7 @@ impl Resolver {
                                 p.annotations.permissions(),
                                 Some(Permissions::Read | Permissions::None)
                             );
-                    } else if let Some(n) = entity
-                        .navigation_properties
-                        .iter_mut()
-                        .find(|n| n.name == m)
-                    {
+                    } else if let Some(n) = entity.navigation_properties.iter_mut().find(|n| n.name == m) {
                         add(&mut n.annotations, annotations);
                     } else {
                         return false;
@@ -932,11 +876,7 @@ impl Resolver {
                 Some(m) => {
                     if let Some(p) = complex.properties.iter_mut().find(|p| p.name == m) {
                         add(&mut p.annotations, annotations);
-                    } else if let Some(n) = complex
-                        .navigation_properties
-                        .iter_mut()
-                        .find(|n| n.name == m)
-                    {
+                    } else if let Some(n) = complex.navigation_properties.iter_mut().find(|n| n.name == m) {
                         add(&mut n.annotations, annotations);
                     } else {
                         return false;
@@ -1027,7 +967,10 @@ impl Resolver {
                     if !has_property(&self.model, entity, first) {
                         warnings.push((
                             entity.origin.source_index,
-                            format!("alternate key of `{name}` names property `{}`, which it does not have", part.name),
+                            format!(
+                                "alternate key of `{name}` names property `{}`, which it does not have",
+                                part.name
+                            ),
                             entity.origin.span,
                         ));
                     }
@@ -1170,8 +1113,7 @@ impl<'r> Scope<'r> {
     }
 
     fn error(&mut self, source_index: usize, kind: ErrorKind, span: Span) {
-        self.errors
-            .push(Error::new(kind, span).in_source(source_index));
+        self.errors.push(Error::new(kind, span).in_source(source_index));
     }
 
     fn qualify(&self, doc: usize, name: &str) -> String {
@@ -1339,12 +1281,7 @@ impl<'r> Scope<'r> {
         }
     }
 
-    fn property(
-        &mut self,
-        doc: usize,
-        owner: &str,
-        property: &mut syntax::Property,
-    ) -> Option<Property> {
+    fn property(&mut self, doc: usize, owner: &str, property: &mut syntax::Property) -> Option<Property> {
         let type_ref = self.type_ref(
             doc,
             &property.type_name,
@@ -1570,12 +1507,7 @@ impl<'r> Scope<'r> {
         }
     }
 
-    fn complex_type(
-        &mut self,
-        doc: usize,
-        ns: &str,
-        complex: &mut syntax::ComplexType,
-    ) -> ComplexType {
+    fn complex_type(&mut self, doc: usize, ns: &str, complex: &mut syntax::ComplexType) -> ComplexType {
         let name = format!("{ns}.{}", complex.name);
         let base_type = self.base_type(
             doc,
@@ -1680,12 +1612,8 @@ impl<'r> Scope<'r> {
             }
         }
         let return_type = operation.return_type.as_ref().and_then(|r| {
-            let type_ref = self.type_ref(
-                doc,
-                &r.type_name,
-                &|| format!("return type of `{name}`"),
-                r.span,
-            )?;
+            let type_ref =
+                self.type_ref(doc, &r.type_name, &|| format!("return type of `{name}`"), r.span)?;
             Some(ReturnType {
                 type_ref,
                 nullable: r.nullable.unwrap_or(true),
@@ -1710,11 +1638,7 @@ impl<'r> Scope<'r> {
 }
 
 /// `Alias.Name` -> `Namespace.Name` for document `doc`; borrows `name` when it has no alias.
-fn qualify_with<'n>(
-    aliases: &[HashMap<String, String>],
-    doc: usize,
-    name: &'n str,
-) -> Cow<'n, str> {
+fn qualify_with<'n>(aliases: &[HashMap<String, String>], doc: usize, name: &'n str) -> Cow<'n, str> {
     let Some(aliases) = aliases.get(doc).filter(|a| !a.is_empty()) else {
         return Cow::Borrowed(name);
     };
@@ -1735,10 +1659,7 @@ fn entity_types(
     const PARALLEL_FROM: usize = 256;
     let convert = |part: &mut [syntax::EntityType]| {
         let mut scope = Scope::new(names);
-        let converted: Vec<EntityType> = part
-            .iter_mut()
-            .map(|e| scope.entity_type(doc, ns, e))
-            .collect();
+        let converted: Vec<EntityType> = part.iter_mut().map(|e| scope.entity_type(doc, ns, e)).collect();
         (converted, scope.errors)
     };
     if list.len() < PARALLEL_FROM {
@@ -1777,8 +1698,7 @@ fn is_lookup_column(name: &str) -> bool {
 fn alternate_keys(annotations: &Annotations) -> Vec<AlternateKey> {
     let mut keys = Vec::new();
     for annotation in annotations.iter() {
-        if &*annotation.term != terms::KEYS_ALTERNATE_KEYS
-            && &*annotation.term != terms::CORE_ALTERNATE_KEYS
+        if &*annotation.term != terms::KEYS_ALTERNATE_KEYS && &*annotation.term != terms::CORE_ALTERNATE_KEYS
         {
             continue;
         }

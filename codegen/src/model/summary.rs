@@ -112,11 +112,7 @@ impl Model {
                 navigation_properties: c.navigation_properties.len(),
             }))
             .collect();
-        sizes.sort_by(|a, b| {
-            b.properties
-                .cmp(&a.properties)
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        sizes.sort_by(|a, b| b.properties.cmp(&a.properties).then_with(|| a.name.cmp(&b.name)));
         sizes.truncate(n);
         sizes
     }

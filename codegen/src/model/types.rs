@@ -134,10 +134,7 @@ impl Primitive {
         (Primitive::EntityType, "Edm.EntityType"),
         (Primitive::AnnotationPath, "Edm.AnnotationPath"),
         (Primitive::PropertyPath, "Edm.PropertyPath"),
-        (
-            Primitive::NavigationPropertyPath,
-            "Edm.NavigationPropertyPath",
-        ),
+        (Primitive::NavigationPropertyPath, "Edm.NavigationPropertyPath"),
         (Primitive::AnyPropertyPath, "Edm.AnyPropertyPath"),
         (Primitive::ModelElementPath, "Edm.ModelElementPath"),
     ];
@@ -174,16 +171,10 @@ impl Primitive {
     pub fn edm_name(self) -> &'static str {
         match self {
             Primitive::Geography(kind) => {
-                GEOGRAPHY[GeoKind::ALL
-                    .iter()
-                    .position(|(k, _)| *k == kind)
-                    .unwrap_or(0)]
+                GEOGRAPHY[GeoKind::ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)]
             }
             Primitive::Geometry(kind) => {
-                GEOMETRY[GeoKind::ALL
-                    .iter()
-                    .position(|(k, _)| *k == kind)
-                    .unwrap_or(0)]
+                GEOMETRY[GeoKind::ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)]
             }
             other => Primitive::SIMPLE
                 .iter()
@@ -196,11 +187,7 @@ impl Primitive {
     pub fn is_integral(self) -> bool {
         matches!(
             self,
-            Primitive::Byte
-                | Primitive::SByte
-                | Primitive::Int16
-                | Primitive::Int32
-                | Primitive::Int64
+            Primitive::Byte | Primitive::SByte | Primitive::Int16 | Primitive::Int32 | Primitive::Int64
         )
     }
 
