@@ -38,15 +38,17 @@ pub enum Ns {
 pub struct Tag<'i> {
     pub ns: Ns,
     pub start: BytesStart<'i>,
+    /// The local name (after any prefix), looked up once: handlers match on it repeatedly.
+    pub local: &'i str,
     pub span: Span,
     /// `<x/>`: no children and no end tag follow.
     pub empty: bool,
 }
 
-impl Tag<'_> {
+impl<'i> Tag<'i> {
     /// The local name (without prefix).
-    pub fn local(&self) -> &str {
-        self.start.local_name().into_inner()
+    pub fn local(&self) -> &'i str {
+        self.local
     }
 
     /// The name as written, with its prefix.
@@ -216,7 +218,10 @@ impl<'i> Cursor<'i> {
             }
         }
         let name = start.name().into_inner();
-        let prefix = name.split_once(':').map_or("", |(p, _)| p);
+        let prefix = match memchr::memchr(b':', name.as_bytes()) {
+            Some(colon) => &name[..colon],
+            None => "",
+        };
         match self.context.bindings.iter().rev().find(|b| b.prefix == prefix) {
             Some(binding) => Ok(binding.ns),
             None if prefix.is_empty() || prefix == "xml" => Ok(Ns::Other),
@@ -252,6 +257,7 @@ impl<'i> Cursor<'i> {
                     self.context.open.push(name);
                     Item::Open(Tag {
                         ns,
+                        local: local_part(name),
                         start,
                         span,
                         empty: false,
@@ -261,8 +267,10 @@ impl<'i> Cursor<'i> {
                     let level = self.context.open.len() + 1;
                     let ns = self.open_element(&start, level, span)?;
                     self.close_level(level);
+                    let name = borrow_input(self.source, start.name().into_inner()).unwrap_or("?");
                     Item::Open(Tag {
                         ns,
+                        local: local_part(name),
                         start,
                         span,
                         empty: true,
@@ -513,6 +521,14 @@ fn classify(uri: &str) -> Ns {
             Ns::LegacyEdm
         }
         _ => Ns::Other,
+    }
+}
+
+/// The part of a qualified name after its prefix.
+fn local_part(name: &str) -> &str {
+    match memchr::memchr(b':', name.as_bytes()) {
+        Some(colon) => &name[colon + 1..],
+        None => name,
     }
 }
 

@@ -124,6 +124,7 @@ fn not_here(tag: &Tag<'_>) -> Error {
 fn synthetic(ns: Ns, name: &'static str, span: Span) -> Tag<'static> {
     Tag {
         ns,
+        local: name.rsplit(':').next().unwrap_or(name),
         start: BytesStart::new(name),
         span,
         empty: false,

@@ -80,6 +80,13 @@ pub(super) fn resolve(mut documents: Vec<Document>) -> Result<Model, Errors> {
         }
     }
     r.derived_facts();
+    // What is left of the syntax trees (emptied vectors, shared names) is freed off the caller's path
+    // when it is large; small documents are not worth a thread.
+    if r.model.entity_types.len() >= 1000 {
+        std::thread::spawn(move || drop(documents));
+    } else {
+        drop(documents);
+    }
     // Warnings in document order, whatever pass found them.
     r.model.warnings.sort_by_key(|w| (w.source_index, w.span.start));
     if r.errors.is_empty() {
@@ -1006,11 +1013,7 @@ impl Resolver {
                 let Some(target) = self.model.entity_types.get(&navigation.target) else {
                     continue;
                 };
-                let found = self
-                    .model
-                    .all_navigation_properties(target)
-                    .iter()
-                    .any(|n| &n.name == partner);
+                let found = has_navigation(&self.model, target, partner);
                 if !found {
                     warnings.push((
                         navigation.origin.source_index,
@@ -1029,6 +1032,17 @@ impl Resolver {
     }
 
     fn lookups(&self, entity: &EntityType) -> Vec<Lookup> {
+        // Lookup columns are `_x_value`: most types (all of F&O) have none, so look before working.
+        let has_candidates = entity.properties.iter().any(|p| is_lookup_column(&p.name))
+            || entity.ancestors.iter().any(|a| {
+                self.model
+                    .entity_types
+                    .get(a)
+                    .is_some_and(|base| base.properties.iter().any(|p| is_lookup_column(&p.name)))
+            });
+        if !has_candidates {
+            return Vec::new();
+        }
         let mut by_column: BTreeMap<String, Vec<LookupTarget>> = BTreeMap::new();
         let sets: Vec<&EntitySet> = entity
             .entity_sets
@@ -1687,6 +1701,17 @@ fn has_property(model: &Model, entity: &EntityType, name: &str) -> bool {
                 .entity_types
                 .get(a)
                 .is_some_and(|base| base.properties.iter().any(|p| p.name == name))
+        })
+}
+
+/// Whether `entity` declares or inherits a navigation property named `name`.
+fn has_navigation(model: &Model, entity: &EntityType, name: &str) -> bool {
+    entity.navigation_properties.iter().any(|n| n.name == name)
+        || entity.ancestors.iter().any(|a| {
+            model
+                .entity_types
+                .get(a)
+                .is_some_and(|base| base.navigation_properties.iter().any(|n| n.name == name))
         })
 }
 
