@@ -194,7 +194,7 @@ impl<'i> Cursor<'i> {
 
     /// Binds the namespaces declared on `start` at `level` and classifies its name.
     fn open_element(&mut self, start: &BytesStart<'i>, level: usize, span: Span) -> Result<Ns, Error> {
-        if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xmlns").is_some() {
+        if declares_namespace(start.attributes_raw()) {
             for attr in start.attributes() {
                 let attr = attr.map_err(|e| Error::new(ErrorKind::Xml(e.to_string()), span))?;
                 let key = attr.key.into_inner();
@@ -222,7 +222,12 @@ impl<'i> Cursor<'i> {
             Some(colon) => &name[..colon],
             None => "",
         };
-        match self.context.bindings.iter().rev().find(|b| b.prefix == prefix) {
+        let binding = if prefix.is_empty() {
+            self.context.bindings.iter().rev().find(|b| b.prefix.is_empty())
+        } else {
+            self.context.bindings.iter().rev().find(|b| b.prefix == prefix)
+        };
+        match binding {
             Some(binding) => Ok(binding.ns),
             None if prefix.is_empty() || prefix == "xml" => Ok(Ns::Other),
             None => Err(Error::new(
@@ -522,6 +527,12 @@ fn classify(uri: &str) -> Ns {
         }
         _ => Ns::Other,
     }
+}
+
+/// Whether raw attribute text may hold an `xmlns` declaration (attribute values seldom contain an `x`).
+fn declares_namespace(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    memchr::memchr_iter(b'x', bytes).any(|at| bytes[at..].starts_with(b"xmlns"))
 }
 
 /// The part of a qualified name after its prefix.
