@@ -961,142 +961,166 @@ impl Resolver {
 
     /// Alternate keys, lookups and company-specific keys.
     fn derived_facts(&mut self) {
-        let names: Vec<String> = self.model.entity_types.keys().cloned().collect();
+        let model = &self.model;
+        let entities: Vec<&EntityType> = model.entity_types.values().collect();
+        let derive_all = |part: &[&EntityType]| part.iter().map(|e| derive(model, e)).collect::<Vec<_>>();
+        // Read-only work per type: on two threads for big models.
+        let derived: Vec<Derived> = if entities.len() >= 512 {
+            let (first, second) = entities.split_at(entities.len() / 2);
+            std::thread::scope(|threads| {
+                let worker = threads.spawn(|| derive_all(second));
+                let mut derived = derive_all(first);
+                derived.extend(
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+                derived
+            })
+        } else {
+            derive_all(&entities)
+        };
         let mut warnings = Vec::new();
-        for name in &names {
-            let Some(entity) = self.model.entity_types.get(name) else {
-                continue;
-            };
-            let alternate_keys = alternate_keys(&entity.annotations);
-            for key in &alternate_keys {
-                for part in &key.parts {
-                    let first = part.name.split('/').next().unwrap_or(&part.name);
-                    if !has_property(&self.model, entity, first) {
-                        warnings.push((
-                            entity.origin.source_index,
-                            format!(
-                                "alternate key of `{name}` names property `{}`, which it does not have",
-                                part.name
-                            ),
-                            entity.origin.span,
-                        ));
-                    }
-                }
-            }
-            let lookups = self.lookups(entity);
-            let company_specific = entity
-                .key
-                .first()
-                .is_some_and(|k| k.name.eq_ignore_ascii_case("dataAreaId"));
-            let Some(entity) = self.model.entity_types.get_mut(name) else {
-                continue;
-            };
+        for (entity, facts) in self.model.entity_types.values_mut().zip(derived) {
             // A lookup's id column is written through `nav@odata.bind`, never directly.
             for property in &mut entity.properties {
-                if lookups.iter().any(|l| l.column == property.name) {
+                if facts.lookups.iter().any(|l| l.column == property.name) {
                     property.read_only = true;
                 }
             }
-            entity.alternate_keys = alternate_keys;
-            entity.lookups = lookups;
-            entity.company_specific = company_specific;
-        }
-        // Partners must exist on the target type.
-        for name in &names {
-            let Some(entity) = self.model.entity_types.get(name) else {
-                continue;
-            };
-            for navigation in &entity.navigation_properties {
-                let Some(partner) = &navigation.partner else {
-                    continue;
-                };
-                let Some(target) = self.model.entity_types.get(&navigation.target) else {
-                    continue;
-                };
-                let found = has_navigation(&self.model, target, partner);
-                if !found {
-                    warnings.push((
-                        navigation.origin.source_index,
-                        format!(
-                            "navigation property `{}` of `{name}` names partner `{partner}`, which `{}` does not have",
-                            navigation.name, navigation.target
-                        ),
-                        navigation.origin.span,
-                    ));
-                }
-            }
+            entity.alternate_keys = facts.alternate_keys;
+            entity.lookups = facts.lookups;
+            entity.company_specific = facts.company_specific;
+            warnings.extend(facts.warnings);
         }
         for (doc, message, span) in warnings {
             self.warn(doc, message, span);
         }
     }
+}
 
-    fn lookups(&self, entity: &EntityType) -> Vec<Lookup> {
-        // Lookup columns are `_x_value`: most types (all of F&O) have none, so look before working.
-        let has_candidates = entity.properties.iter().any(|p| is_lookup_column(&p.name))
-            || entity.ancestors.iter().any(|a| {
-                self.model
-                    .entity_types
-                    .get(a)
-                    .is_some_and(|base| base.properties.iter().any(|p| is_lookup_column(&p.name)))
-            });
-        if !has_candidates {
-            return Vec::new();
+/// What [`Resolver::derived_facts`] works out for one entity type.
+struct Derived {
+    alternate_keys: Vec<AlternateKey>,
+    lookups: Vec<Lookup>,
+    company_specific: bool,
+    warnings: Vec<(usize, String, Span)>,
+}
+
+fn derive(model: &Model, entity: &EntityType) -> Derived {
+    let mut warnings = Vec::new();
+    let name = &entity.name;
+    let alternate_keys = alternate_keys(&entity.annotations);
+    for key in &alternate_keys {
+        for part in &key.parts {
+            let first = part.name.split('/').next().unwrap_or(&part.name);
+            if !has_property(model, entity, first) {
+                warnings.push((
+                    entity.origin.source_index,
+                    format!(
+                        "alternate key of `{name}` names property `{}`, which it does not have",
+                        part.name
+                    ),
+                    entity.origin.span,
+                ));
+            }
         }
-        let mut by_column: BTreeMap<String, Vec<LookupTarget>> = BTreeMap::new();
-        let sets: Vec<&EntitySet> = entity
-            .entity_sets
-            .iter()
-            .filter_map(|s| self.model.entity_set(s))
-            .collect();
-        for navigation in self.model.all_navigation_properties(entity) {
-            if navigation.collection {
-                continue;
-            }
-            let mut column = None;
-            let mut referenced = None;
-            for (dependent, principal) in &navigation.referential_constraints {
-                if is_lookup_column(dependent) && has_property(&self.model, entity, dependent) {
-                    column = Some(dependent.clone());
-                    referenced = Some(principal.clone());
-                }
-            }
-            if column.is_none() {
-                let by_name = format!("_{}_value", navigation.name);
-                if has_property(&self.model, entity, &by_name) {
-                    column = Some(by_name);
-                }
-            }
-            let Some(column) = column else { continue };
-            let entity_set = sets.iter().find_map(|set| {
-                set.bindings
-                    .iter()
-                    .find(|b| b.path == navigation.name)
-                    .and_then(|b| b.resolved_target.as_ref())
-                    .map(|t| t.rsplit('/').next().unwrap_or(t).to_string())
-            });
-            by_column.entry(column).or_default().push(LookupTarget {
-                navigation: navigation.name.clone(),
-                entity_type: navigation.target.clone(),
-                referenced_property: referenced,
-                entity_set,
-            });
+    }
+    // Partners must exist on the target type.
+    for navigation in &entity.navigation_properties {
+        let Some(partner) = &navigation.partner else {
+            continue;
+        };
+        let Some(target) = model.entity_types.get(&navigation.target) else {
+            continue;
+        };
+        if !has_navigation(model, target, partner) {
+            warnings.push((
+                navigation.origin.source_index,
+                format!(
+                    "navigation property `{}` of `{name}` names partner `{partner}`, which `{}` does not have",
+                    navigation.name, navigation.target
+                ),
+                navigation.origin.span,
+            ));
         }
-        by_column
-            .into_iter()
-            .map(|(column, targets)| Lookup {
-                logical_name: column
-                    .strip_prefix('_')
-                    .and_then(|c| c.strip_suffix("_value"))
-                    .unwrap_or(&column)
-                    .to_string(),
-                column,
-                targets,
-            })
-            .collect()
+    }
+    Derived {
+        alternate_keys,
+        lookups: lookups(model, entity),
+        company_specific: entity
+            .key
+            .first()
+            .is_some_and(|k| k.name.eq_ignore_ascii_case("dataAreaId")),
+        warnings,
     }
 }
 
+/// Dataverse lookups of an entity type: `_x_value` columns with their navigation properties.
+fn lookups(model: &Model, entity: &EntityType) -> Vec<Lookup> {
+    // Lookup columns are `_x_value`: most types (all of F&O) have none, so look before working.
+    let has_candidates = entity.properties.iter().any(|p| is_lookup_column(&p.name))
+        || entity.ancestors.iter().any(|a| {
+            model
+                .entity_types
+                .get(a)
+                .is_some_and(|base| base.properties.iter().any(|p| is_lookup_column(&p.name)))
+        });
+    if !has_candidates {
+        return Vec::new();
+    }
+    let mut by_column: BTreeMap<String, Vec<LookupTarget>> = BTreeMap::new();
+    let sets: Vec<&EntitySet> = entity
+        .entity_sets
+        .iter()
+        .filter_map(|s| model.entity_set(s))
+        .collect();
+    for navigation in model.all_navigation_properties(entity) {
+        if navigation.collection {
+            continue;
+        }
+        let mut column = None;
+        let mut referenced = None;
+        for (dependent, principal) in &navigation.referential_constraints {
+            if is_lookup_column(dependent) && has_property(model, entity, dependent) {
+                column = Some(dependent.clone());
+                referenced = Some(principal.clone());
+            }
+        }
+        if column.is_none() {
+            let by_name = format!("_{}_value", navigation.name);
+            if has_property(model, entity, &by_name) {
+                column = Some(by_name);
+            }
+        }
+        let Some(column) = column else { continue };
+        let entity_set = sets.iter().find_map(|set| {
+            set.bindings
+                .iter()
+                .find(|b| b.path == navigation.name)
+                .and_then(|b| b.resolved_target.as_ref())
+                .map(|t| t.rsplit('/').next().unwrap_or(t).to_string())
+        });
+        by_column.entry(column).or_default().push(LookupTarget {
+            navigation: navigation.name.clone(),
+            entity_type: navigation.target.clone(),
+            referenced_property: referenced,
+            entity_set,
+        });
+    }
+    by_column
+        .into_iter()
+        .map(|(column, targets)| Lookup {
+            logical_name: column
+                .strip_prefix('_')
+                .and_then(|c| c.strip_suffix("_value"))
+                .unwrap_or(&column)
+                .to_string(),
+            column,
+            targets,
+        })
+        .collect()
+}
 /// The name tables that converting an element reads; shared by the conversion workers.
 #[derive(Clone, Copy)]
 struct Names<'r> {
