@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::hash::{FastMap as HashMap, FastSet as HashSet};
+use crate::hash::FastMap as HashMap;
 
 use super::annotations::qualify_enum_members;
 use super::*;
@@ -89,6 +89,8 @@ pub(super) fn resolve(mut documents: Vec<Document>) -> Result<Model, Errors> {
     }
     // Warnings in document order, whatever pass found them.
     r.model.warnings.sort_by_key(|w| (w.source_index, w.span.start));
+    // Errors in document order, whatever pass or thread found them.
+    r.errors.sort_by_key(|e| (e.source_index, e.span.start));
     if r.errors.is_empty() {
         Ok(r.model)
     } else {
@@ -291,64 +293,104 @@ impl Resolver {
             );
         }
         let names = self.names();
-        let (entities, entity_errors) = entity_types(names, doc, ns, &mut schema.entity_types);
-        let mut scope = Scope::new(names);
-        let complex: Vec<ComplexType> = schema
-            .complex_types
-            .iter_mut()
-            .map(|c| scope.complex_type(doc, ns, c))
-            .collect();
-        let enums: Vec<EnumType> = schema
-            .enum_types
-            .iter_mut()
-            .map(|e| scope.enum_type(doc, ns, e))
-            .collect();
-        let mut definitions = Vec::with_capacity(schema.type_definitions.len());
-        for definition in &mut schema.type_definitions {
-            let name = format!("{ns}.{}", definition.name);
-            let underlying =
-                scope.underlying_primitive(doc, &definition.underlying_type, &name, definition.span, false);
-            definitions.push(TypeDefinition {
-                name,
-                namespace: ns.to_string(),
-                simple_name: definition.name.clone(),
-                underlying_type: underlying.unwrap_or(Primitive::Untyped),
-                facets: definition.facets,
-                annotations: scope.annotations(doc, &mut definition.annotations),
-                origin: Origin {
-                    source_index: doc,
-                    span: definition.span,
-                },
+        let syntax::Schema {
+            entity_types: entity_list,
+            complex_types,
+            enum_types,
+            type_definitions,
+            actions,
+            functions,
+            terms: term_list,
+            ..
+        } = schema;
+        // F&O schemas hold thousands of entity types: a worker converts the second half while this
+        // thread converts the first half and everything else.
+        let split = if entity_list.len() >= 256 {
+            entity_list.len() / 2
+        } else {
+            entity_list.len()
+        };
+        let (first, second) = entity_list.split_at_mut(split);
+        let (entities, complex, enums, definitions, operations, terms, errors) =
+            std::thread::scope(|threads| {
+                let worker = (!second.is_empty()).then(|| {
+                    threads.spawn(|| {
+                        let mut scope = Scope::new(names);
+                        let converted: Vec<EntityType> =
+                            second.iter_mut().map(|e| scope.entity_type(doc, ns, e)).collect();
+                        (converted, scope.errors)
+                    })
+                });
+                let mut scope = Scope::new(names);
+                let mut entities: Vec<EntityType> =
+                    first.iter_mut().map(|e| scope.entity_type(doc, ns, e)).collect();
+                let complex: Vec<ComplexType> = complex_types
+                    .iter_mut()
+                    .map(|c| scope.complex_type(doc, ns, c))
+                    .collect();
+                let enums: Vec<EnumType> = enum_types
+                    .iter_mut()
+                    .map(|e| scope.enum_type(doc, ns, e))
+                    .collect();
+                let mut definitions = Vec::with_capacity(type_definitions.len());
+                for definition in type_definitions.iter_mut() {
+                    let name = format!("{ns}.{}", definition.name);
+                    let underlying = scope.underlying_primitive(
+                        doc,
+                        &definition.underlying_type,
+                        &name,
+                        definition.span,
+                        false,
+                    );
+                    definitions.push(TypeDefinition {
+                        name,
+                        namespace: ns.to_string(),
+                        simple_name: definition.name.clone(),
+                        underlying_type: underlying.unwrap_or(Primitive::Untyped),
+                        facets: definition.facets,
+                        annotations: scope.annotations(doc, &mut definition.annotations),
+                        origin: Origin {
+                            source_index: doc,
+                            span: definition.span,
+                        },
+                    });
+                }
+                let operations: Vec<Operation> = actions
+                    .iter_mut()
+                    .chain(functions.iter_mut())
+                    .map(|o| scope.operation(doc, ns, o))
+                    .collect();
+                let mut terms = Vec::with_capacity(term_list.len());
+                for term in term_list.iter_mut() {
+                    let name = format!("{ns}.{}", term.name);
+                    let type_ref =
+                        scope.type_ref(doc, &term.type_name, &|| format!("term `{name}`"), term.span);
+                    terms.push(Term {
+                        type_ref: type_ref.unwrap_or(TypeRef {
+                            collection: false,
+                            kind: TypeKind::Primitive(Primitive::Untyped),
+                        }),
+                        applies_to: term.applies_to.clone(),
+                        default_value: term.default_value.clone(),
+                        annotations: scope.annotations(doc, &mut term.annotations),
+                        origin: Origin {
+                            source_index: doc,
+                            span: term.span,
+                        },
+                        name,
+                    });
+                }
+                let mut errors = scope.errors;
+                if let Some(worker) = worker {
+                    let (rest, rest_errors) = worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    entities.extend(rest);
+                    errors.extend(rest_errors);
+                }
+                (entities, complex, enums, definitions, operations, terms, errors)
             });
-        }
-        let operations: Vec<Operation> = schema
-            .actions
-            .iter_mut()
-            .chain(schema.functions.iter_mut())
-            .map(|o| scope.operation(doc, ns, o))
-            .collect();
-        let mut terms = Vec::with_capacity(schema.terms.len());
-        for term in &mut schema.terms {
-            let name = format!("{ns}.{}", term.name);
-            let type_ref = scope.type_ref(doc, &term.type_name, &|| format!("term `{name}`"), term.span);
-            terms.push(Term {
-                type_ref: type_ref.unwrap_or(TypeRef {
-                    collection: false,
-                    kind: TypeKind::Primitive(Primitive::Untyped),
-                }),
-                applies_to: term.applies_to.clone(),
-                default_value: term.default_value.clone(),
-                annotations: scope.annotations(doc, &mut term.annotations),
-                origin: Origin {
-                    source_index: doc,
-                    span: term.span,
-                },
-                name,
-            });
-        }
-        let scope_errors = scope.errors;
-        self.errors.extend(entity_errors);
-        self.errors.extend(scope_errors);
+        self.errors.extend(errors);
         for resolved in entities {
             self.model
                 .entity_types
@@ -387,85 +429,83 @@ impl Resolver {
 
     /// Ancestors, inherited keys and open types; cyclic chains and keys naming missing properties are errors.
     fn inheritance(&mut self) {
-        let bases: HashMap<String, Option<String>> = self
-            .model
+        let model = &self.model;
+        // Ancestors (nearest first), with cycles reported by every type on them.
+        let mut errors = Vec::new();
+        let chains: Vec<Vec<String>> = model
             .entity_types
-            .iter()
-            .map(|(n, t)| (n.clone(), t.base_type.clone()))
-            .collect();
-        let mut cyclic = HashSet::default();
-        let names: Vec<String> = self.model.entity_types.keys().cloned().collect();
-        for name in &names {
-            let mut ancestors = Vec::new();
-            let mut current = bases.get(name).cloned().flatten();
-            while let Some(base) = current {
-                if &base == name || ancestors.contains(&base) {
-                    if cyclic.insert(name.clone()) {
-                        let Some(entity) = self.model.entity_types.get(name) else {
-                            break;
-                        };
-                        let chain = std::iter::once(name.as_str())
+            .values()
+            .map(|entity| {
+                let mut ancestors: Vec<String> = Vec::new();
+                let mut current = entity.base_type.as_deref();
+                while let Some(base) = current {
+                    if base == entity.name || ancestors.iter().any(|a| a == base) {
+                        let chain = std::iter::once(entity.name.as_str())
                             .chain(ancestors.iter().map(String::as_str))
-                            .chain(std::iter::once(base.as_str()))
+                            .chain(std::iter::once(base))
                             .collect::<Vec<_>>()
                             .join(" -> ");
-                        let (doc, span) = (entity.origin.source_index, entity.origin.span);
-                        self.error(
-                            doc,
-                            ErrorKind::CyclicBaseType {
-                                name: name.clone(),
-                                chain,
-                            },
-                            span,
+                        errors.push(
+                            Error::new(
+                                ErrorKind::CyclicBaseType {
+                                    name: entity.name.clone(),
+                                    chain,
+                                },
+                                entity.origin.span,
+                            )
+                            .in_source(entity.origin.source_index),
                         );
+                        break;
                     }
-                    break;
+                    ancestors.push(base.to_string());
+                    current = model.entity_types.get(base).and_then(|b| b.base_type.as_deref());
                 }
-                current = bases.get(&base).cloned().flatten();
-                ancestors.push(base);
-            }
-            if let Some(entity) = self.model.entity_types.get_mut(name) {
-                entity.ancestors = ancestors;
-            }
-        }
-        for name in &names {
-            let Some(entity) = self.model.entity_types.get(name) else {
-                continue;
-            };
-            let mut key = entity.key.clone();
-            let mut open = entity.open_type;
-            for ancestor in &entity.ancestors {
-                if let Some(base) = self.model.entity_types.get(ancestor) {
-                    open |= base.open_type;
-                    if key.is_empty() && base.declares_key {
-                        key = base.key.clone();
+                ancestors
+            })
+            .collect();
+        // The key and openness in effect; a declared key must name existing properties.
+        let inherited: Vec<(Option<Vec<KeyPart>>, bool)> = model
+            .entity_types
+            .values()
+            .zip(&chains)
+            .map(|(entity, ancestors)| {
+                let bases = || ancestors.iter().filter_map(|a| model.entity_types.get(a));
+                let key = if entity.key.is_empty() {
+                    bases().find(|b| b.declares_key).map(|b| b.key.clone())
+                } else {
+                    None
+                };
+                let open = entity.open_type || bases().any(|b| b.open_type);
+                if entity.declares_key {
+                    for part in &entity.key {
+                        let first = part.name.split('/').next().unwrap_or(&part.name);
+                        let found = entity.properties.iter().any(|p| p.name == first)
+                            || bases().any(|b| b.properties.iter().any(|p| p.name == first));
+                        if !found {
+                            errors.push(
+                                Error::new(
+                                    ErrorKind::UnknownKeyProperty {
+                                        entity_type: entity.name.clone(),
+                                        property: part.name.clone(),
+                                    },
+                                    entity.origin.span,
+                                )
+                                .in_source(entity.origin.source_index),
+                            );
+                        }
                     }
                 }
+                (key, open)
+            })
+            .collect();
+        self.errors.extend(errors);
+        for ((entity, ancestors), (key, open)) in
+            self.model.entity_types.values_mut().zip(chains).zip(inherited)
+        {
+            entity.ancestors = ancestors;
+            if let Some(key) = key {
+                entity.key = key;
             }
-            let mut missing = Vec::new();
-            if entity.declares_key {
-                for part in &entity.key {
-                    let first = part.name.split('/').next().unwrap_or(&part.name);
-                    if !has_property(&self.model, entity, first) {
-                        missing.push(part.name.clone());
-                    }
-                }
-            }
-            let (doc, span) = (entity.origin.source_index, entity.origin.span);
-            for property in missing {
-                self.error(
-                    doc,
-                    ErrorKind::UnknownKeyProperty {
-                        entity_type: name.clone(),
-                        property,
-                    },
-                    span,
-                );
-            }
-            let Some(entity) = self.model.entity_types.get_mut(name) else {
-                continue;
-            };
-            entity.key = key;
             entity.open_type = open;
         }
         // Complex types: ancestors and open types.
@@ -1685,35 +1725,6 @@ fn qualify_with<'n>(aliases: &[HashMap<String, String>], doc: usize, name: &'n s
         Some(namespace) => Cow::Owned(format!("{namespace}.{simple}")),
         None => Cow::Borrowed(name),
     }
-}
-
-/// Converts entity types on two threads when there are many (F&O has thousands), keeping order.
-fn entity_types(
-    names: Names<'_>,
-    doc: usize,
-    ns: &str,
-    list: &mut [syntax::EntityType],
-) -> (Vec<EntityType>, Vec<Error>) {
-    const PARALLEL_FROM: usize = 256;
-    let convert = |part: &mut [syntax::EntityType]| {
-        let mut scope = Scope::new(names);
-        let converted: Vec<EntityType> = part.iter_mut().map(|e| scope.entity_type(doc, ns, e)).collect();
-        (converted, scope.errors)
-    };
-    if list.len() < PARALLEL_FROM {
-        return convert(list);
-    }
-    let (first, second) = list.split_at_mut(list.len() / 2);
-    std::thread::scope(|threads| {
-        let worker = threads.spawn(|| convert(second));
-        let (mut converted, mut errors) = convert(first);
-        let (rest, more_errors) = worker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        converted.extend(rest);
-        errors.extend(more_errors);
-        (converted, errors)
-    })
 }
 
 /// Whether `entity` declares or inherits a property named `name` (a linear scan: types are small and
