@@ -138,7 +138,7 @@ impl<'i> Cursor<'i> {
             depth,
             stop_at_eof: false,
             stopped: None,
-            interned: RefCell::default(),
+            interned: RefCell::new(FastSet::with_capacity_and_hasher(4096, Default::default())),
         }
     }
 

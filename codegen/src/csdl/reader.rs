@@ -1078,13 +1078,24 @@ fn attribute_expression(cursor: &Cursor<'_>, key: &str, text: &str) -> Option<Ex
     if let Some(kind) = ConstantKind::from_xml_name(key) {
         return Some(Expression::Constant {
             kind,
-            value: cursor.intern(text),
+            value: constant_value(cursor, kind, text),
         });
     }
     PathKind::from_xml_name(key).map(|kind| Expression::Path {
         kind,
         path: text.to_string(),
     })
+}
+
+/// Enum members (`AXType/String`, `PermissionType/Read`) repeat by the thousand: one shared copy
+/// each. Other constants (descriptions, F&O label ids) are mostly distinct, so interning would only
+/// cost a hash-table entry.
+fn constant_value(cursor: &Cursor<'_>, kind: ConstantKind, text: &str) -> Arc<str> {
+    if kind == ConstantKind::EnumMember || kind == ConstantKind::Bool {
+        cursor.intern(text)
+    } else {
+        Arc::from(text)
+    }
 }
 
 const EXPRESSIONS: &str = "a constant (String, Int, Bool, ...), a path, Null, Collection, Record, or a dynamic expression (Apply, If, Eq, ...)";
@@ -1123,9 +1134,8 @@ fn read_expression<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>, parent: &Tag<'i>) 
     }
     let local = tag.local();
     if let Some(kind) = ConstantKind::from_xml_name(local) {
-        // Constants repeat a lot (F&O label ids, AXType members): one shared copy each.
         let text = cursor.text_content(&tag)?;
-        let value = cursor.intern(&text);
+        let value = constant_value(cursor, kind, &text);
         return Ok(Expression::Constant { kind, value });
     }
     if let Some(kind) = PathKind::from_xml_name(local) {
