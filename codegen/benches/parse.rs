@@ -6,6 +6,9 @@
 //! - the near-real full F&O document from `../shared/tools/build-fo-from-facts.py`,
 //! - the synthetic ~28 MB F&O document from `../shared/tools/synth-fo-metadata.py` (defaults).
 //!
+//! "parse" uses both cores for documents over 2 MiB (see `csdl::parallel`); the last column is the same
+//! parse on one thread, for comparison.
+//!
 //! The F&O documents are generated into `target/bench-inputs/` on first use (python3 needed). Time is
 //! the median of several in-process runs (dropping the model is not timed); peak memory is the peak
 //! RSS (`VmHWM`) of a fresh child process that reads, parses and resolves the file once, for both
@@ -142,9 +145,9 @@ fn main() {
     }
     println!("runs per measurement: {runs} (median)\n");
     println!(
-        "| input | size | parse | resolve | parse + resolve | peak RSS | ElementTree.parse | ET peak RSS | speed-up |"
+        "| input | size | parse | resolve | parse + resolve | peak RSS | ElementTree.parse | ET peak RSS | speed-up | parse, 1 thread |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (label, path) in inputs {
         let bytes = std::fs::read(&path).expect("read input");
         let (mut parse, mut resolve, mut total) = (Vec::new(), Vec::new(), Vec::new());
@@ -160,12 +163,20 @@ fn main() {
             drop(std::hint::black_box(model));
         }
         let total = median(total);
+        let mut sequential = Vec::new();
+        let text = std::str::from_utf8(&bytes).expect("UTF-8 input");
+        for _ in 0..runs {
+            let start = Instant::now();
+            let document = csdl::parse_str_sequential(text).expect("parse");
+            sequential.push(start.elapsed());
+            drop(std::hint::black_box(document));
+        }
         let peak = rust_peak_kib(&path);
         let et = python(&path, runs.min(7), "time");
         let et_peak = python(&path, 1, "peak");
         let speedup = et.map_or("?".into(), |s| format!("{:.1}×", s / total.as_secs_f64()));
         println!(
-            "| {label} | {:.1} MB | {} | {} | {} | {} | {} | {} | {speedup} |",
+            "| {label} | {:.1} MB | {} | {} | {} | {} | {} | {} | {speedup} | {} |",
             bytes.len() as f64 / 1e6,
             ms(median(parse)),
             ms(median(resolve)),
@@ -173,6 +184,7 @@ fn main() {
             mib(peak),
             et.map_or("?".into(), |s| ms(Duration::from_secs_f64(s))),
             mib(et_peak),
+            ms(median(sequential)),
         );
     }
 }

@@ -33,7 +33,7 @@ fn big_document(entities: usize, extra_between: &str) -> String {
 
 #[test]
 fn two_thread_read_equals_sequential_read() {
-    let xml = big_document(6000, "");
+    let xml = big_document(16000, "");
     assert!(
         xml.len() > csdl_min_bytes(),
         "document too small to exercise the split: {}",
@@ -42,7 +42,7 @@ fn two_thread_read_equals_sequential_read() {
     let parallel = csdl::parse_str(&xml).unwrap();
     let sequential = csdl::parse_str_sequential(&xml).unwrap();
     assert_eq!(parallel.schemas.len(), 2);
-    assert_eq!(parallel.schemas[0].entity_types.len(), 6000);
+    assert_eq!(parallel.schemas[0].entity_types.len(), 16000);
     assert!(parallel == sequential, "parallel and sequential reads differ");
 }
 
@@ -50,23 +50,25 @@ fn two_thread_read_equals_sequential_read() {
 fn a_cut_inside_a_comment_falls_back_and_still_reads() {
     // A comment whose `<EntityType ` text is the first cut candidate after the middle.
     let comment = "<!-- ".to_string() + &"x".repeat(4 << 20) + " <EntityType Name=\"Fake\"> -->";
-    let xml = big_document(3000, &comment);
+    let xml = big_document(6000, &comment);
     let parallel = csdl::parse_str(&xml).unwrap();
     let sequential = csdl::parse_str_sequential(&xml).unwrap();
-    assert_eq!(parallel.schemas[0].entity_types.len(), 3000);
+    assert!(xml.len() > csdl_min_bytes());
+    assert_eq!(parallel.schemas[0].entity_types.len(), 6000);
     assert!(parallel == sequential);
 }
 
 #[test]
 fn errors_in_either_half_are_the_sequential_errors() {
-    let mut xml = big_document(6000, "");
+    let mut xml = big_document(16000, "");
+    assert!(xml.len() > csdl_min_bytes());
     // Break the second half and, separately, the first half.
-    let late = xml.rfind("<EntityType Name=\"Entity5000\"").unwrap();
+    let late = xml.rfind("<EntityType Name=\"Entity12000\"").unwrap();
     xml.replace_range(late..late + 11, "<EntityTipe");
     let e1 = csdl::parse_str(&xml).unwrap_err();
     let e2 = csdl::parse_str_sequential(&xml).unwrap_err();
     assert_eq!(e1, e2);
-    let mut xml = big_document(6000, "");
+    let mut xml = big_document(16000, "");
     let early = xml.find("<EntityType Name=\"Entity100\"").unwrap();
     xml.replace_range(early + 1..early + 2, "");
     let e1 = csdl::parse_str(&xml).unwrap_err();
@@ -75,5 +77,5 @@ fn errors_in_either_half_are_the_sequential_errors() {
 }
 
 fn csdl_min_bytes() -> usize {
-    2 << 20
+    6 << 20
 }
