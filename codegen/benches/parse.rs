@@ -147,7 +147,7 @@ fn main() {
     println!(
         "| input | size | parse | resolve | parse + resolve | peak RSS | ElementTree.parse | ET peak RSS | speed-up | parse, 1 thread |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (label, path) in inputs {
         let bytes = std::fs::read(&path).expect("read input");
         let (mut parse, mut resolve, mut total) = (Vec::new(), Vec::new(), Vec::new());
