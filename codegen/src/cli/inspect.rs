@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use miette::Report;
 use serde_json::{Value, json};
 
-use dualsync_codegen::csdl::syntax::{Expression, Facets, MaxLength, Scale, Srid};
+use dualsync_codegen::csdl::syntax::{Expression, Facets};
 use dualsync_codegen::model::{Annotations, EntityType, Model, Property};
 
 use super::Sources;
@@ -148,30 +148,7 @@ fn find(model: &Model, name: &str) -> Result<String, Report> {
 }
 
 fn facets_text(facets: &Facets) -> String {
-    let mut parts = Vec::new();
-    match facets.max_length {
-        Some(MaxLength::Max) => parts.push("MaxLength=max".to_string()),
-        Some(MaxLength::Length(n)) => parts.push(format!("MaxLength={n}")),
-        None => {}
-    }
-    if let Some(p) = facets.precision {
-        parts.push(format!("Precision={p}"));
-    }
-    match facets.scale {
-        Some(Scale::Fixed(s)) => parts.push(format!("Scale={s}")),
-        Some(Scale::Variable) => parts.push("Scale=variable".into()),
-        Some(Scale::Floating) => parts.push("Scale=floating".into()),
-        None => {}
-    }
-    if let Some(u) = facets.unicode {
-        parts.push(format!("Unicode={u}"));
-    }
-    match facets.srid {
-        Some(Srid::Variable) => parts.push("SRID=variable".into()),
-        Some(Srid::Value(v)) => parts.push(format!("SRID={v}")),
-        None => {}
-    }
-    parts.join(" ")
+    facets.to_string()
 }
 
 fn expression_text(value: Option<&Expression>) -> String {

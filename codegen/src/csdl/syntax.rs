@@ -139,6 +139,36 @@ pub struct Facets {
     pub srid: Option<Srid>,
 }
 
+impl std::fmt::Display for Facets {
+    /// The facets as CSDL attributes, e.g. `MaxLength=20 Precision=32 Scale=6`; empty when none is set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        match self.max_length {
+            Some(MaxLength::Max) => parts.push("MaxLength=max".into()),
+            Some(MaxLength::Length(n)) => parts.push(format!("MaxLength={n}")),
+            None => {}
+        }
+        if let Some(p) = self.precision {
+            parts.push(format!("Precision={p}"));
+        }
+        match self.scale {
+            Some(Scale::Fixed(s)) => parts.push(format!("Scale={s}")),
+            Some(Scale::Variable) => parts.push("Scale=variable".into()),
+            Some(Scale::Floating) => parts.push("Scale=floating".into()),
+            None => {}
+        }
+        if let Some(u) = self.unicode {
+            parts.push(format!("Unicode={u}"));
+        }
+        match self.srid {
+            Some(Srid::Variable) => parts.push("SRID=variable".into()),
+            Some(Srid::Value(v)) => parts.push(format!("SRID={v}")),
+            None => {}
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 /// `Property` (structural).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Property {

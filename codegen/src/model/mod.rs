@@ -17,7 +17,7 @@ pub use optionsets::{OptionSet, OptionSetKind, OptionValue, TableOptionSets};
 pub use summary::{Counts, TypeSize};
 pub use types::{GeoKind, Primitive, TypeKind, TypeRef};
 
-use crate::csdl::syntax::{Expression, Facets};
+use crate::csdl::syntax::Facets;
 use crate::error::Warning;
 use crate::span::Span;
 
@@ -434,6 +434,3 @@ impl Model {
         summary::counts(self)
     }
 }
-
-/// The value of an annotation as the model keeps it (re-exported for convenience).
-pub type Value = Expression;

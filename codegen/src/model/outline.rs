@@ -3,35 +3,12 @@
 
 use std::fmt::Write as _;
 
-use crate::csdl::syntax::{Facets, MaxLength, Scale, Srid};
+use crate::csdl::syntax::Facets;
 
 use super::{Annotations, Model, NavigationProperty, Property};
 
 fn facets(f: &Facets) -> String {
-    let mut parts = Vec::new();
-    match f.max_length {
-        Some(MaxLength::Max) => parts.push("MaxLength=max".to_string()),
-        Some(MaxLength::Length(n)) => parts.push(format!("MaxLength={n}")),
-        None => {}
-    }
-    if let Some(p) = f.precision {
-        parts.push(format!("Precision={p}"));
-    }
-    match f.scale {
-        Some(Scale::Fixed(s)) => parts.push(format!("Scale={s}")),
-        Some(Scale::Variable) => parts.push("Scale=variable".into()),
-        Some(Scale::Floating) => parts.push("Scale=floating".into()),
-        None => {}
-    }
-    if let Some(u) = f.unicode {
-        parts.push(format!("Unicode={u}"));
-    }
-    match f.srid {
-        Some(Srid::Variable) => parts.push("SRID=variable".into()),
-        Some(Srid::Value(v)) => parts.push(format!("SRID={v}")),
-        None => {}
-    }
-    parts.join(" ")
+    f.to_string()
 }
 
 fn annotation_notes(a: &Annotations) -> Vec<String> {

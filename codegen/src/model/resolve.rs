@@ -600,15 +600,7 @@ impl Resolver {
                     name: set.name.clone(),
                     entity_type,
                     include_in_service_document: set.include_in_service_document.unwrap_or(true),
-                    bindings: set
-                        .bindings
-                        .iter()
-                        .map(|b| Binding {
-                            path: b.path.clone(),
-                            target: b.target.clone(),
-                            resolved_target: None,
-                        })
-                        .collect(),
+                    bindings: unresolved_bindings(&mut set.bindings),
                     annotations: self.annotations(doc, &mut set.annotations),
                     origin: Origin {
                         source_index: doc,
@@ -634,15 +626,7 @@ impl Resolver {
                 Singleton {
                     name: singleton.name.clone(),
                     entity_type,
-                    bindings: singleton
-                        .bindings
-                        .iter()
-                        .map(|b| Binding {
-                            path: b.path.clone(),
-                            target: b.target.clone(),
-                            resolved_target: None,
-                        })
-                        .collect(),
+                    bindings: unresolved_bindings(&mut singleton.bindings),
                     annotations: self.annotations(doc, &mut singleton.annotations),
                     origin: Origin {
                         source_index: doc,
@@ -1725,6 +1709,18 @@ fn qualify_with<'n>(aliases: &[HashMap<String, String>], doc: usize, name: &'n s
         Some(namespace) => Cow::Owned(format!("{namespace}.{simple}")),
         None => Cow::Borrowed(name),
     }
+}
+
+/// Bindings moved out of the syntax, their targets resolved later (see [`Resolver::bindings`]).
+fn unresolved_bindings(list: &mut Vec<syntax::NavigationPropertyBinding>) -> Vec<Binding> {
+    std::mem::take(list)
+        .into_iter()
+        .map(|b| Binding {
+            path: b.path,
+            target: b.target,
+            resolved_target: None,
+        })
+        .collect()
 }
 
 /// Whether `entity` declares or inherits a property named `name` (a linear scan: types are small and
