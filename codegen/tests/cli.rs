@@ -140,3 +140,29 @@ fn outline_is_deterministic() {
     assert_eq!(a.stdout, b.stdout);
     assert!(String::from_utf8_lossy(&a.stdout).contains("entity Library.Service."));
 }
+
+#[test]
+fn inspect_json_is_right_on_every_corpus_document() {
+    let expected: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(common::corpus("expected-counts.json")).unwrap())
+            .unwrap();
+    assert!(expected.len() >= 40);
+    for (relative, want) in &expected {
+        let out = run(&["inspect", "--json", &path(relative)]);
+        if want.get("error").is_some() {
+            assert_eq!(out.status.code(), Some(1), "{relative}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("is not supported"), "{relative}: {stderr}");
+            continue;
+        }
+        assert!(
+            out.status.success(),
+            "{relative}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for (key, value) in want.as_object().unwrap() {
+            assert_eq!(&got[key], value, "{relative}: {key}");
+        }
+    }
+}

@@ -265,3 +265,35 @@ fn trimmed_fo_documents_warn_about_missing_binding_targets() {
     assert!(dangling > 0);
     assert!(model.warnings.iter().all(|w| w.span.end > w.span.start));
 }
+
+#[test]
+fn a_mutated_real_document_names_the_broken_reference() {
+    let mut xml = String::from_utf8(common::read("dataverse/crm_schema.xml")).unwrap();
+    let at = xml.find(r#"Type="mscrm.account""#).unwrap();
+    xml.replace_range(at..at + r#"Type="mscrm.account""#.len(), r#"Type="mscrm.acount""#);
+    let e = first_error(&xml);
+    assert!(
+        matches!(&*e.kind, ErrorKind::DanglingType { name, .. } if name == "mscrm.acount"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("did you mean `Microsoft.Dynamics.CRM.account`"),
+        "{e}"
+    );
+    assert!(xml[e.span.start..e.span.end].contains("mscrm.acount"));
+
+    // An element moved where it does not belong.
+    let mut xml = String::from_utf8(common::read("fo/fo-dualwrite-core.xml")).unwrap();
+    let at = xml.find("<Key>").unwrap();
+    xml.insert_str(
+        at,
+        r#"<EntitySet Name="X" EntityType="Microsoft.Dynamics.DataEntities.CustomerV3"/>"#,
+    );
+    let e = first_error(&xml);
+    assert!(
+        matches!(&*e.kind, ErrorKind::UnexpectedElement { element, .. } if element == "EntitySet"),
+        "{e}"
+    );
+    assert_eq!(e.span.start, at);
+}

@@ -1269,19 +1269,25 @@ impl<'r> Scope<'r> {
                 "; no schema defines namespace `{namespace}` and no edmx:Reference includes it"
             ));
         }
-        let mut candidates: Vec<&String> = self
+        // The closest type name: same namespace preferred, then edit distance (case-insensitive).
+        let wanted = simple.to_ascii_lowercase();
+        let limit = (simple.len() / 4).clamp(1, 3);
+        let best = self
             .declared
             .iter()
-            .filter(|(name, (kind, _, _))| {
+            .filter(|(_, (kind, _, _))| {
                 matches!(
                     kind,
                     Declared::Entity | Declared::Complex | Declared::Enum | Declared::Definition
-                ) && split_qualified(name).1.eq_ignore_ascii_case(simple)
+                )
             })
-            .map(|(name, _)| name)
-            .collect();
-        candidates.sort();
-        if let Some(candidate) = candidates.first() {
+            .filter_map(|(name, _)| {
+                let (candidate_namespace, candidate) = split_qualified(name);
+                let distance = edit_distance(&wanted, &candidate.to_ascii_lowercase(), limit)?;
+                Some(((distance, candidate_namespace != namespace, name.as_str()), name))
+            })
+            .min_by(|a, b| a.0.cmp(&b.0));
+        if let Some((_, candidate)) = best {
             hint.push_str(&format!("; did you mean `{candidate}`?"));
         }
         hint
@@ -1711,6 +1717,27 @@ fn qualify_with<'n>(aliases: &[HashMap<String, String>], doc: usize, name: &'n s
     }
 }
 
+/// Levenshtein distance between `a` and `b` when it is at most `limit` (for "did you mean" hints only).
+fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        if current.iter().min().is_some_and(|&m| m > limit) {
+            return None;
+        }
+        previous = current;
+    }
+    previous.last().copied().filter(|&d| d <= limit)
+}
+
 /// Bindings moved out of the syntax, their targets resolved later (see [`Resolver::bindings`]).
 fn unresolved_bindings(list: &mut Vec<syntax::NavigationPropertyBinding>) -> Vec<Binding> {
     std::mem::take(list)
@@ -1799,4 +1826,17 @@ fn alternate_keys(annotations: &Annotations) -> Vec<AlternateKey> {
         }
     }
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_is_bounded() {
+        assert_eq!(edit_distance("acount", "account", 2), Some(1));
+        assert_eq!(edit_distance("kinds", "kinds", 1), Some(0));
+        assert_eq!(edit_distance("customer", "vendor", 2), None);
+        assert_eq!(edit_distance("a", "abcdef", 2), None);
+    }
 }
