@@ -1,6 +1,10 @@
 //! `dualsync`: the runtime that generated bindings and user code link against.
 //!
-//! Planned modules (see DESIGN.md): `edm` (exact Edm value types), `entity` (the `Entity` trait, typed
-//! columns, filters and patches), `map` (table maps), `odata` (client), `auth` (token providers),
-//! `engine` (initial and live sync) and `store` (sync state). None is implemented yet: the crate exists
-//! so the workspace has its final shape; the README's status table says what works today.
+//! Today: [`edm`], the Edm value types generated code uses, and the `Entity` derive (a placeholder
+//! from `dualsync-macros` that accepts the `#[entity]` / `#[field]` attributes the generator writes).
+//! Planned (see DESIGN.md): `entity` (typed columns, filters, patches), `map`, `odata`, `auth`,
+//! `engine`, `store`; the README's status table says what works.
+
+pub mod edm;
+
+pub use dualsync_macros::Entity;
