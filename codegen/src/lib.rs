@@ -15,10 +15,17 @@
 //! assert_eq!(model.entity_types["Demo.Customer"].key[0].name, "Id");
 //! ```
 
+#[cfg(feature = "generate")]
+pub mod config;
 pub mod csdl;
+#[cfg(feature = "generate")]
+pub mod emit;
 pub mod error;
 mod hash;
 pub mod model;
+#[cfg(feature = "generate")]
+pub mod naming;
+pub mod select;
 pub mod span;
 
 pub use error::{Error, ErrorKind, Errors, Warning};

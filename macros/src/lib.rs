@@ -12,3 +12,10 @@ use proc_macro::TokenStream;
 pub fn derive_entity(_input: TokenStream) -> TokenStream {
     TokenStream::new()
 }
+
+/// Accepts `#[complex(...)]` on a complex-type struct and `#[field(...)]` on its fields; generates
+/// nothing yet (see [`derive_entity`]).
+#[proc_macro_derive(Complex, attributes(complex, field))]
+pub fn derive_complex(_input: TokenStream) -> TokenStream {
+    TokenStream::new()
+}

@@ -405,6 +405,17 @@ impl fmt::Display for Binary {
 
 string_serde!(Binary);
 
+/// A value kept as raw JSON text: `Edm.Untyped`, geography and geometry values (GeoJSON), and types
+/// from vocabularies the metadata only references. Nothing is lost; nothing is interpreted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Json(pub String);
+
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,4 +7,4 @@
 
 pub mod edm;
 
-pub use dualsync_macros::Entity;
+pub use dualsync_macros::{Complex, Entity};

@@ -1,6 +1,7 @@
 //! Commands of `dualsync-codegen`, and how their errors are shown (miette, pointing into the input).
 
 mod diagnostics;
+mod generate;
 mod inspect;
 
 use std::path::PathBuf;
@@ -23,6 +24,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Generate typed Rust for the entity types of $metadata: a module tree, or with --crate a crate.
+    ///
+    /// Settings come from `dualsync.toml` ([codegen]; --config, or ./dualsync.toml when present);
+    /// flags override them. Files are written only when their bytes change; --check writes nothing and
+    /// exits 1 listing the stale files when the output on disk differs.
+    Generate(generate::Args),
     /// Read metadata and print what it holds: namespaces, counts, largest types, or one type in detail.
     ///
     /// All FILEs are resolved together as one model (a document may use types of another one it
@@ -50,6 +57,7 @@ enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Report> {
     match cli.command {
+        Command::Generate(args) => generate::run(args),
         Command::Inspect {
             files,
             json,

@@ -1,0 +1,84 @@
+//! `dualsync.toml`, section `[codegen]`: what `generate` reads and writes. Relative paths are relative
+//! to the file's folder; command-line flags override the file.
+//!
+//! ```toml
+//! [codegen]
+//! metadata = ["metadata/dataverse-dualwrite.xml", "metadata/fo-dualwrite-core.xml"]
+//! option_sets = "metadata/optionsets"       # folder of Dataverse option-set JSON responses
+//! include = ["accounts", "CustomersV3"]     # globs over entity type names and entity set names
+//! exclude = []
+//! out = "."                                  # where the crate (or module tree) goes
+//! crate = "dualsync-generated"               # write Cargo.toml + src/lib.rs: a complete crate
+//! runtime_path = "../runtime"                # path of the `dualsync` runtime crate, for Cargo.toml
+//! language = 1033                            # option-set label language (LCID)
+//!
+//! [codegen.services]                         # namespace -> module (defaults: dataverse, fo)
+//! "Microsoft.Dynamics.CRM" = "dataverse"
+//!
+//! [codegen.rename]                           # fixes for name collisions; keys are in the error
+//! "Microsoft.Dynamics.CRM.account/foo_bar" = "foo_bar_raw"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The `[codegen]` section.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Codegen {
+    #[serde(default)]
+    pub metadata: Vec<PathBuf>,
+    pub option_sets: Option<PathBuf>,
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub out: Option<PathBuf>,
+    #[serde(rename = "crate")]
+    pub crate_name: Option<String>,
+    pub runtime_path: Option<PathBuf>,
+    pub language: Option<u32>,
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(default)]
+    codegen: Codegen,
+}
+
+/// A config file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl Codegen {
+    /// Reads `[codegen]` from a `dualsync.toml`, making its relative paths relative to the file.
+    pub fn load(path: &Path) -> Result<Codegen, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: File = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut codegen = file.codegen;
+        let rebase = |p: &PathBuf| if p.is_absolute() { p.clone() } else { base.join(p) };
+        codegen.metadata = codegen.metadata.iter().map(rebase).collect();
+        codegen.option_sets = codegen.option_sets.as_ref().map(rebase);
+        codegen.out = codegen.out.as_ref().map(rebase);
+        codegen.runtime_path = codegen.runtime_path.as_ref().map(rebase);
+        Ok(codegen)
+    }
+}
