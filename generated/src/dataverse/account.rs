@@ -95,7 +95,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address1_freighttermscode"
     )]
-    pub address1_freighttermscode: ::core::option::Option<super::AccountAddress1Freighttermscode>,
+    pub address1_freighttermscode: ::core::option::Option<
+        super::AccountAddress1Freighttermscode,
+    >,
     /// Geben Sie die erste Zeile der sekundären Adresse ein.
     #[field(name = "address2_line1", edm = "Edm.String")]
     pub address2_line1: ::core::option::Option<::std::string::String>,
@@ -106,7 +108,12 @@ pub struct Account {
     #[field(name = "donotpostalmail", edm = "Edm.Boolean")]
     pub donotpostalmail: ::core::option::Option<bool>,
     /// Zeigt die externe Partei, die den Datensatz erstellt hat.
-    #[field(name = "_createdbyexternalparty_value", edm = "Edm.Guid", read_only, computed)]
+    #[field(
+        name = "_createdbyexternalparty_value",
+        edm = "Edm.Guid",
+        read_only,
+        computed
+    )]
     pub createdbyexternalparty_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Geben Sie eine zweite Telefonnummer für diese Firma ein.
     #[field(name = "telephone2", edm = "Edm.String")]
@@ -170,7 +177,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_preferredcontactmethodcode"
     )]
-    pub preferredcontactmethodcode: ::core::option::Option<super::AccountPreferredcontactmethodcode>,
+    pub preferredcontactmethodcode: ::core::option::Option<
+        super::AccountPreferredcontactmethodcode,
+    >,
     /// Geben Sie den Ort für die sekundäre Adresse ein.
     #[field(name = "address2_city", edm = "Edm.String")]
     pub address2_city: ::core::option::Option<::std::string::String>,
@@ -181,7 +190,12 @@ pub struct Account {
     #[field(name = "address2_composite", edm = "Edm.String", read_only)]
     pub address2_composite: ::core::option::Option<::std::string::String>,
     /// Zeigt das Kreditlimit, das für die Berichterstellung in die standardmäßige Basiswährung des Systems konvertiert wurde.
-    #[field(name = "creditlimit_base", edm = "Edm.Decimal", scale = "variable", read_only)]
+    #[field(
+        name = "creditlimit_base",
+        edm = "Edm.Decimal",
+        scale = "variable",
+        read_only
+    )]
     pub creditlimit_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Die Basiswährungsentsprechung des Felds 'Fälligkeit: 90'.
     #[field(name = "aging90_base", edm = "Edm.Decimal", scale = "variable", read_only)]
@@ -201,7 +215,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_preferredappointmentdaycode"
     )]
-    pub preferredappointmentdaycode: ::core::option::Option<super::AccountPreferredappointmentdaycode>,
+    pub preferredappointmentdaycode: ::core::option::Option<
+        super::AccountPreferredappointmentdaycode,
+    >,
     /// Eindeutiger Bezeichner des Teams, das im Besitz der Firma ist.
     #[field(
         name = "_owningteam_value",
@@ -259,7 +275,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address1_shippingmethodcode"
     )]
-    pub address1_shippingmethodcode: ::core::option::Option<super::AccountAddress1Shippingmethodcode>,
+    pub address1_shippingmethodcode: ::core::option::Option<
+        super::AccountAddress1Shippingmethodcode,
+    >,
     /// Geben Sie zusätzliche beschreibende Informationen für die Firma ein (beispielsweise einen Auszug von der Website des Unternehmens).
     #[field(name = "description", edm = "Edm.String")]
     pub description: ::core::option::Option<::std::string::String>,
@@ -469,7 +487,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address2_freighttermscode"
     )]
-    pub address2_freighttermscode: ::core::option::Option<super::AccountAddress2Freighttermscode>,
+    pub address2_freighttermscode: ::core::option::Option<
+        super::AccountAddress2Freighttermscode,
+    >,
     /// Wählen Sie eine Bewertung aus, um den Wert des Kundenkontos anzugeben.
     #[field(
         name = "accountratingcode",
@@ -510,7 +530,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address2_addresstypecode"
     )]
-    pub address2_addresstypecode: ::core::option::Option<super::AccountAddress2Addresstypecode>,
+    pub address2_addresstypecode: ::core::option::Option<
+        super::AccountAddress2Addresstypecode,
+    >,
     /// Geben Sie das Bundesland/den Kanton für die primäre Adresse ein.
     #[field(name = "address1_stateorprovince", edm = "Edm.String")]
     pub address1_stateorprovince: ::core::option::Option<::std::string::String>,
@@ -559,7 +581,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_accountclassificationcode"
     )]
-    pub accountclassificationcode: ::core::option::Option<super::AccountAccountclassificationcode>,
+    pub accountclassificationcode: ::core::option::Option<
+        super::AccountAccountclassificationcode,
+    >,
     /// Wählen Sie die bevorzugte Serviceeinrichtung oder das bevorzugte Arbeitsgerät der Firma aus, um eine korrekte Serviceplanung für den Kunden sicherzustellen.
     #[field(name = "_preferredequipmentid_value", edm = "Edm.Guid", read_only, computed)]
     pub preferredequipmentid_value: ::core::option::Option<::dualsync::edm::Guid>,
@@ -581,7 +605,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address1_addresstypecode"
     )]
-    pub address1_addresstypecode: ::core::option::Option<super::AccountAddress1Addresstypecode>,
+    pub address1_addresstypecode: ::core::option::Option<
+        super::AccountAddress1Addresstypecode,
+    >,
     /// Wählen Sie die Zeitzone (oder den UTC-Offset) für diese Adresse aus, damit sie bei der Kontaktaufnahme mit einer Person unter dieser Adresse zur Verfügung steht.
     #[field(name = "address1_utcoffset", edm = "Edm.Int32")]
     pub address1_utcoffset: ::core::option::Option<i32>,
@@ -620,7 +646,9 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address2_shippingmethodcode"
     )]
-    pub address2_shippingmethodcode: ::core::option::Option<super::AccountAddress2Shippingmethodcode>,
+    pub address2_shippingmethodcode: ::core::option::Option<
+        super::AccountAddress2Shippingmethodcode,
+    >,
     /// Geben Sie die Börse ein, an der die Firma notiert ist, um den Kurs und die finanzielle Situation des Unternehmens zu verfolgen.
     #[field(name = "stockexchange", edm = "Edm.String")]
     pub stockexchange: ::core::option::Option<::std::string::String>,
@@ -676,7 +704,11 @@ pub struct Account {
         edm = "Edm.Guid",
         read_only,
         computed,
-        lookup(nav = "masterid", target = "Microsoft.Dynamics.CRM.account", set = "accounts")
+        lookup(
+            nav = "masterid",
+            target = "Microsoft.Dynamics.CRM.account",
+            set = "accounts"
+        )
     )]
     pub masterid_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Wählen Sie die Zeitzone (oder den UTC-Offset) für diese Adresse aus, damit sie bei der Kontaktaufnahme mit einer Person unter dieser Adresse zur Verfügung steht.
@@ -700,9 +732,15 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_preferredappointmenttimecode"
     )]
-    pub preferredappointmenttimecode: ::core::option::Option<super::AccountPreferredappointmenttimecode>,
+    pub preferredappointmenttimecode: ::core::option::Option<
+        super::AccountPreferredappointmenttimecode,
+    >,
     /// Wählen Sie die primäre Branche der Firma für die Marketingsegmentierung und die demografische Analyse aus.
-    #[field(name = "industrycode", edm = "Edm.Int32", option_set = "account_industrycode")]
+    #[field(
+        name = "industrycode",
+        edm = "Edm.Int32",
+        option_set = "account_industrycode"
+    )]
     pub industrycode: ::core::option::Option<super::AccountIndustrycode>,
     /// Geben Sie eine dritte Telefonnummer für die primäre Adresse ein.
     #[field(name = "address1_telephone3", edm = "Edm.String")]
@@ -935,7 +973,10 @@ impl AccountAccountcategorycode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "accountcategorycode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Preferred Customer"), (2, "Standard")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Preferred Customer"),
+        (2, "Standard"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1059,8 +1100,12 @@ impl AccountAddress1Addresstypecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "address1_addresstypecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Bill To"), (2, "Ship To"), (3, "Primary"), (4, "Other")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Bill To"),
+        (2, "Ship To"),
+        (3, "Primary"),
+        (4, "Other"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1798,8 +1843,12 @@ impl AccountOwnershipcode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "ownershipcode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Public"), (2, "Private"), (3, "Subsidiary"), (4, "Other")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Public"),
+        (2, "Private"),
+        (3, "Subsidiary"),
+        (4, "Other"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1845,8 +1894,12 @@ impl AccountPaymenttermscode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "paymenttermscode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Net 30"), (2, "2% 10, Net 30"), (3, "Net 45"), (4, "Net 60")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Net 30"),
+        (2, "2% 10, Net 30"),
+        (3, "Net 45"),
+        (4, "Net 60"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1958,7 +2011,11 @@ impl AccountPreferredappointmenttimecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "preferredappointmenttimecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Morning"), (2, "Afternoon"), (3, "Evening")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Morning"),
+        (2, "Afternoon"),
+        (3, "Evening"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -2005,8 +2062,13 @@ impl AccountPreferredcontactmethodcode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "preferredcontactmethodcode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Any"), (2, "Email"), (3, "Phone"), (4, "Fax"), (5, "Mail")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Any"),
+        (2, "Email"),
+        (3, "Phone"),
+        (4, "Fax"),
+        (5, "Mail"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -2079,7 +2141,10 @@ impl AccountStatecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "statecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(0, "Active"), (1, "Inactive")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (0, "Active"),
+        (1, "Inactive"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -2115,7 +2180,10 @@ impl AccountStatuscode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "statuscode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Active"), (2, "Inactive")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Active"),
+        (2, "Inactive"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {

@@ -28,7 +28,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address2_shippingmethodcode"
     )]
-    pub address2_shippingmethodcode: ::core::option::Option<super::ContactAddress2Shippingmethodcode>,
+    pub address2_shippingmethodcode: ::core::option::Option<
+        super::ContactAddress2Shippingmethodcode,
+    >,
     /// Wählen Sie den bevorzugten Service des Kontakts aus, um eine korrekte Serviceplanung für den Kunden sicherzustellen.
     #[field(name = "_preferredserviceid_value", edm = "Edm.Guid", read_only, computed)]
     pub preferredserviceid_value: ::core::option::Option<::dualsync::edm::Guid>,
@@ -38,7 +40,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address3_shippingmethodcode"
     )]
-    pub address3_shippingmethodcode: ::core::option::Option<super::ContactAddress3Shippingmethodcode>,
+    pub address3_shippingmethodcode: ::core::option::Option<
+        super::ContactAddress3Shippingmethodcode,
+    >,
     /// Versionsnummer des Kontakts.
     #[field(name = "versionnumber", edm = "Edm.Int64", read_only)]
     pub versionnumber: ::core::option::Option<i64>,
@@ -60,7 +64,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_preferredappointmentdaycode"
     )]
-    pub preferredappointmentdaycode: ::core::option::Option<super::ContactPreferredappointmentdaycode>,
+    pub preferredappointmentdaycode: ::core::option::Option<
+        super::ContactPreferredappointmentdaycode,
+    >,
     /// Geben Sie den Ort für die dritte Adresse ein.
     #[field(name = "address3_city", edm = "Edm.String")]
     pub address3_city: ::core::option::Option<::std::string::String>,
@@ -92,7 +98,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address3_freighttermscode"
     )]
-    pub address3_freighttermscode: ::core::option::Option<super::ContactAddress3Freighttermscode>,
+    pub address3_freighttermscode: ::core::option::Option<
+        super::ContactAddress3Freighttermscode,
+    >,
     /// Geben Sie eine zweite Telefonnummer für die dritte Adresse ein.
     #[field(name = "address3_telephone2", edm = "Edm.String")]
     pub address3_telephone2: ::core::option::Option<::std::string::String>,
@@ -166,7 +174,11 @@ pub struct Contact {
         edm = "Edm.Guid",
         read_only,
         computed,
-        lookup(nav = "masterid", target = "Microsoft.Dynamics.CRM.contact", set = "contacts")
+        lookup(
+            nav = "masterid",
+            target = "Microsoft.Dynamics.CRM.contact",
+            set = "contacts"
+        )
     )]
     pub masterid_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Zeigt, wer den Datensatz im Auftrag eines anderen Benutzers erstellt hat.
@@ -207,7 +219,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address1_freighttermscode"
     )]
-    pub address1_freighttermscode: ::core::option::Option<super::ContactAddress1Freighttermscode>,
+    pub address1_freighttermscode: ::core::option::Option<
+        super::ContactAddress1Freighttermscode,
+    >,
     /// Geben Sie den Längengrad der primären Adresse ein. (Wird unter anderem in Kartografieanwendungen verwendet.)
     #[field(name = "address1_longitude", edm = "Edm.Double")]
     pub address1_longitude: ::core::option::Option<f64>,
@@ -217,7 +231,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address1_addresstypecode"
     )]
-    pub address1_addresstypecode: ::core::option::Option<super::ContactAddress1Addresstypecode>,
+    pub address1_addresstypecode: ::core::option::Option<
+        super::ContactAddress1Addresstypecode,
+    >,
     /// Wählen Sie den Status des Kontakts aus.
     #[field(name = "statuscode", edm = "Edm.Int32", option_set = "contact_statuscode")]
     pub statuscode: ::core::option::Option<super::ContactStatuscode>,
@@ -253,7 +269,12 @@ pub struct Contact {
     #[field(name = "firstname", edm = "Edm.String")]
     pub firstname: ::core::option::Option<::std::string::String>,
     /// Zeigt die externe Partei, die den Datensatz erstellt hat.
-    #[field(name = "_createdbyexternalparty_value", edm = "Edm.Guid", read_only, computed)]
+    #[field(
+        name = "_createdbyexternalparty_value",
+        edm = "Edm.Guid",
+        read_only,
+        computed
+    )]
     pub createdbyexternalparty_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Geben Sie die Abteilung oder Geschäftseinheit ein, in der der Kontakt innerhalb der übergeordneten Firma oder des übergeordneten Unternehmens tätig ist.
     #[field(name = "department", edm = "Edm.String")]
@@ -267,7 +288,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address3_addresstypecode"
     )]
-    pub address3_addresstypecode: ::core::option::Option<super::ContactAddress3Addresstypecode>,
+    pub address3_addresstypecode: ::core::option::Option<
+        super::ContactAddress3Addresstypecode,
+    >,
     /// Systeminterne Angabe.
     #[field(name = "aging60", edm = "Edm.Decimal", scale = "variable", read_only)]
     pub aging60: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -283,7 +306,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address2_freighttermscode"
     )]
-    pub address2_freighttermscode: ::core::option::Option<super::ContactAddress2Freighttermscode>,
+    pub address2_freighttermscode: ::core::option::Option<
+        super::ContactAddress2Freighttermscode,
+    >,
     /// Informationen darüber, ob das Verfolgen der E-Mail-Aktivität wie öffnen, Anhänge anzeigen und auf Links für E-Mails, die an den Kontakt gesendet wurden, klicken erlaubt ist.
     #[field(name = "followemail", edm = "Edm.Boolean")]
     pub followemail: ::core::option::Option<bool>,
@@ -337,7 +362,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address2_addresstypecode"
     )]
-    pub address2_addresstypecode: ::core::option::Option<super::ContactAddress2Addresstypecode>,
+    pub address2_addresstypecode: ::core::option::Option<
+        super::ContactAddress2Addresstypecode,
+    >,
     /// Zeigt die vollständige primäre Adresse.
     #[field(name = "address1_composite", edm = "Edm.String", read_only)]
     pub address1_composite: ::core::option::Option<::std::string::String>,
@@ -403,7 +430,12 @@ pub struct Contact {
     #[field(name = "address3_line2", edm = "Edm.String")]
     pub address3_line2: ::core::option::Option<::std::string::String>,
     /// Zeigt das Feld 'Kreditlimit', das für die Berichterstellung in die standardmäßige Basiswährung des Systems konvertiert wurde. Zur Berechnung wird der Wechselkurs aus dem Bereich 'Währungen' herangezogen.
-    #[field(name = "creditlimit_base", edm = "Edm.Decimal", scale = "variable", read_only)]
+    #[field(
+        name = "creditlimit_base",
+        edm = "Edm.Decimal",
+        scale = "variable",
+        read_only
+    )]
     pub creditlimit_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Wählen Sie die Vereinbarung zum Servicelevel (Service Level Agreement, SLA) aus, die Sie auf den Kontaktdatensatz anwenden möchten.
     #[field(name = "_slaid_value", edm = "Edm.Guid", read_only, computed)]
@@ -456,7 +488,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_preferredcontactmethodcode"
     )]
-    pub preferredcontactmethodcode: ::core::option::Option<super::ContactPreferredcontactmethodcode>,
+    pub preferredcontactmethodcode: ::core::option::Option<
+        super::ContactPreferredcontactmethodcode,
+    >,
     /// Geben Sie die Faxnummer für die sekundäre Adresse ein.
     #[field(name = "address2_fax", edm = "Edm.String")]
     pub address2_fax: ::core::option::Option<::std::string::String>,
@@ -494,7 +528,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_preferredappointmenttimecode"
     )]
-    pub preferredappointmenttimecode: ::core::option::Option<super::ContactPreferredappointmenttimecode>,
+    pub preferredappointmenttimecode: ::core::option::Option<
+        super::ContactPreferredappointmenttimecode,
+    >,
     /// Geben Sie den Breitengrad der dritten Adresse ein. (Wird unter anderem in Kartografieanwendungen verwendet.)
     #[field(name = "address3_latitude", edm = "Edm.Double")]
     pub address3_latitude: ::core::option::Option<f64>,
@@ -554,7 +590,9 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address1_shippingmethodcode"
     )]
-    pub address1_shippingmethodcode: ::core::option::Option<super::ContactAddress1Shippingmethodcode>,
+    pub address1_shippingmethodcode: ::core::option::Option<
+        super::ContactAddress1Shippingmethodcode,
+    >,
     /// Zeigt, wer den Datensatz zuletzt aktualisiert hat.
     #[field(
         name = "_modifiedby_value",
@@ -1023,8 +1061,11 @@ impl ContactAccountrolecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "accountrolecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Decision Maker"), (2, "Employee"), (3, "Influencer")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Decision Maker"),
+        (2, "Employee"),
+        (3, "Influencer"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1068,8 +1109,12 @@ impl ContactAddress1Addresstypecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "address1_addresstypecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Bill To"), (2, "Ship To"), (3, "Primary"), (4, "Other")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Bill To"),
+        (2, "Ship To"),
+        (3, "Primary"),
+        (4, "Other"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1499,8 +1544,12 @@ impl ContactFamilystatuscode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "familystatuscode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Single"), (2, "Married"), (3, "Divorced"), (4, "Widowed")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Single"),
+        (2, "Married"),
+        (3, "Divorced"),
+        (4, "Widowed"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1543,8 +1592,11 @@ impl ContactGendercode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "gendercode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(100000000, "Unspecified"), (1, "Male"), (2, "Female")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (100000000, "Unspecified"),
+        (1, "Male"),
+        (2, "Female"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1670,8 +1722,12 @@ impl ContactPaymenttermscode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "paymenttermscode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Net 30"), (2, "2% 10, Net 30"), (3, "Net 45"), (4, "Net 60")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Net 30"),
+        (2, "2% 10, Net 30"),
+        (3, "Net 45"),
+        (4, "Net 60"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1783,7 +1839,11 @@ impl ContactPreferredappointmenttimecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "preferredappointmenttimecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Morning"), (2, "Afternoon"), (3, "Evening")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Morning"),
+        (2, "Afternoon"),
+        (3, "Evening"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1830,8 +1890,13 @@ impl ContactPreferredcontactmethodcode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "preferredcontactmethodcode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] =
-        &[(1, "Any"), (2, "Email"), (3, "Phone"), (4, "Fax"), (5, "Mail")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Any"),
+        (2, "Email"),
+        (3, "Phone"),
+        (4, "Fax"),
+        (5, "Mail"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1904,7 +1969,10 @@ impl ContactStatecode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "statecode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(0, "Active"), (1, "Inactive")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (0, "Active"),
+        (1, "Inactive"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {
@@ -1940,7 +2008,10 @@ impl ContactStatuscode {
     /// The column this choice belongs to.
     pub const COLUMN: &'static str = "statuscode";
     /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Active"), (2, "Inactive")];
+    pub const OPTIONS: &'static [(i32, &'static str)] = &[
+        (1, "Active"),
+        (2, "Inactive"),
+    ];
     /// The option's value.
     pub const fn value(self) -> i32 {
         match self {

@@ -54,26 +54,30 @@ pub mod salesorderdetail;
 pub mod transactioncurrency;
 pub mod uom;
 pub use account::{
-    Account, AccountAccountcategorycode, AccountAccountclassificationcode, AccountAccountratingcode,
-    AccountAddress1Addresstypecode, AccountAddress1Freighttermscode, AccountAddress1Shippingmethodcode,
-    AccountAddress2Addresstypecode, AccountAddress2Freighttermscode, AccountAddress2Shippingmethodcode,
-    AccountBusinesstypecode, AccountCustomersizecode, AccountCustomertypecode, AccountIndustrycode,
-    AccountOwnershipcode, AccountPaymenttermscode, AccountPreferredappointmentdaycode,
-    AccountPreferredappointmenttimecode, AccountPreferredcontactmethodcode, AccountShippingmethodcode,
-    AccountStatecode, AccountStatuscode, AccountTerritorycode,
+    Account, AccountAccountcategorycode, AccountAccountclassificationcode,
+    AccountAccountratingcode, AccountAddress1Addresstypecode,
+    AccountAddress1Freighttermscode, AccountAddress1Shippingmethodcode,
+    AccountAddress2Addresstypecode, AccountAddress2Freighttermscode,
+    AccountAddress2Shippingmethodcode, AccountBusinesstypecode, AccountCustomersizecode,
+    AccountCustomertypecode, AccountIndustrycode, AccountOwnershipcode,
+    AccountPaymenttermscode, AccountPreferredappointmentdaycode,
+    AccountPreferredappointmenttimecode, AccountPreferredcontactmethodcode,
+    AccountShippingmethodcode, AccountStatecode, AccountStatuscode, AccountTerritorycode,
 };
 pub use cdm_company::CdmCompany;
 pub use cdm_language::CdmLanguage;
 pub use cdm_worker::CdmWorker;
 pub use contact::{
-    Contact, ContactAccountrolecode, ContactAddress1Addresstypecode, ContactAddress1Freighttermscode,
-    ContactAddress1Shippingmethodcode, ContactAddress2Addresstypecode, ContactAddress2Freighttermscode,
-    ContactAddress2Shippingmethodcode, ContactAddress3Addresstypecode, ContactAddress3Freighttermscode,
-    ContactAddress3Shippingmethodcode, ContactCustomersizecode, ContactCustomertypecode,
-    ContactEducationcode, ContactFamilystatuscode, ContactGendercode, ContactHaschildrencode,
+    Contact, ContactAccountrolecode, ContactAddress1Addresstypecode,
+    ContactAddress1Freighttermscode, ContactAddress1Shippingmethodcode,
+    ContactAddress2Addresstypecode, ContactAddress2Freighttermscode,
+    ContactAddress2Shippingmethodcode, ContactAddress3Addresstypecode,
+    ContactAddress3Freighttermscode, ContactAddress3Shippingmethodcode,
+    ContactCustomersizecode, ContactCustomertypecode, ContactEducationcode,
+    ContactFamilystatuscode, ContactGendercode, ContactHaschildrencode,
     ContactLeadsourcecode, ContactPaymenttermscode, ContactPreferredappointmentdaycode,
-    ContactPreferredappointmenttimecode, ContactPreferredcontactmethodcode, ContactShippingmethodcode,
-    ContactStatecode, ContactStatuscode, ContactTerritorycode,
+    ContactPreferredappointmenttimecode, ContactPreferredcontactmethodcode,
+    ContactShippingmethodcode, ContactStatecode, ContactStatuscode, ContactTerritorycode,
 };
 pub use msdyn_complimentaryclosing::MsdynComplimentaryclosing;
 pub use msdyn_contactforparty::MsdynContactforparty;

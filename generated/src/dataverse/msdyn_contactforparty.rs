@@ -39,7 +39,9 @@ pub struct MsdynContactforparty {
     pub msdyn_contactactivitysensitivitylevel: ::core::option::Option<i32>,
     /// Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.EmploymentComputerNetworkName (=).
     #[field(name = "msdyn_employmentcomputernetworkname", edm = "Edm.String")]
-    pub msdyn_employmentcomputernetworkname: ::core::option::Option<::std::string::String>,
+    pub msdyn_employmentcomputernetworkname: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.EmploymentJobFunctionName (=).
     #[field(name = "msdyn_employmentjobfunctionname", edm = "Edm.String")]
     pub msdyn_employmentjobfunctionname: ::core::option::Option<::std::string::String>,
@@ -48,7 +50,9 @@ pub struct MsdynContactforparty {
     pub msdyn_employmentofficelocation: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.GovernmentIdentificationNumber (=).
     #[field(name = "msdyn_governmentidentificationnumber", edm = "Edm.String")]
-    pub msdyn_governmentidentificationnumber: ::core::option::Option<::std::string::String>,
+    pub msdyn_governmentidentificationnumber: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.HasRequestedInternetAccess (\>\<).
     #[field(name = "msdyn_hasrequestedinternetaccess", edm = "Edm.Boolean")]
     pub msdyn_hasrequestedinternetaccess: ::core::option::Option<bool>,
@@ -72,7 +76,9 @@ pub struct MsdynContactforparty {
     pub msdyn_notes: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.OrganizationIdentificationNumber (=).
     #[field(name = "msdyn_organizationidentificationnumber", edm = "Edm.String")]
-    pub msdyn_organizationidentificationnumber: ::core::option::Option<::std::string::String>,
+    pub msdyn_organizationidentificationnumber: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.ContactInformationLanguageId (\>\<).
     #[field(name = "msdyn_nativelanguage", edm = "Edm.Int32")]
     pub msdyn_nativelanguage: ::core::option::Option<i32>,
@@ -120,7 +126,9 @@ pub struct MsdynContactforparty {
             set = "msdyn_salutations"
         )
     )]
-    pub msdyn_primarysalutationphrase_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_primarysalutationphrase_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to cdm\_worker. Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.ContactPersonResponsiblePersonnelNumber (=).
     #[field(
         name = "_msdyn_employeeresponsible_value",
@@ -185,7 +193,9 @@ pub struct MsdynContactforparty {
             set = "msdyn_contactforparties"
         )
     )]
-    pub msdyn_parentcontactforpartyid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_parentcontactforpartyid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to msdyn\_personalcharactertype. Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.PersonalCharacterTypeCode (=).
     #[field(
         name = "_msdyn_personalcharactertypecode_value",
@@ -198,7 +208,9 @@ pub struct MsdynContactforparty {
             set = "msdyn_personalcharactertypes"
         )
     )]
-    pub msdyn_personalcharactertypecode_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_personalcharactertypecode_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to msdyn\_complimentaryclosing. Dual-write map 'Contacts V2 (msdyn\_contactforparties)': F&O ContactPersons.PrimaryComplimentaryClosingPhrase (=).
     #[field(
         name = "_msdyn_primarycomplimentaryclosingphrase_value",
@@ -211,7 +223,9 @@ pub struct MsdynContactforparty {
             set = "msdyn_complimentaryclosings"
         )
     )]
-    pub msdyn_primarycomplimentaryclosingphrase_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_primarycomplimentaryclosingphrase_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Company (dual-write company striping). Part of the integration key; not mapped, implied by the legal-entity partition of each map.
     #[field(
         name = "_msdyn_company_value",

@@ -37,7 +37,9 @@ pub struct MsdynCurrencyexchangerate {
             set = "msdyn_currencyexchangeratepairs"
         )
     )]
-    pub msdyn_currencyexchangeratepair_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_currencyexchangeratepair_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Versionsnummer
     #[field(name = "versionnumber", edm = "Edm.Int64", read_only)]
     pub versionnumber: ::core::option::Option<i64>,

@@ -35,7 +35,9 @@ pub struct MsdynCurrencyexchangeratepair {
             set = "msdyn_exchangeratetypes"
         )
     )]
-    pub msdyn_currencyexchangeratetypeid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_currencyexchangeratetypeid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to transactioncurrency. Dual-write map 'CDS Exchange Rates (msdyn\_currencyexchangerates)': F&O ExchangeRatesCDSEntity.FromCurrencyCode (\>).
     #[field(
         name = "_msdyn_fromtransactioncurrencyid_value",
@@ -48,7 +50,9 @@ pub struct MsdynCurrencyexchangeratepair {
             set = "transactioncurrencies"
         )
     )]
-    pub msdyn_fromtransactioncurrencyid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_fromtransactioncurrencyid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to transactioncurrency. Dual-write map 'CDS Exchange Rates (msdyn\_currencyexchangerates)': F&O ExchangeRatesCDSEntity.ToCurrencyCode (\>).
     #[field(
         name = "_msdyn_totransactioncurrencyid_value",
@@ -61,7 +65,9 @@ pub struct MsdynCurrencyexchangeratepair {
             set = "transactioncurrencies"
         )
     )]
-    pub msdyn_totransactioncurrencyid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_totransactioncurrencyid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Versionsnummer
     #[field(name = "versionnumber", edm = "Edm.Int64", read_only)]
     pub versionnumber: ::core::option::Option<i64>,

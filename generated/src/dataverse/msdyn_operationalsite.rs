@@ -18,7 +18,9 @@ pub struct MsdynOperationalsite {
     pub msdyn_siteid: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.DefaultFinancialDimensionValue (=).
     #[field(name = "msdyn_defaultfinancialdimensionvalue", edm = "Edm.String")]
-    pub msdyn_defaultfinancialdimensionvalue: ::core::option::Option<::std::string::String>,
+    pub msdyn_defaultfinancialdimensionvalue: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.DefaultInventoryStatusId (=).
     #[field(name = "msdyn_defaultinventorystatusid", edm = "Edm.String")]
     pub msdyn_defaultinventorystatusid: ::core::option::Option<::std::string::String>,
@@ -42,7 +44,9 @@ pub struct MsdynOperationalsite {
     pub msdyn_primaryaddresscity: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.PrimaryAddressCountryRegionId (=).
     #[field(name = "msdyn_primaryaddresscountryregionid", edm = "Edm.String")]
-    pub msdyn_primaryaddresscountryregionid: ::core::option::Option<::std::string::String>,
+    pub msdyn_primaryaddresscountryregionid: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.PrimaryAddressCountyId (=).
     #[field(name = "msdyn_primaryaddresscountyid", edm = "Edm.String")]
     pub msdyn_primaryaddresscountyid: ::core::option::Option<::std::string::String>,
@@ -61,7 +65,9 @@ pub struct MsdynOperationalsite {
     pub msdyn_primaryaddresslocationrole: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.PrimaryAddressLocationSalesTaxGroupCode (=).
     #[field(name = "msdyn_primaryaddresslocationsalestaxgroupcode", edm = "Edm.String")]
-    pub msdyn_primaryaddresslocationsalestaxgroupcode: ::core::option::Option<::std::string::String>,
+    pub msdyn_primaryaddresslocationsalestaxgroupcode: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.PrimaryAddressLongitude (=).
     #[field(
         name = "msdyn_primaryaddresslongitude",
@@ -80,7 +86,9 @@ pub struct MsdynOperationalsite {
     pub msdyn_primaryaddresszipcode: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.PrimaryAddressBuildingCompliment (=).
     #[field(name = "msdyn_primaryaddressbuildingcompliment", edm = "Edm.String")]
-    pub msdyn_primaryaddressbuildingcompliment: ::core::option::Option<::std::string::String>,
+    pub msdyn_primaryaddressbuildingcompliment: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Sites (msdyn\_operationalsites)': F&O OperationalSites.PrimaryAddressCityInKana (=).
     #[field(name = "msdyn_primaryaddresscityinkana", edm = "Edm.String")]
     pub msdyn_primaryaddresscityinkana: ::core::option::Option<::std::string::String>,

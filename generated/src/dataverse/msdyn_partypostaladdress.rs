@@ -37,7 +37,9 @@ pub struct MsdynPartypostaladdress {
             set = "msdyn_postaladdresscollections"
         )
     )]
-    pub msdyn_postaladdresscollectionid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_postaladdresscollectionid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to msdyn\_party. Dual-write map 'CDS Party postal address locations (msdyn\_partypostaladdresses)': F&O CDSPartyPostalAddressLocations.PartyNumber (=).
     #[field(
         name = "_msdyn_partyid_value",

@@ -35,7 +35,11 @@ pub struct MsdynPaymentschedule {
     #[field(name = "msdyn_fixedpaymentamount", edm = "Edm.Decimal", scale = "variable")]
     pub msdyn_fixedpaymentamount: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Payment schedule (msdyn\_paymentschedules)': F&O PaymentSchedules.MinimumPaymentAmount (=).
-    #[field(name = "msdyn_minimumpaymentamount", edm = "Edm.Decimal", scale = "variable")]
+    #[field(
+        name = "msdyn_minimumpaymentamount",
+        edm = "Edm.Decimal",
+        scale = "variable"
+    )]
     pub msdyn_minimumpaymentamount: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Payment schedule (msdyn\_paymentschedules)': F&O PaymentSchedules.SalesTaxAllocationMethod (\>\<).
     #[field(name = "msdyn_salestaxallocationmethod", edm = "Edm.Int32")]

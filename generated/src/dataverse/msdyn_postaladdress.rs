@@ -64,7 +64,9 @@ pub struct MsdynPostaladdress {
             set = "msdyn_postaladdresscollections"
         )
     )]
-    pub msdyn_postaladdresscollectionid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_postaladdresscollectionid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Versionsnummer
     #[field(name = "versionnumber", edm = "Edm.Int64", read_only)]
     pub versionnumber: ::core::option::Option<i64>,

@@ -19,7 +19,9 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_intrastatchargepercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_intrastatchargepercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ItemNumber (\>).
     #[field(name = "msdyn_itemnumber", edm = "Edm.String")]
     pub msdyn_itemnumber: ::core::option::Option<::std::string::String>,
@@ -29,7 +31,9 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_approximatesalestaxpercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_approximatesalestaxpercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.BestBeforePeriodDays (\>).
     #[field(name = "msdyn_bestbeforeperioddays", edm = "Edm.Int32")]
     pub msdyn_bestbeforeperioddays: ::core::option::Option<i32>,
@@ -37,7 +41,11 @@ pub struct MsdynSharedproductdetail {
     #[field(name = "msdyn_carryingcostabccode", edm = "Edm.Int32")]
     pub msdyn_carryingcostabccode: ::core::option::Option<i32>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ConstantScrapQuantity (\>).
-    #[field(name = "msdyn_constantscrapquantity", edm = "Edm.Decimal", scale = "variable")]
+    #[field(
+        name = "msdyn_constantscrapquantity",
+        edm = "Edm.Decimal",
+        scale = "variable"
+    )]
     pub msdyn_constantscrapquantity: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.CostChargesQuantity (\>).
     #[field(name = "msdyn_costchargesquantity", edm = "Edm.Decimal", scale = "variable")]
@@ -55,7 +63,9 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_fixedpurchasepricecharges: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_fixedpurchasepricecharges: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.FixedSalesPriceCharges (\>).
     #[field(
         name = "msdyn_fixedsalespricecharges",
@@ -148,8 +158,13 @@ pub struct MsdynSharedproductdetail {
     #[field(name = "msdyn_mustkeyincommentatposregister", edm = "Edm.Boolean")]
     pub msdyn_mustkeyincommentatposregister: ::core::option::Option<bool>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.NecessaryProductionWorkingTimeSchedulingPropertyId (\>).
-    #[field(name = "msdyn_necessaryproductionworkingtimeschedulingp", edm = "Edm.String")]
-    pub msdyn_necessaryproductionworkingtimeschedulingp: ::core::option::Option<::std::string::String>,
+    #[field(
+        name = "msdyn_necessaryproductionworkingtimeschedulingp",
+        edm = "Edm.String"
+    )]
+    pub msdyn_necessaryproductionworkingtimeschedulingp: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.NetProductWeight (\>).
     #[field(name = "msdyn_netproductweight", edm = "Edm.Decimal", scale = "variable")]
     pub msdyn_netproductweight: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -158,20 +173,31 @@ pub struct MsdynSharedproductdetail {
     pub msdyn_packingdutyquantity: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.POSRegistrationActivationDate (\>).
     #[field(name = "msdyn_posregistrationactivationdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_posregistrationactivationdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_posregistrationactivationdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.POSRegistrationBlockedDate (\>).
     #[field(name = "msdyn_posregistrationblockeddate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_posregistrationblockeddate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_posregistrationblockeddate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.POSRegistrationPlannedBlockedDate (\>).
-    #[field(name = "msdyn_posregistrationplannedblockeddate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_posregistrationplannedblockeddate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    #[field(
+        name = "msdyn_posregistrationplannedblockeddate",
+        edm = "Edm.DateTimeOffset"
+    )]
+    pub msdyn_posregistrationplannedblockeddate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.PotencyBaseAttibuteTargetValue (\>).
     #[field(
         name = "msdyn_potencybaseattibutetargetvalue",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_potencybaseattibutetargetvalue: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_potencybaseattibutetargetvalue: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.PotencyBaseAttributeValueEntryEvent (\>\>).
     #[field(name = "msdyn_potencybaseattributevalueentryevent", edm = "Edm.Int32")]
     pub msdyn_potencybaseattributevalueentryevent: ::core::option::Option<i32>,
@@ -184,28 +210,36 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_productionconsumptiondensityconversion: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_productionconsumptiondensityconversion: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ProductionConsumptionDepthConversionFactor (\>).
     #[field(
         name = "msdyn_productionconsumptiondepthconversion",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_productionconsumptiondepthconversion: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_productionconsumptiondepthconversion: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ProductionConsumptionHeightConversionFactor (\>).
     #[field(
         name = "msdyn_productionconsumptionheightconversion",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_productionconsumptionheightconversion: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_productionconsumptionheightconversion: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ProductionConsumptionWidthConversionFactor (\>).
     #[field(
         name = "msdyn_productionconsumptionwidthconversion",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_productionconsumptionwidthconversion: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_productionconsumptionwidthconversion: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ProductVolume (\>).
     #[field(name = "msdyn_productvolume", edm = "Edm.Decimal", scale = "variable")]
     pub msdyn_productvolume: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -222,7 +256,9 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_purchaseoverdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_purchaseoverdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.PurchasePrice (\>).
     #[field(name = "msdyn_purchaseprice", edm = "Edm.Decimal", scale = "variable")]
     pub msdyn_purchaseprice: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -238,12 +274,18 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_purchaseunderdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_purchaseunderdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.RawMaterialPickingPrinciple (\>\>).
     #[field(name = "msdyn_rawmaterialpickingprinciple", edm = "Edm.Int32")]
     pub msdyn_rawmaterialpickingprinciple: ::core::option::Option<i32>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.SalesChargesQuantity (\>).
-    #[field(name = "msdyn_saleschargesquantity", edm = "Edm.Decimal", scale = "variable")]
+    #[field(
+        name = "msdyn_saleschargesquantity",
+        edm = "Edm.Decimal",
+        scale = "variable"
+    )]
     pub msdyn_saleschargesquantity: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.SalesOverdeliveryPercentage (\>).
     #[field(
@@ -251,7 +293,9 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_salesoverdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_salesoverdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.SalesPrice (\>).
     #[field(name = "msdyn_salesprice", edm = "Edm.Decimal", scale = "variable")]
     pub msdyn_salesprice: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -261,14 +305,18 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_salespricecalculationchargespercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_salespricecalculationchargespercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.SalesPriceCalculationContributionRatio (\>).
     #[field(
         name = "msdyn_salespricecalculationcontributionratio",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_salespricecalculationcontributionratio: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_salespricecalculationcontributionratio: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.SalesPriceCalculationModel (\>\>).
     #[field(name = "msdyn_salespricecalculationmodel", edm = "Edm.Int32")]
     pub msdyn_salespricecalculationmodel: ::core::option::Option<i32>,
@@ -284,7 +332,9 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_salesunderdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_salesunderdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.ScaleIndicator (\>\>).
     #[field(name = "msdyn_scaleindicator", edm = "Edm.Int32")]
     pub msdyn_scaleindicator: ::core::option::Option<i32>,
@@ -309,14 +359,18 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_transferorderoverdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_transferorderoverdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.TransferOrderUnderdeliveryPercentage (\>).
     #[field(
         name = "msdyn_transferorderunderdeliverypercentage",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_transferorderunderdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_transferorderunderdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.UnitCost (\>).
     #[field(name = "msdyn_unitcost", edm = "Edm.Decimal", scale = "variable")]
     pub msdyn_unitcost: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -335,10 +389,14 @@ pub struct MsdynSharedproductdetail {
     pub msdyn_variablescrappercentage: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.WarehouseMobileDeviceDescriptionLine1 (\>).
     #[field(name = "msdyn_warehousemobiledevicedescriptionline1", edm = "Edm.String")]
-    pub msdyn_warehousemobiledevicedescriptionline1: ::core::option::Option<::std::string::String>,
+    pub msdyn_warehousemobiledevicedescriptionline1: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.WarehouseMobileDeviceDescriptionLine2 (\>).
     #[field(name = "msdyn_warehousemobiledevicedescriptionline2", edm = "Edm.String")]
-    pub msdyn_warehousemobiledevicedescriptionline2: ::core::option::Option<::std::string::String>,
+    pub msdyn_warehousemobiledevicedescriptionline2: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.WillInventoryIssueAutomaticallyReportAsFinished (\>\>).
     #[field(name = "msdyn_willinventoryissueautoreportasfinished", edm = "Edm.Boolean")]
     pub msdyn_willinventoryissueautoreportasfinished: ::core::option::Option<bool>,
@@ -349,13 +407,22 @@ pub struct MsdynSharedproductdetail {
     #[field(name = "msdyn_willpickingworkbenchapplyboxinglogic", edm = "Edm.Boolean")]
     pub msdyn_willpickingworkbenchapplyboxinglogic: ::core::option::Option<bool>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.WillTotalPurchaseDiscountCalculationIncludeProduct (\>\>).
-    #[field(name = "msdyn_willtotalpurchdiscountcalcincludeproduct", edm = "Edm.Boolean")]
+    #[field(
+        name = "msdyn_willtotalpurchdiscountcalcincludeproduct",
+        edm = "Edm.Boolean"
+    )]
     pub msdyn_willtotalpurchdiscountcalcincludeproduct: ::core::option::Option<bool>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.WillTotalSalesDiscountCalculationIncludeProduct (\>\>).
-    #[field(name = "msdyn_willtotalsalesdiscountcalcincludeproduct", edm = "Edm.Boolean")]
+    #[field(
+        name = "msdyn_willtotalsalesdiscountcalcincludeproduct",
+        edm = "Edm.Boolean"
+    )]
     pub msdyn_willtotalsalesdiscountcalcincludeproduct: ::core::option::Option<bool>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.WillWorkCenterPickingAllowNegativeInventory (\>\>).
-    #[field(name = "msdyn_willworkcenterpickingallownegativeinvent", edm = "Edm.Boolean")]
+    #[field(
+        name = "msdyn_willworkcenterpickingallownegativeinvent",
+        edm = "Edm.Boolean"
+    )]
     pub msdyn_willworkcenterpickingallownegativeinvent: ::core::option::Option<bool>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.YieldPercentage (\>).
     #[field(name = "msdyn_yieldpercentage", edm = "Edm.Decimal", scale = "variable")]
@@ -364,7 +431,11 @@ pub struct MsdynSharedproductdetail {
     #[field(name = "msdyn_isunitcostautomaticallyupdated", edm = "Edm.Boolean")]
     pub msdyn_isunitcostautomaticallyupdated: ::core::option::Option<bool>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.PurchasePriceQuantity (\>).
-    #[field(name = "msdyn_purchasepricequantity", edm = "Edm.Decimal", scale = "variable")]
+    #[field(
+        name = "msdyn_purchasepricequantity",
+        edm = "Edm.Decimal",
+        scale = "variable"
+    )]
     pub msdyn_purchasepricequantity: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.IsUnitCostIncludingCharges (\>\>).
     #[field(name = "msdyn_isunitcostincludingcharges", edm = "Edm.Boolean")]
@@ -378,14 +449,18 @@ pub struct MsdynSharedproductdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_minimumcatchweightquantity: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_minimumcatchweightquantity: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.MaximumCatchWeightQuantity (\>).
     #[field(
         name = "msdyn_maximumcatchweightquantity",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_maximumcatchweightquantity: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_maximumcatchweightquantity: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.IsCatchWeightProduct (\>\>).
     #[field(name = "msdyn_iscatchweight", edm = "Edm.Boolean")]
     pub msdyn_iscatchweight: ::core::option::Option<bool>,
@@ -495,7 +570,9 @@ pub struct MsdynSharedproductdetail {
             set = "uoms"
         )
     )]
-    pub msdyn_comparisonpricebaseunitsymbol_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_comparisonpricebaseunitsymbol_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to msdyn\_vendor. Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.PrimaryVendorAccountNumber (\>).
     #[field(
         name = "_msdyn_vendorid_value",
@@ -521,7 +598,9 @@ pub struct MsdynSharedproductdetail {
             set = "msdyn_productdimensiongroups"
         )
     )]
-    pub msdyn_productdimensiongroupid_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_productdimensiongroupid_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to msdyn\_productstoragedimensiongroup. Dual-write map 'Released products V2 (msdyn\_sharedproductdetails)': F&O ReleasedProductsV2.StorageDimensionGroupName (\>).
     #[field(
         name = "_msdyn_storagedimensiongroup_value",
@@ -547,7 +626,9 @@ pub struct MsdynSharedproductdetail {
             set = "msdyn_producttrackingdimensiongroups"
         )
     )]
-    pub msdyn_trackingdimensiongroup_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_trackingdimensiongroup_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Company (dual-write company striping). Part of the integration key; not mapped, implied by the legal-entity partition of each map.
     #[field(
         name = "_msdyn_company_value",

@@ -49,7 +49,11 @@ pub struct MsdynUnitofmeasureconversion {
         edm = "Edm.Guid",
         read_only,
         computed,
-        lookup(nav = "msdyn_fromunit", target = "Microsoft.Dynamics.CRM.uom", set = "uoms")
+        lookup(
+            nav = "msdyn_fromunit",
+            target = "Microsoft.Dynamics.CRM.uom",
+            set = "uoms"
+        )
     )]
     pub msdyn_fromunit_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Versionsnummer

@@ -69,7 +69,9 @@ pub struct MsdynVendor {
     pub msdyn_numberofemployees: ::core::option::Option<i32>,
     /// Dual-write map 'Vendors V2 (msdyn\_vendors)': F&O VendorsV2.VendorHoldReleaseDate (=).
     #[field(name = "msdyn_vendoronholdreleasedate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_vendoronholdreleasedate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_vendoronholdreleasedate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'Vendors V2 (msdyn\_vendors)': F&O VendorsV2.OnHoldStatus (\>\<).
     #[field(name = "msdyn_onholdstatus", edm = "Edm.Int32")]
     pub msdyn_onholdstatus: ::core::option::Option<i32>,
@@ -185,7 +187,9 @@ pub struct MsdynVendor {
             set = "msdyn_vendors"
         )
     )]
-    pub msdyn_invoicevendoraccountnumber_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_invoicevendoraccountnumber_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to msdyn\_taxgroup. Dual-write map 'Vendors V2 (msdyn\_vendors)': F&O VendorsV2.SalesTaxGroupCode (=).
     #[field(
         name = "_msdyn_taxgroup_value",

@@ -47,7 +47,9 @@ pub struct MsdynVendorgroup {
             set = "msdyn_paymentterms"
         )
     )]
-    pub msdyn_clearingperiodpaymentpermname_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_clearingperiodpaymentpermname_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Company (dual-write company striping). Part of the integration key; not mapped, implied by the legal-entity partition of each map.
     #[field(
         name = "_msdyn_company_value",

@@ -96,7 +96,12 @@ pub struct Product {
     #[field(name = "quantitydecimal", edm = "Edm.Int32")]
     pub quantitydecimal: ::core::option::Option<i32>,
     /// Zeigt die externe Partei, die den Datensatz erstellt hat.
-    #[field(name = "_createdbyexternalparty_value", edm = "Edm.Guid", read_only, computed)]
+    #[field(
+        name = "_createdbyexternalparty_value",
+        edm = "Edm.Guid",
+        read_only,
+        computed
+    )]
     pub createdbyexternalparty_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Grund für den Status des Produkts.
     #[field(name = "statuscode", edm = "Edm.Int32")]
@@ -180,7 +185,12 @@ pub struct Product {
     #[field(name = "price_base", edm = "Edm.Decimal", scale = "variable", read_only)]
     pub price_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Basiswährungsentsprechung der aktuellen Kosten für die Produktposition.
-    #[field(name = "currentcost_base", edm = "Edm.Decimal", scale = "variable", read_only)]
+    #[field(
+        name = "currentcost_base",
+        edm = "Edm.Decimal",
+        scale = "variable",
+        read_only
+    )]
     pub currentcost_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Standardeinheit für das Produkt.
     #[field(

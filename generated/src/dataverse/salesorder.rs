@@ -80,7 +80,9 @@ pub struct Salesorder {
         scale = "variable",
         read_only
     )]
-    pub totallineitemdiscountamount_base: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub totallineitemdiscountamount_base: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Zeitzonencode, der bei Erstellung des Datensatzes verwendet wurde.
     #[field(name = "utcconversiontimezonecode", edm = "Edm.Int32")]
     pub utcconversiontimezonecode: ::core::option::Option<i32>,
@@ -158,7 +160,12 @@ pub struct Salesorder {
     #[field(name = "billto_line3", edm = "Edm.String")]
     pub billto_line3: ::core::option::Option<::std::string::String>,
     /// Zeigt das Feld 'Gesamtbetrag', das für die Berichterstellung in die standardmäßige Basiswährung des Systems konvertiert wurde. Zur Berechnung wird der Wechselkurs aus dem Bereich 'Währungen' herangezogen.
-    #[field(name = "totalamount_base", edm = "Edm.Decimal", scale = "variable", read_only)]
+    #[field(
+        name = "totalamount_base",
+        edm = "Edm.Decimal",
+        scale = "variable",
+        read_only
+    )]
     pub totalamount_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Geben Sie die zweite Zeile der Rechnungsadresse des Kunden ein.
     #[field(name = "billto_line2", edm = "Edm.String")]
@@ -273,7 +280,11 @@ pub struct Salesorder {
     )]
     pub createdonbehalfby_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Zeigt die Summe der manuellen Rabattbeträge für alle im Auftrag enthaltenen Produkte. Dieser Wert spiegelt sich im Feld 'Angebotsbetrag' des Auftrags wider und wird zu ggf. für den Auftrag angegebenen Rabattbeträgen/-sätzen addiert.
-    #[field(name = "totallineitemdiscountamount", edm = "Edm.Decimal", scale = "variable")]
+    #[field(
+        name = "totallineitemdiscountamount",
+        edm = "Edm.Decimal",
+        scale = "variable"
+    )]
     pub totallineitemdiscountamount: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Zeigt die Auftragsnummer, die zu Referenzzwecken und für die Suche verwendet wird. Diese Nummer kann nicht geändert werden.
     #[field(name = "ordernumber", edm = "Edm.String")]
@@ -447,10 +458,14 @@ pub struct Salesorder {
     pub msdyn_arepricesincludingsalestax: ::core::option::Option<bool>,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.ConfirmedReceiptDate (=).
     #[field(name = "msdyn_confirmedreceiptdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_confirmedreceiptdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_confirmedreceiptdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.ConfirmedShippingDate (=).
     #[field(name = "msdyn_confirmedshippingdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_confirmedshippingdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_confirmedshippingdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.CustomerRequisitionNumber (=).
     #[field(name = "msdyn_customerrequisitionnumber", edm = "Edm.String")]
     pub msdyn_customerrequisitionnumber: ::core::option::Option<::std::string::String>,
@@ -544,13 +559,17 @@ pub struct Salesorder {
     pub msdyn_issalesprocessingstopped: ::core::option::Option<bool>,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.PaymentTermsBaseDate (=).
     #[field(name = "msdyn_paymenttermsbasedate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_paymenttermsbasedate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_paymenttermsbasedate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.QuotationNumber (=).
     #[field(name = "msdyn_quotationnumber", edm = "Edm.String")]
     pub msdyn_quotationnumber: ::core::option::Option<::std::string::String>,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.RequestedReceiptDate (=).
     #[field(name = "msdyn_requestedreceiptdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_requestedreceiptdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_requestedreceiptdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.SalesOrderPromisingMethod (\>\<).
     #[field(name = "msdyn_salesorderpromisingmethod", edm = "Edm.Int32")]
     pub msdyn_salesorderpromisingmethod: ::core::option::Option<i32>,
@@ -610,7 +629,9 @@ pub struct Salesorder {
             set = "msdyn_warehouses"
         )
     )]
-    pub msdyn_defaultshippingwarehouse_value: ::core::option::Option<::dualsync::edm::Guid>,
+    pub msdyn_defaultshippingwarehouse_value: ::core::option::Option<
+        ::dualsync::edm::Guid,
+    >,
     /// Lookup to account / contact. Dual-write map 'CDS sales order headers (salesorders)': F&O CDSSalesOrderHeaders.InvoiceCustomerAccountNumber (=).
     #[field(
         name = "_msdyn_invoicecustomerid_value",

@@ -140,7 +140,12 @@ pub struct Salesorderdetail {
     )]
     pub volumediscountamount_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Zeigt das in die standardmäßige Basiswährung des Systems konvertierte Feld 'Betrag'. Zur Berechnung wird der Wechselkurs aus dem Bereich 'Währungen' herangezogen.
-    #[field(name = "baseamount_base", edm = "Edm.Decimal", scale = "variable", read_only)]
+    #[field(
+        name = "baseamount_base",
+        edm = "Edm.Decimal",
+        scale = "variable",
+        read_only
+    )]
     pub baseamount_base: ::core::option::Option<::dualsync::edm::Decimal>,
     /// Geben Sie den Steuerbetrag für das Auftragsprodukt ein.
     #[field(name = "tax", edm = "Edm.Decimal", scale = "variable")]
@@ -334,20 +339,28 @@ pub struct Salesorderdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_allowedoverdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_allowedoverdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'CDS sales order lines (salesorderdetails)': F&O CDSSalesOrderLines.AllowedUnderdeliveryPercentage (=).
     #[field(
         name = "msdyn_allowedunderdeliverypercentage",
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_allowedunderdeliverypercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_allowedunderdeliverypercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'CDS sales order lines (salesorderdetails)': F&O CDSSalesOrderLines.ConfirmedShippingDate (=).
     #[field(name = "msdyn_confirmedshippingdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_confirmedshippingdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_confirmedshippingdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order lines (salesorderdetails)': F&O CDSSalesOrderLines.ConfirmedReceiptDate (=).
     #[field(name = "msdyn_confirmedreceiptdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_confirmedreceiptdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_confirmedreceiptdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order lines (salesorderdetails)': F&O CDSSalesOrderLines.DeliveryAddressCountyId (=).
     #[field(name = "msdyn_deliveryaddresscountyid", edm = "Edm.String")]
     pub msdyn_deliveryaddresscountyid: ::core::option::Option<::std::string::String>,
@@ -421,10 +434,14 @@ pub struct Salesorderdetail {
         edm = "Edm.Decimal",
         scale = "variable"
     )]
-    pub msdyn_multilinediscountpercentage: ::core::option::Option<::dualsync::edm::Decimal>,
+    pub msdyn_multilinediscountpercentage: ::core::option::Option<
+        ::dualsync::edm::Decimal,
+    >,
     /// Dual-write map 'CDS sales order lines (salesorderdetails)': F&O CDSSalesOrderLines.RequestedReceiptDate (=).
     #[field(name = "msdyn_requestedreceiptdate", edm = "Edm.DateTimeOffset")]
-    pub msdyn_requestedreceiptdate: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
+    pub msdyn_requestedreceiptdate: ::core::option::Option<
+        ::dualsync::edm::DateTimeOffset,
+    >,
     /// Dual-write map 'CDS sales order lines (salesorderdetails)': F&O CDSSalesOrderLines.SalesOrderLineStatus (\>\>).
     #[field(name = "msdyn_linestatus", edm = "Edm.Int32")]
     pub msdyn_linestatus: ::core::option::Option<i32>,

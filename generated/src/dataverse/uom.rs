@@ -107,7 +107,12 @@ pub struct Uom {
     #[field(name = "importsequencenumber", edm = "Edm.Int32")]
     pub importsequencenumber: ::core::option::Option<i32>,
     /// Zeigt die externe Partei, die den Datensatz erstellt hat.
-    #[field(name = "_createdbyexternalparty_value", edm = "Edm.Guid", read_only, computed)]
+    #[field(
+        name = "_createdbyexternalparty_value",
+        edm = "Edm.Guid",
+        read_only,
+        computed
+    )]
     pub createdbyexternalparty_value: ::core::option::Option<::dualsync::edm::Guid>,
     /// Gibt an, ob es sich bei der Einheit um die Basiseinheit für die zugeordnete Einheitengruppe handelt.
     #[field(name = "isschedulebaseuom", edm = "Edm.Boolean", read_only)]

@@ -16,7 +16,12 @@ pub enum Abc {
 impl Abc {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ABC";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("A", 1), ("B", 2), ("C", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("A", 1),
+        ("B", 2),
+        ("C", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

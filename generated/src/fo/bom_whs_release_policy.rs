@@ -12,8 +12,10 @@ pub enum BomWhsReleasePolicy {
 impl BomWhsReleasePolicy {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.BomWhsReleasePolicy";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("AllowPartialReservation", 0), ("RequireFullReservation", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("AllowPartialReservation", 0),
+        ("RequireFullReservation", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -81,7 +81,10 @@ pub struct CdsContactPersonV2 {
     )]
     pub is_contact_person_externally_maintained: ::core::option::Option<super::NoYes>,
     /// `IsReceivingDirectMail` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsReceivingDirectMail", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsReceivingDirectMail",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_receiving_direct_mail: ::core::option::Option<super::NoYes>,
     /// `PrimaryAddressZipCode` (Edm.String).
     #[field(name = "PrimaryAddressZipCode", edm = "Edm.String")]
@@ -139,11 +142,15 @@ pub struct CdsContactPersonV2 {
     pub primary_address_county_id: ::core::option::Option<::std::string::String>,
     /// `ContactPersonResponsiblePersonnelNumber` (Edm.String).
     #[field(name = "ContactPersonResponsiblePersonnelNumber", edm = "Edm.String")]
-    pub contact_person_responsible_personnel_number: ::core::option::Option<::std::string::String>,
+    pub contact_person_responsible_personnel_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `FirstName` (Edm.String).
     #[field(name = "FirstName", edm = "Edm.String")]
     pub first_name: ::core::option::Option<::std::string::String>,
     /// `PrimaryAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "PrimaryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub primary_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub primary_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
 }

@@ -34,7 +34,9 @@ pub struct CdsReleasedDistinctProduct {
         name = "WarrantyDurationTimeUnit",
         edm = "Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit"
     )]
-    pub warranty_duration_time_unit: ::core::option::Option<super::WarrantyDurationTimeUnit>,
+    pub warranty_duration_time_unit: ::core::option::Option<
+        super::WarrantyDurationTimeUnit,
+    >,
     /// `InventoryUnitDecimalPrecision` (Edm.Int32).
     #[field(name = "InventoryUnitDecimalPrecision", edm = "Edm.Int32", not_null)]
     pub inventory_unit_decimal_precision: i32,
@@ -67,7 +69,9 @@ pub struct CdsReleasedDistinctProduct {
         name = "FieldServiceProductType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType"
     )]
-    pub field_service_product_type: ::core::option::Option<super::EcoResFieldServiceProductType>,
+    pub field_service_product_type: ::core::option::Option<
+        super::EcoResFieldServiceProductType,
+    >,
     /// `ProductType` (Microsoft.Dynamics.DataEntities.EcoResProductType).
     #[field(
         name = "ProductType",
@@ -81,7 +85,10 @@ pub struct CdsReleasedDistinctProduct {
     #[field(name = "WarrantyDurationTime", edm = "Edm.Int32", not_null)]
     pub warranty_duration_time: i32,
     /// `IsCatchWeightProduct` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsCatchWeightProduct", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsCatchWeightProduct",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_catch_weight_product: ::core::option::Option<super::NoYes>,
     /// `UpperWarrantablePriceRangeLimit` (Edm.Decimal).
     #[field(name = "UpperWarrantablePriceRangeLimit", edm = "Edm.Decimal", not_null)]
@@ -91,7 +98,9 @@ pub struct CdsReleasedDistinctProduct {
         name = "WarrantablePriceRangeBaseType",
         edm = "Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType"
     )]
-    pub warrantable_price_range_base_type: ::core::option::Option<super::WarrantablePriceRangeBaseType>,
+    pub warrantable_price_range_base_type: ::core::option::Option<
+        super::WarrantablePriceRangeBaseType,
+    >,
     /// `SalesUnitSymbol` (Edm.String).
     #[field(name = "SalesUnitSymbol", edm = "Edm.String")]
     pub sales_unit_symbol: ::core::option::Option<::std::string::String>,

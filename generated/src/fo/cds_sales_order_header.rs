@@ -31,7 +31,9 @@ pub struct CdsSalesOrderHeader {
     pub delivery_address_county_id: ::core::option::Option<::std::string::String>,
     /// `DeliveryAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub delivery_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `InvoiceAddressStateId` (Edm.String).
     #[field(name = "InvoiceAddressStateId", edm = "Edm.String")]
     pub invoice_address_state_id: ::core::option::Option<::std::string::String>,
@@ -40,7 +42,9 @@ pub struct CdsSalesOrderHeader {
         name = "SalesOrderPromisingMethod",
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
-    pub sales_order_promising_method: ::core::option::Option<super::SalesDeliveryDateControlType>,
+    pub sales_order_promising_method: ::core::option::Option<
+        super::SalesDeliveryDateControlType,
+    >,
     /// `InvoiceBuildingCompliment` (Edm.String).
     #[field(name = "InvoiceBuildingCompliment", edm = "Edm.String")]
     pub invoice_building_compliment: ::core::option::Option<::std::string::String>,
@@ -82,7 +86,9 @@ pub struct CdsSalesOrderHeader {
         name = "SalesOrderProcessingStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus"
     )]
-    pub sales_order_processing_status: ::core::option::Option<super::SalesOrderProcessingStatus>,
+    pub sales_order_processing_status: ::core::option::Option<
+        super::SalesOrderProcessingStatus,
+    >,
     /// `DeliveryAddressDunsNumber` (Edm.String).
     #[field(name = "DeliveryAddressDunsNumber", edm = "Edm.String")]
     pub delivery_address_duns_number: ::core::option::Option<::std::string::String>,
@@ -145,10 +151,14 @@ pub struct CdsSalesOrderHeader {
         name = "ExternalWorkOrderStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus"
     )]
-    pub external_work_order_status: ::core::option::Option<super::SalesExternalWorkOrderStatus>,
+    pub external_work_order_status: ::core::option::Option<
+        super::SalesExternalWorkOrderStatus,
+    >,
     /// `InvoiceAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "InvoiceAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub invoice_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub invoice_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryValidTo` (Edm.DateTimeOffset).
     #[field(name = "DeliveryValidTo", edm = "Edm.DateTimeOffset", not_null)]
     pub delivery_valid_to: ::dualsync::edm::DateTimeOffset,
@@ -178,7 +188,9 @@ pub struct CdsSalesOrderHeader {
     pub is_one_time_customer: ::core::option::Option<super::NoYes>,
     /// `DeliveryAddressCountryRegionId` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionId", edm = "Edm.String")]
-    pub delivery_address_country_region_id: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryBuildingCompliment` (Edm.String).
     #[field(name = "DeliveryBuildingCompliment", edm = "Edm.String")]
     pub delivery_building_compliment: ::core::option::Option<::std::string::String>,
@@ -253,7 +265,9 @@ pub struct CdsSalesOrderHeader {
     pub sales_order_origin_code: ::core::option::Option<::std::string::String>,
     /// `OrderResponsiblePersonnelNumber` (Edm.String).
     #[field(name = "OrderResponsiblePersonnelNumber", edm = "Edm.String")]
-    pub order_responsible_personnel_number: ::core::option::Option<::std::string::String>,
+    pub order_responsible_personnel_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressName` (Edm.String).
     #[field(name = "DeliveryAddressName", edm = "Edm.String")]
     pub delivery_address_name: ::core::option::Option<::std::string::String>,

@@ -46,13 +46,17 @@ pub struct CdsSalesOrderLine {
     pub delivery_address_county_id: ::core::option::Option<::std::string::String>,
     /// `DeliveryAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub delivery_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `SalesOrderPromisingMethod` (Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType).
     #[field(
         name = "SalesOrderPromisingMethod",
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
-    pub sales_order_promising_method: ::core::option::Option<super::SalesDeliveryDateControlType>,
+    pub sales_order_promising_method: ::core::option::Option<
+        super::SalesDeliveryDateControlType,
+    >,
     /// `MultilineDiscountAmount` (Edm.Decimal).
     #[field(name = "MultilineDiscountAmount", edm = "Edm.Decimal", not_null)]
     pub multiline_discount_amount: ::dualsync::edm::Decimal,
@@ -82,7 +86,9 @@ pub struct CdsSalesOrderLine {
     pub requested_receipt_date: ::dualsync::edm::DateTimeOffset,
     /// `SalesProductCategoryHierarchyName` (Edm.String).
     #[field(name = "SalesProductCategoryHierarchyName", edm = "Edm.String")]
-    pub sales_product_category_hierarchy_name: ::core::option::Option<::std::string::String>,
+    pub sales_product_category_hierarchy_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `OrderedSalesQuantity` (Edm.Decimal).
     #[field(name = "OrderedSalesQuantity", edm = "Edm.Decimal", not_null)]
     pub ordered_sales_quantity: ::dualsync::edm::Decimal,
@@ -94,7 +100,9 @@ pub struct CdsSalesOrderLine {
         name = "SalesOrderProcessingStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus"
     )]
-    pub sales_order_processing_status: ::core::option::Option<super::SalesOrderProcessingStatus>,
+    pub sales_order_processing_status: ::core::option::Option<
+        super::SalesOrderProcessingStatus,
+    >,
     /// `PickedQuantity` (Edm.Decimal).
     #[field(name = "PickedQuantity", edm = "Edm.Decimal", not_null)]
     pub picked_quantity: ::dualsync::edm::Decimal,
@@ -151,7 +159,9 @@ pub struct CdsSalesOrderLine {
     pub total_charges_amount: ::dualsync::edm::Decimal,
     /// `DeliveryAddressCountryRegionId` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionId", edm = "Edm.String")]
-    pub delivery_address_country_region_id: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryBuildingCompliment` (Edm.String).
     #[field(name = "DeliveryBuildingCompliment", edm = "Edm.String")]
     pub delivery_building_compliment: ::core::option::Option<::std::string::String>,

@@ -36,7 +36,10 @@ pub struct ContactPerson {
     #[field(name = "BillingInformation", edm = "Edm.String")]
     pub billing_information: ::core::option::Option<::std::string::String>,
     /// `IsReceivingDirectMail` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsReceivingDirectMail", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsReceivingDirectMail",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_receiving_direct_mail: ::core::option::Option<super::NoYes>,
     /// `ElectronicLocationId` (Edm.String).
     #[field(name = "ElectronicLocationId", edm = "Edm.String")]
@@ -52,7 +55,9 @@ pub struct ContactPerson {
     pub contact_information_language_id: ::core::option::Option<::std::string::String>,
     /// `DisplayNameSequencePatternName` (Edm.String).
     #[field(name = "DisplayNameSequencePatternName", edm = "Edm.String")]
-    pub display_name_sequence_pattern_name: ::core::option::Option<::std::string::String>,
+    pub display_name_sequence_pattern_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `LastName` (Edm.String).
     #[field(name = "LastName", edm = "Edm.String")]
     pub last_name: ::core::option::Option<::std::string::String>,
@@ -142,7 +147,9 @@ pub struct ContactPerson {
     pub phonetic_middle_name: ::core::option::Option<::std::string::String>,
     /// `PrimaryAddressBuildingCompliment` (Edm.String).
     #[field(name = "PrimaryAddressBuildingCompliment", edm = "Edm.String")]
-    pub primary_address_building_compliment: ::core::option::Option<::std::string::String>,
+    pub primary_address_building_compliment: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ProfessionalTitle` (Edm.String).
     #[field(name = "ProfessionalTitle", edm = "Edm.String")]
     pub professional_title: ::core::option::Option<::std::string::String>,
@@ -154,10 +161,14 @@ pub struct ContactPerson {
     pub primary_facebook_purpose: ::core::option::Option<::std::string::String>,
     /// `PrimaryAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "PrimaryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub primary_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub primary_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `OrganizationIdentificationNumber` (Edm.String).
     #[field(name = "OrganizationIdentificationNumber", edm = "Edm.String")]
-    pub organization_identification_number: ::core::option::Option<::std::string::String>,
+    pub organization_identification_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryAddressLocationId` (Edm.String).
     #[field(name = "PrimaryAddressLocationId", edm = "Edm.String")]
     pub primary_address_location_id: ::core::option::Option<::std::string::String>,
@@ -256,7 +267,9 @@ pub struct ContactPerson {
     pub primary_telex_description: ::core::option::Option<::std::string::String>,
     /// `ContactPersonResponsiblePersonnelNumber` (Edm.String).
     #[field(name = "ContactPersonResponsiblePersonnelNumber", edm = "Edm.String")]
-    pub contact_person_responsible_personnel_number: ::core::option::Option<::std::string::String>,
+    pub contact_person_responsible_personnel_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `BirthYear` (Edm.Int32).
     #[field(name = "BirthYear", edm = "Edm.Int32", not_null)]
     pub birth_year: i32,
@@ -280,7 +293,9 @@ pub struct ContactPerson {
         name = "ContactActivitySensitivityLevel",
         edm = "Microsoft.Dynamics.DataEntities.SmmSensitivity"
     )]
-    pub contact_activity_sensitivity_level: ::core::option::Option<super::SmmSensitivity>,
+    pub contact_activity_sensitivity_level: ::core::option::Option<
+        super::SmmSensitivity,
+    >,
     /// `IdentityCardNumber` (Edm.String).
     #[field(name = "IdentityCardNumber", edm = "Edm.String")]
     pub identity_card_number: ::core::option::Option<::std::string::String>,
@@ -337,7 +352,9 @@ pub struct ContactPerson {
     pub professional_suffix: ::core::option::Option<::std::string::String>,
     /// `PrimaryComplimentaryClosingPhrase` (Edm.String).
     #[field(name = "PrimaryComplimentaryClosingPhrase", edm = "Edm.String")]
-    pub primary_complimentary_closing_phrase: ::core::option::Option<::std::string::String>,
+    pub primary_complimentary_closing_phrase: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryAddressTimeZone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(
         name = "PrimaryAddressTimeZone",
@@ -349,7 +366,9 @@ pub struct ContactPerson {
     pub primary_address_city_in_kana: ::core::option::Option<::std::string::String>,
     /// `AlternateComplimentaryClosingPhrase` (Edm.String).
     #[field(name = "AlternateComplimentaryClosingPhrase", edm = "Edm.String")]
-    pub alternate_complimentary_closing_phrase: ::core::option::Option<::std::string::String>,
+    pub alternate_complimentary_closing_phrase: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimarySalutationPhrase` (Edm.String).
     #[field(name = "PrimarySalutationPhrase", edm = "Edm.String")]
     pub primary_salutation_phrase: ::core::option::Option<::std::string::String>,

@@ -14,7 +14,11 @@ pub enum CreditCardCvc {
 impl CreditCardCvc {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.CreditCardCVC";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("No", 1), ("Yes", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("No", 1),
+        ("Yes", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

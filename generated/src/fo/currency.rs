@@ -60,7 +60,9 @@ pub struct Currency {
         name = "RoundingMethodFixedAssetDepreciation",
         edm = "Microsoft.Dynamics.DataEntities.RoundOffType"
     )]
-    pub rounding_method_fixed_asset_depreciation: ::core::option::Option<super::RoundOffType>,
+    pub rounding_method_fixed_asset_depreciation: ::core::option::Option<
+        super::RoundOffType,
+    >,
     /// `RoundingRuleSalesOrders` (Edm.Decimal).
     #[field(name = "RoundingRuleSalesOrders", edm = "Edm.Decimal", not_null)]
     pub rounding_rule_sales_orders: ::dualsync::edm::Decimal,

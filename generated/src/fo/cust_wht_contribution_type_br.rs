@@ -32,7 +32,9 @@ impl CustWhtContributionTypeBr {
     pub fn name(&self) -> &str {
         match self {
             Self::Other => "Other",
-            Self::FederalAgencyAutarchyOrFoundation => "FederalAgencyAutarchyOrFoundation",
+            Self::FederalAgencyAutarchyOrFoundation => {
+                "FederalAgencyAutarchyOrFoundation"
+            }
             Self::OtherFederalAdministrationEntity => "OtherFederalAdministrationEntity",
             Self::PrivateCompany => "PrivateCompany",
             Self::Cooperative => "Cooperative",
@@ -56,7 +58,9 @@ impl CustWhtContributionTypeBr {
     pub fn from_name(name: &str) -> Self {
         match name {
             "Other" => Self::Other,
-            "FederalAgencyAutarchyOrFoundation" => Self::FederalAgencyAutarchyOrFoundation,
+            "FederalAgencyAutarchyOrFoundation" => {
+                Self::FederalAgencyAutarchyOrFoundation
+            }
             "OtherFederalAdministrationEntity" => Self::OtherFederalAdministrationEntity,
             "PrivateCompany" => Self::PrivateCompany,
             "Cooperative" => Self::Cooperative,

@@ -14,7 +14,11 @@ pub enum CustomInventTransStatusRu {
 impl CustomInventTransStatusRu {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Empty", 0), ("Purchased", 1), ("Ordered", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Empty", 0),
+        ("Purchased", 1),
+        ("Ordered", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

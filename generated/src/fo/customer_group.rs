@@ -25,7 +25,9 @@ pub struct CustomerGroup {
     pub customer_account_number_sequence: ::core::option::Option<::std::string::String>,
     /// `AccountingCurrencyExchangeRateType` (Edm.String).
     #[field(name = "AccountingCurrencyExchangeRateType", edm = "Edm.String")]
-    pub accounting_currency_exchange_rate_type: ::core::option::Option<::std::string::String>,
+    pub accounting_currency_exchange_rate_type: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsSalesTaxIncludedInPrice` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsSalesTaxIncludedInPrice",
@@ -40,7 +42,9 @@ pub struct CustomerGroup {
     pub write_off_reason: ::core::option::Option<::std::string::String>,
     /// `ReportingCurrencyExchangeRateType` (Edm.String).
     #[field(name = "ReportingCurrencyExchangeRateType", edm = "Edm.String")]
-    pub reporting_currency_exchange_rate_type: ::core::option::Option<::std::string::String>,
+    pub reporting_currency_exchange_rate_type: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PaymentTermId` (Edm.String).
     #[field(name = "PaymentTermId", edm = "Edm.String")]
     pub payment_term_id: ::core::option::Option<::std::string::String>,

@@ -61,7 +61,9 @@ pub struct CustomerPaymentMethod {
         name = "AttributeBelgianStructuredPaymentIdEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_belgian_structured_payment_id_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_belgian_structured_payment_id_enabled: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `LastFileNumberToday` (Edm.Int32).
     #[field(name = "LastFileNumberToday", edm = "Edm.Int32", not_null)]
     pub last_file_number_today: i32,
@@ -82,7 +84,9 @@ pub struct CustomerPaymentMethod {
     pub validate_transaction_type_is_bank: ::core::option::Option<super::NoYes>,
     /// `DescriptionPrimaryMethodPayment` (Edm.String).
     #[field(name = "DescriptionPrimaryMethodPayment", edm = "Edm.String")]
-    pub description_primary_method_payment: ::core::option::Option<::std::string::String>,
+    pub description_primary_method_payment: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ValidateCheckNumberIsMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ValidateCheckNumberIsMandatory",
@@ -102,7 +106,10 @@ pub struct CustomerPaymentMethod {
     #[field(name = "ImportFormatClassName", edm = "Edm.String")]
     pub import_format_class_name: ::core::option::Option<::std::string::String>,
     /// `PaymentType` (Microsoft.Dynamics.DataEntities.CustPaymentType).
-    #[field(name = "PaymentType", edm = "Microsoft.Dynamics.DataEntities.CustPaymentType")]
+    #[field(
+        name = "PaymentType",
+        edm = "Microsoft.Dynamics.DataEntities.CustPaymentType"
+    )]
     pub payment_type: ::core::option::Option<super::CustPaymentType>,
     /// `AccountType` (Microsoft.Dynamics.DataEntities.LedgerJournalACType).
     #[field(
@@ -124,13 +131,17 @@ pub struct CustomerPaymentMethod {
         name = "ExportBillOfExchangeDuringInvoicePosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub export_bill_of_exchange_during_invoice_posting: ::core::option::Option<super::NoYes>,
+    pub export_bill_of_exchange_during_invoice_posting: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `DirectDebit` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DirectDebit", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub direct_debit: ::core::option::Option<super::NoYes>,
     /// `BridgingPostingAccountDisplayValue` (Edm.String).
     #[field(name = "BridgingPostingAccountDisplayValue", edm = "Edm.String")]
-    pub bridging_posting_account_display_value: ::core::option::Option<::std::string::String>,
+    pub bridging_posting_account_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DimensionControl` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DimensionControl", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub dimension_control: ::core::option::Option<super::NoYes>,
@@ -169,7 +180,9 @@ pub struct CustomerPaymentMethod {
         name = "CreateAndDrawBillOfExchangeDuringInvoicePosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub create_and_draw_bill_of_exchange_during_invoice_posting: ::core::option::Option<super::NoYes>,
+    pub create_and_draw_bill_of_exchange_during_invoice_posting: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ERProvider` (Edm.String).
     #[field(name = "ERProvider", edm = "Edm.String")]
     pub er_provider: ::core::option::Option<::std::string::String>,
@@ -205,8 +218,12 @@ pub struct CustomerPaymentMethod {
     pub validate_offset_transaction_type_is_bank: ::core::option::Option<super::NoYes>,
     /// `PostingProfileBillsRemitCollection` (Edm.String).
     #[field(name = "PostingProfileBillsRemitCollection", edm = "Edm.String")]
-    pub posting_profile_bills_remit_collection: ::core::option::Option<::std::string::String>,
+    pub posting_profile_bills_remit_collection: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PostingProfileBillsRemitDiscount` (Edm.String).
     #[field(name = "PostingProfileBillsRemitDiscount", edm = "Edm.String")]
-    pub posting_profile_bills_remit_discount: ::core::option::Option<::std::string::String>,
+    pub posting_profile_bills_remit_discount: ::core::option::Option<
+        ::std::string::String,
+    >,
 }

@@ -76,7 +76,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS316376`.
     #[field(name = "PackingMaterialFeeLicenseNumber", edm = "Edm.String")]
-    pub packing_material_fee_license_number: ::core::option::Option<::std::string::String>,
+    pub packing_material_fee_license_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `TransactionPresenceType` (Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR).
     ///
     /// Label `@SYP4881549`.
@@ -140,12 +142,16 @@ pub struct CustomerV3 {
     ///
     /// Label `@GlobalAddressBook:PrimaryLinkedInDescription`.
     #[field(name = "PrimaryContactLinkedInDescription", edm = "Edm.String")]
-    pub primary_contact_linked_in_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_linked_in_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressCountryRegionId` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressCountryRegion`.
     #[field(name = "DeliveryAddressCountryRegionId", edm = "Edm.String")]
-    pub delivery_address_country_region_id: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ItemCustomerGroupId` (Edm.String).
     ///
     /// Label `@SYS54800`.
@@ -196,7 +202,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@GlobalAddressBook:PrimaryFacebookDescription`.
     #[field(name = "PrimaryContactFacebookDescription", edm = "Edm.String")]
-    pub primary_contact_facebook_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_facebook_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryContactPhoneIsMobile` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@GlobalAddressBook:PhoneIsMobile`.
@@ -254,13 +262,18 @@ pub struct CustomerV3 {
     /// `CreditCardCVC` (Microsoft.Dynamics.DataEntities.CreditCardCVC).
     ///
     /// Label `@SYS327082`.
-    #[field(name = "CreditCardCVC", edm = "Microsoft.Dynamics.DataEntities.CreditCardCVC")]
+    #[field(
+        name = "CreditCardCVC",
+        edm = "Microsoft.Dynamics.DataEntities.CreditCardCVC"
+    )]
     pub credit_card_cvc: ::core::option::Option<super::CreditCardCvc>,
     /// `DeliveryAddressCountryRegionISOCode` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressCountryRegionISO`.
     #[field(name = "DeliveryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub delivery_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressValidFrom` (Edm.DateTimeOffset).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressValidFrom`.
@@ -621,7 +634,10 @@ pub struct CustomerV3 {
     /// `Priority` (Microsoft.Dynamics.DataEntities.MCRSOAllocPriority).
     ///
     /// Label `@SYS15156`.
-    #[field(name = "Priority", edm = "Microsoft.Dynamics.DataEntities.MCRSOAllocPriority")]
+    #[field(
+        name = "Priority",
+        edm = "Microsoft.Dynamics.DataEntities.MCRSOAllocPriority"
+    )]
     pub priority: ::core::option::Option<super::McrsoAllocPriority>,
     /// `IsSalesTaxIncludedInPrices` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
@@ -650,7 +666,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@GlobalAddressBook:PrimaryTwitterDescription`.
     #[field(name = "PrimaryContactTwitterDescription", edm = "Edm.String")]
-    pub primary_contact_twitter_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_twitter_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PersonFirstName` (Edm.String).
     ///
     /// Label `@SYS79838`.
@@ -749,12 +767,16 @@ pub struct CustomerV3 {
         name = "CreditCardAddressVerification",
         edm = "Microsoft.Dynamics.DataEntities.CreditCardAddressVerification"
     )]
-    pub credit_card_address_verification: ::core::option::Option<super::CreditCardAddressVerification>,
+    pub credit_card_address_verification: ::core::option::Option<
+        super::CreditCardAddressVerification,
+    >,
     /// `InvoiceAddressBuildingComplement` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressBuildingComplement`.
     #[field(name = "InvoiceAddressBuildingComplement", edm = "Edm.String")]
-    pub invoice_address_building_complement: ::core::option::Option<::std::string::String>,
+    pub invoice_address_building_complement: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `AddressState` (Edm.String).
     ///
     /// Label `@SYS323506`.
@@ -772,12 +794,16 @@ pub struct CustomerV3 {
         name = "IsExcludedFromCollectionFeeCalculation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_excluded_from_collection_fee_calculation: ::core::option::Option<super::NoYes>,
+    pub is_excluded_from_collection_fee_calculation: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `CustomerPaymentFinancialInterestCode` (Edm.String).
     ///
     /// Label `@SYS8324`.
     #[field(name = "CustomerPaymentFinancialInterestCode", edm = "Edm.String")]
-    pub customer_payment_financial_interest_code: ::core::option::Option<::std::string::String>,
+    pub customer_payment_financial_interest_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsTransactionPostedAsShipment` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@RET3538`.
@@ -835,7 +861,10 @@ pub struct CustomerV3 {
     /// `PreferentialCustomer` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@GLS5193`.
-    #[field(name = "PreferentialCustomer", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "PreferentialCustomer",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub preferential_customer: ::core::option::Option<super::NoYes>,
     /// `PrimaryContactEmailRecordId` (Edm.Int64).
     ///
@@ -903,8 +932,9 @@ pub struct CustomerV3 {
         name = "CreditCardAddressVerificationIsAuthorizationVoidedOnFailure",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub credit_card_address_verification_is_authorization_voided_on_failure:
-        ::core::option::Option<super::NoYes>,
+    pub credit_card_address_verification_is_authorization_voided_on_failure: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `InvoiceAddressState` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressState`.
@@ -947,7 +977,9 @@ pub struct CustomerV3 {
         name = "CustomerWithholdingContributionType",
         edm = "Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR"
     )]
-    pub customer_withholding_contribution_type: ::core::option::Option<super::CustWhtContributionTypeBr>,
+    pub customer_withholding_contribution_type: ::core::option::Option<
+        super::CustWhtContributionTypeBr,
+    >,
     /// `IsElectronicInvoice` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS344739`.
@@ -1053,7 +1085,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressBuildingComplement`.
     #[field(name = "DeliveryAddressBuildingComplement", edm = "Edm.String")]
-    pub delivery_address_building_complement: ::core::option::Option<::std::string::String>,
+    pub delivery_address_building_complement: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressStreetNumber` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressStreetNumber`.
@@ -1109,7 +1143,9 @@ pub struct CustomerV3 {
         name = "IsExcludedFromInterestChargeCalculation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_excluded_from_interest_charge_calculation: ::core::option::Option<super::NoYes>,
+    pub is_excluded_from_interest_charge_calculation: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `StatisticsGroupId` (Edm.String).
     ///
     /// Label `@SYS22702`.
@@ -1182,7 +1218,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS7399`.
     #[field(name = "WarehouseOutboundShipmentProcessingPolicyName", edm = "Edm.String")]
-    pub warehouse_outbound_shipment_processing_policy_name: ::core::option::Option<::std::string::String>,
+    pub warehouse_outbound_shipment_processing_policy_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `AddressCounty` (Edm.String).
     ///
     /// Label `@SYS13522`.
@@ -1228,8 +1266,9 @@ pub struct CustomerV3 {
         name = "CreditCardAddressVerificationLevel",
         edm = "Microsoft.Dynamics.DataEntities.CreditCardAddressVerificationLevel"
     )]
-    pub credit_card_address_verification_level:
-        ::core::option::Option<super::CreditCardAddressVerificationLevel>,
+    pub credit_card_address_verification_level: ::core::option::Option<
+        super::CreditCardAddressVerificationLevel,
+    >,
     /// `WarehouseIsEntireShipmentFilled` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@WAX3043`.
@@ -1265,7 +1304,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressCountryRegionISO`.
     #[field(name = "InvoiceAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub invoice_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub invoice_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryContactURLPurpose` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryUrlPurpose`.
@@ -1325,7 +1366,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS81763`.
     #[field(name = "ResidenceForeignCountryRegionId", edm = "Edm.String")]
-    pub residence_foreign_country_region_id: ::core::option::Option<::std::string::String>,
+    pub residence_foreign_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `RFCNumber` (Edm.String).
     ///
     /// Label `@SYS312471`.
@@ -1377,7 +1420,10 @@ pub struct CustomerV3 {
     /// `CompanyType` (Microsoft.Dynamics.DataEntities.CompanyType_MX).
     ///
     /// Label `@SYS130362`.
-    #[field(name = "CompanyType", edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX")]
+    #[field(
+        name = "CompanyType",
+        edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX"
+    )]
     pub company_type: ::core::option::Option<super::CompanyTypeMx>,
     /// `CustomerGroupId` (Edm.String).
     ///
@@ -1584,7 +1630,9 @@ pub struct CustomerV3 {
     ///
     /// Label `@CreditManagement:EligCreditLimitCurr`.
     #[field(name = "CredManEligibleCreditLimitCurrency", edm = "Edm.String")]
-    pub cred_man_eligible_credit_limit_currency: ::core::option::Option<::std::string::String>,
+    pub cred_man_eligible_credit_limit_currency: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CredManCustCreditMaxAlt` (Edm.Decimal).
     ///
     /// Label `@CreditManagement:CreditLimitInCustomersCurrency`.
@@ -1611,7 +1659,11 @@ pub struct CustomerV3 {
     /// `CredManEligibleCreditLimitDate` (Edm.DateTimeOffset).
     ///
     /// Label `@CreditManagement:EligCreditLimitDate`.
-    #[field(name = "CredManEligibleCreditLimitDate", edm = "Edm.DateTimeOffset", not_null)]
+    #[field(
+        name = "CredManEligibleCreditLimitDate",
+        edm = "Edm.DateTimeOffset",
+        not_null
+    )]
     pub cred_man_eligible_credit_limit_date: ::dualsync::edm::DateTimeOffset,
     /// `CredManWithAgency` (Microsoft.Dynamics.DataEntities.NoYes).
     ///

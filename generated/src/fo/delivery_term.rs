@@ -25,7 +25,9 @@ pub struct DeliveryTerm {
         name = "SalesTaxLocationRole",
         edm = "Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType"
     )]
-    pub sales_tax_location_role: ::core::option::Option<super::LogisticsLocationRoleType>,
+    pub sales_tax_location_role: ::core::option::Option<
+        super::LogisticsLocationRoleType,
+    >,
     /// `IsCashOnDelivery` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsCashOnDelivery", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub is_cash_on_delivery: ::core::option::Option<super::NoYes>,
@@ -34,13 +36,17 @@ pub struct DeliveryTerm {
         name = "DoRetailSalesOrdersGetTransportationChargesAdded",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub do_retail_sales_orders_get_transportation_charges_added: ::core::option::Option<super::NoYes>,
+    pub do_retail_sales_orders_get_transportation_charges_added: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `WillShipmentConfirmationTransferCharges` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "WillShipmentConfirmationTransferCharges",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_shipment_confirmation_transfer_charges: ::core::option::Option<super::NoYes>,
+    pub will_shipment_confirmation_transfer_charges: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `TermsDescription` (Edm.String).
     #[field(name = "TermsDescription", edm = "Edm.String")]
     pub terms_description: ::core::option::Option<::std::string::String>,
@@ -55,11 +61,16 @@ pub struct DeliveryTerm {
         name = "ReceiptTransactionStatus",
         edm = "Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU"
     )]
-    pub receipt_transaction_status: ::core::option::Option<super::CustomInventTransStatusRu>,
+    pub receipt_transaction_status: ::core::option::Option<
+        super::CustomInventTransStatusRu,
+    >,
     /// `PortMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "PortMandatory", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub port_mandatory: ::core::option::Option<super::NoYes>,
     /// `GoodsInTransitControl` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "GoodsInTransitControl", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "GoodsInTransitControl",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub goods_in_transit_control: ::core::option::Option<super::NoYes>,
 }

@@ -12,7 +12,10 @@ pub enum EcoResProductServiceType {
 impl EcoResProductServiceType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.EcoResProductServiceType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("NotSpecified", 0), ("Warranty", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("NotSpecified", 0),
+        ("Warranty", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,8 +14,11 @@ pub enum EcoResProductSubtype {
 impl EcoResProductSubtype {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.EcoResProductSubtype";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Product", 1), ("ProductMaster", 2), ("ProductVariant", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Product", 1),
+        ("ProductMaster", 2),
+        ("ProductVariant", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

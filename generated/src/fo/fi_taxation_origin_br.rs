@@ -48,7 +48,9 @@ impl FiTaxationOriginBr {
             Self::NationalLessThan40ImportContent => "NationalLessThan40ImportContent",
             Self::ImportNoSimilar => "ImportNoSimilar",
             Self::ImportAcquiredInRegion => "ImportAcquiredInRegion",
-            Self::NationalGreaterThan70ImportContent => "NationalGreaterThan70ImportContent",
+            Self::NationalGreaterThan70ImportContent => {
+                "NationalGreaterThan70ImportContent"
+            }
             Self::Unrecognized(name) => name,
         }
     }
@@ -78,7 +80,9 @@ impl FiTaxationOriginBr {
             "NationalLessThan40ImportContent" => Self::NationalLessThan40ImportContent,
             "ImportNoSimilar" => Self::ImportNoSimilar,
             "ImportAcquiredInRegion" => Self::ImportAcquiredInRegion,
-            "NationalGreaterThan70ImportContent" => Self::NationalGreaterThan70ImportContent,
+            "NationalGreaterThan70ImportContent" => {
+                Self::NationalGreaterThan70ImportContent
+            }
             other => Self::Unrecognized(::std::string::ToString::to_string(other)),
         }
     }

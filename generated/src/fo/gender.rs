@@ -16,8 +16,12 @@ pub enum Gender {
 impl Gender {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.Gender";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Unknown", 0), ("Male", 1), ("Female", 2), ("NonSpecific", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Unknown", 0),
+        ("Male", 1),
+        ("Female", 2),
+        ("NonSpecific", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum HcmWorkerRelationType {
 impl HcmWorkerRelationType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.HcmWorkerRelationType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Both", 0), ("Employee", 1), ("Contractor", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Both", 0),
+        ("Employee", 1),
+        ("Contractor", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

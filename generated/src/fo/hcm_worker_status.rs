@@ -14,7 +14,11 @@ pub enum HcmWorkerStatus {
 impl HcmWorkerStatus {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.HcmWorkerStatus";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Pending", 0), ("Employed", 1), ("Terminated", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Pending", 0),
+        ("Employed", 1),
+        ("Terminated", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -12,10 +12,13 @@ pub enum InventBatchMergeDateCalculationMethod {
     Unrecognized(::std::string::String),
 }
 impl InventBatchMergeDateCalculationMethod {
-    pub const TYPE_NAME: &'static str =
-        "Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod";
+    pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Manual", 0), ("Earliest", 1), ("Latest", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Manual", 0),
+        ("Earliest", 1),
+        ("Latest", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

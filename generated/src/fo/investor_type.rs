@@ -14,7 +14,11 @@ pub enum InvestorType {
 impl InvestorType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.InvestorType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("Owner", 1), ("Broker", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Owner", 1),
+        ("Broker", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

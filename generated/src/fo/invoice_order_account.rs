@@ -12,7 +12,10 @@ pub enum InvoiceOrderAccount {
 impl InvoiceOrderAccount {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.InvoiceOrderAccount";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("InvoiceAccount", 0), ("OrderAccount", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("InvoiceAccount", 0),
+        ("OrderAccount", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

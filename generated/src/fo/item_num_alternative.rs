@@ -14,7 +14,11 @@ pub enum ItemNumAlternative {
 impl ItemNumAlternative {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ItemNumAlternative";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Never", 0), ("InventWhen0", 1), ("Always", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Never", 0),
+        ("InventWhen0", 1),
+        ("Always", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum ItemReservation {
 impl ItemReservation {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ItemReservation";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("Automatic", 1), ("Explosion", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Automatic", 1),
+        ("Explosion", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -16,8 +16,12 @@ pub enum ItmVendType {
 impl ItmVendType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ItmVendType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("None", 0), ("ShipVend", 1), ("CustomsBroker", 2), ("Agent", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("ShipVend", 1),
+        ("CustomsBroker", 2),
+        ("Agent", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -42,7 +42,9 @@ pub struct LegalEntity {
     pub address_zip_code: ::core::option::Option<::std::string::String>,
     /// `ExternalLegalRepresentativeName` (Edm.String).
     #[field(name = "ExternalLegalRepresentativeName", edm = "Edm.String")]
-    pub external_legal_representative_name: ::core::option::Option<::std::string::String>,
+    pub external_legal_representative_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CompanyRepresentative` (Edm.String).
     #[field(name = "CompanyRepresentative", edm = "Edm.String")]
     pub company_representative: ::core::option::Option<::std::string::String>,
@@ -134,7 +136,10 @@ pub struct LegalEntity {
     #[field(name = "AddressTimeZone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
     pub address_time_zone: ::core::option::Option<super::Timezone>,
     /// `PrintINNKPPInAddress` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "PrintINNKPPInAddress", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "PrintINNKPPInAddress",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub print_innkpp_in_address: ::core::option::Option<super::NoYes>,
     /// `PrimaryContactPhoneDescription` (Edm.String).
     #[field(name = "PrimaryContactPhoneDescription", edm = "Edm.String")]
@@ -162,7 +167,9 @@ pub struct LegalEntity {
     pub primary_contact_twitter_purpose: ::core::option::Option<::std::string::String>,
     /// `PrimaryContactFacebookDescription` (Edm.String).
     #[field(name = "PrimaryContactFacebookDescription", edm = "Edm.String")]
-    pub primary_contact_facebook_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_facebook_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CurpNumber` (Edm.String).
     #[field(name = "CurpNumber", edm = "Edm.String")]
     pub curp_number: ::core::option::Option<::std::string::String>,
@@ -176,14 +183,21 @@ pub struct LegalEntity {
     #[field(name = "AddressCountryRegionISOCode", edm = "Edm.String")]
     pub address_country_region_iso_code: ::core::option::Option<::std::string::String>,
     /// `LegalNature` (Microsoft.Dynamics.DataEntities.LegalNature_IT).
-    #[field(name = "LegalNature", edm = "Microsoft.Dynamics.DataEntities.LegalNature_IT")]
+    #[field(
+        name = "LegalNature",
+        edm = "Microsoft.Dynamics.DataEntities.LegalNature_IT"
+    )]
     pub legal_nature: ::core::option::Option<super::LegalNatureIt>,
     /// `PrimaryContactTwitterDescription` (Edm.String).
     #[field(name = "PrimaryContactTwitterDescription", edm = "Edm.String")]
-    pub primary_contact_twitter_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_twitter_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryContactLinkedInDescription` (Edm.String).
     #[field(name = "PrimaryContactLinkedInDescription", edm = "Edm.String")]
-    pub primary_contact_linked_in_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_linked_in_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `RfcLegalRepresentative` (Edm.String).
     #[field(name = "RfcLegalRepresentative", edm = "Edm.String")]
     pub rfc_legal_representative: ::core::option::Option<::std::string::String>,
@@ -221,7 +235,10 @@ pub struct LegalEntity {
     #[field(name = "PartyNumber", edm = "Edm.String")]
     pub party_number: ::core::option::Option<::std::string::String>,
     /// `CompanyType` (Microsoft.Dynamics.DataEntities.CompanyType_MX).
-    #[field(name = "CompanyType", edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX")]
+    #[field(
+        name = "CompanyType",
+        edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX"
+    )]
     pub company_type: ::core::option::Option<super::CompanyTypeMx>,
     /// `Name` (Edm.String).
     #[field(name = "Name", edm = "Edm.String")]
@@ -263,8 +280,13 @@ pub struct LegalEntity {
     #[field(name = "LegalForm", edm = "Edm.String")]
     pub legal_form: ::core::option::Option<::std::string::String>,
     /// `NationalClassificationOfCompanyEconomicActivity` (Edm.String).
-    #[field(name = "NationalClassificationOfCompanyEconomicActivity", edm = "Edm.String")]
-    pub national_classification_of_company_economic_activity: ::core::option::Option<::std::string::String>,
+    #[field(
+        name = "NationalClassificationOfCompanyEconomicActivity",
+        edm = "Edm.String"
+    )]
+    pub national_classification_of_company_economic_activity: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryContactEmail` (Edm.String).
     #[field(name = "PrimaryContactEmail", edm = "Edm.String")]
     pub primary_contact_email: ::core::option::Option<::std::string::String>,
@@ -325,7 +347,9 @@ pub struct LegalEntity {
         name = "LocalizationCountryRegionCode",
         edm = "Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode"
     )]
-    pub localization_country_region_code: ::core::option::Option<super::SysLocalizationCountryRegionCode>,
+    pub localization_country_region_code: ::core::option::Option<
+        super::SysLocalizationCountryRegionCode,
+    >,
     /// `VATOnCustomerBehalf` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "VATOnCustomerBehalf", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub vat_on_customer_behalf: ::core::option::Option<super::NoYes>,

@@ -24,8 +24,7 @@ pub enum LogisticsElectronicAddressMethodType {
     Unrecognized(::std::string::String),
 }
 impl LogisticsElectronicAddressMethodType {
-    pub const TYPE_NAME: &'static str =
-        "Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType";
+    pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType";
     /// Every member: (name, value).
     pub const MEMBERS: &'static [(&'static str, i64)] = &[
         ("None", 0),

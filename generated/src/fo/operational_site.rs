@@ -31,10 +31,14 @@ pub struct OperationalSite {
     pub site_timezone: ::core::option::Option<super::Timezone>,
     /// `PrimaryAddressBuildingCompliment` (Edm.String).
     #[field(name = "PrimaryAddressBuildingCompliment", edm = "Edm.String")]
-    pub primary_address_building_compliment: ::core::option::Option<::std::string::String>,
+    pub primary_address_building_compliment: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryAddressLocationSalesTaxGroupCode` (Edm.String).
     #[field(name = "PrimaryAddressLocationSalesTaxGroupCode", edm = "Edm.String")]
-    pub primary_address_location_sales_tax_group_code: ::core::option::Option<::std::string::String>,
+    pub primary_address_location_sales_tax_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DefaultInventoryStatusId` (Edm.String).
     #[field(name = "DefaultInventoryStatusId", edm = "Edm.String")]
     pub default_inventory_status_id: ::core::option::Option<::std::string::String>,
@@ -43,7 +47,9 @@ pub struct OperationalSite {
         name = "WillMasterPlannedIntraSiteMovementsUseTransferJournals",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_master_planned_intra_site_movements_use_transfer_journals: ::core::option::Option<super::NoYes>,
+    pub will_master_planned_intra_site_movements_use_transfer_journals: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `PrimaryAddressCountryRegionId` (Edm.String).
     #[field(name = "PrimaryAddressCountryRegionId", edm = "Edm.String")]
     pub primary_address_country_region_id: ::core::option::Option<::std::string::String>,

@@ -14,8 +14,11 @@ pub enum PaymSchedTaxDistribution {
 impl PaymSchedTaxDistribution {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.PaymSchedTaxDistribution";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Proportional", 0), ("FirstRate", 1), ("LastRate", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Proportional", 0),
+        ("FirstRate", 1),
+        ("LastRate", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -16,8 +16,12 @@ pub enum PaymSumBy {
 impl PaymSumBy {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.PaymSumBy";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Invoice", 0), ("TransDate", 1), ("Week", 2), ("Total", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Invoice", 0),
+        ("TransDate", 1),
+        ("Week", 2),
+        ("Total", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

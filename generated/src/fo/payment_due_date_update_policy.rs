@@ -14,7 +14,11 @@ pub enum PaymentDueDateUpdatePolicy {
 impl PaymentDueDateUpdatePolicy {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("NoUpdate", 0), ("Next", 1), ("Previous", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("NoUpdate", 0),
+        ("Next", 1),
+        ("Previous", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -34,13 +34,17 @@ pub struct PaymentSchedule {
         name = "SalesTaxAllocationMethod",
         edm = "Microsoft.Dynamics.DataEntities.PaymSchedTaxDistribution"
     )]
-    pub sales_tax_allocation_method: ::core::option::Option<super::PaymSchedTaxDistribution>,
+    pub sales_tax_allocation_method: ::core::option::Option<
+        super::PaymSchedTaxDistribution,
+    >,
     /// `ChargeAllocationMethod` (Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist).
     #[field(
         name = "ChargeAllocationMethod",
         edm = "Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist"
     )]
-    pub charge_allocation_method: ::core::option::Option<super::McrPaymSchedMiscChargeDist>,
+    pub charge_allocation_method: ::core::option::Option<
+        super::McrPaymSchedMiscChargeDist,
+    >,
     /// `InstallmentMinimumOrderAmount` (Edm.Decimal).
     #[field(name = "InstallmentMinimumOrderAmount", edm = "Edm.Decimal", not_null)]
     pub installment_minimum_order_amount: ::dualsync::edm::Decimal,

@@ -28,12 +28,17 @@ pub struct PaymentTerm {
         name = "CreditCardCreditCheckType",
         edm = "Microsoft.Dynamics.DataEntities.CreditCardCreditCheck"
     )]
-    pub credit_card_credit_check_type: ::core::option::Option<super::CreditCardCreditCheck>,
+    pub credit_card_credit_check_type: ::core::option::Option<
+        super::CreditCardCreditCheck,
+    >,
     /// `PaymentScheduleName` (Edm.String).
     #[field(name = "PaymentScheduleName", edm = "Edm.String")]
     pub payment_schedule_name: ::core::option::Option<::std::string::String>,
     /// `IsDefaultPaymentTerm` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsDefaultPaymentTerm", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsDefaultPaymentTerm",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_default_payment_term: ::core::option::Option<super::NoYes>,
     /// `CreditCardPaymentType` (Microsoft.Dynamics.DataEntities.CreditCardPaymentType).
     #[field(
@@ -52,7 +57,9 @@ pub struct PaymentTerm {
         name = "CustomerDueDateUpdatePolicy",
         edm = "Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy"
     )]
-    pub customer_due_date_update_policy: ::core::option::Option<super::PaymentDueDateUpdatePolicy>,
+    pub customer_due_date_update_policy: ::core::option::Option<
+        super::PaymentDueDateUpdatePolicy,
+    >,
     /// `PaymentDayName` (Edm.String).
     #[field(name = "PaymentDayName", edm = "Edm.String")]
     pub payment_day_name: ::core::option::Option<::std::string::String>,
@@ -61,7 +68,9 @@ pub struct PaymentTerm {
         name = "VendorDueDateUpdatePolicy",
         edm = "Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy"
     )]
-    pub vendor_due_date_update_policy: ::core::option::Option<super::PaymentDueDateUpdatePolicy>,
+    pub vendor_due_date_update_policy: ::core::option::Option<
+        super::PaymentDueDateUpdatePolicy,
+    >,
     /// `PostOffsettingAR` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "PostOffsettingAR", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub post_offsetting_ar: ::core::option::Option<super::NoYes>,
@@ -73,7 +82,9 @@ pub struct PaymentTerm {
     pub payment_method_type: ::core::option::Option<super::NetCurrent>,
     /// `CashPaymentMainAccountIdDisplayValue` (Edm.String).
     #[field(name = "CashPaymentMainAccountIdDisplayValue", edm = "Edm.String")]
-    pub cash_payment_main_account_id_display_value: ::core::option::Option<::std::string::String>,
+    pub cash_payment_main_account_id_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsCertifiedCompanyCheck` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsCertifiedCompanyCheck",

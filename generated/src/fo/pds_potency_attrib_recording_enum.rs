@@ -12,7 +12,10 @@ pub enum PdsPotencyAttribRecordingEnum {
 impl PdsPotencyAttribRecordingEnum {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.PdsPotencyAttribRecordingEnum";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("PurchProdReceipt", 0), ("Quality", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("PurchProdReceipt", 0),
+        ("Quality", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,8 +14,11 @@ pub enum PdsVendorCheckItem {
 impl PdsVendorCheckItem {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.PdsVendorCheckItem";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("NoCheck", 0), ("WarningOnly", 1), ("NotAllowed", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("NoCheck", 0),
+        ("WarningOnly", 1),
+        ("NotAllowed", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

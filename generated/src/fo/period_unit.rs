@@ -16,7 +16,12 @@ pub enum PeriodUnit {
 impl PeriodUnit {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.PeriodUnit";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Day", 0), ("Month", 1), ("Year", 2), ("All", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Day", 0),
+        ("Month", 1),
+        ("Year", 2),
+        ("All", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum PostingBr {
 impl PostingBr {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.Posting_BR";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 2), ("Vendor", 0), ("Bank", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 2),
+        ("Vendor", 0),
+        ("Bank", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

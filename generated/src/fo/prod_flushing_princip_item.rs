@@ -16,8 +16,12 @@ pub enum ProdFlushingPrincipItem {
 impl ProdFlushingPrincipItem {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ProdFlushingPrincipItem";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Start", 0), ("Finish", 2), ("Manual", 1), ("Picked", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Start", 0),
+        ("Finish", 2),
+        ("Manual", 1),
+        ("Picked", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -56,13 +56,17 @@ pub struct ReleasedProductV2 {
     pub alternative_product_size_id: ::core::option::Option<::std::string::String>,
     /// `CatchWeightItemHandlingPolicyName` (Edm.String).
     #[field(name = "CatchWeightItemHandlingPolicyName", edm = "Edm.String")]
-    pub catch_weight_item_handling_policy_name: ::core::option::Option<::std::string::String>,
+    pub catch_weight_item_handling_policy_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `RawMaterialPickingPrinciple` (Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPick).
     #[field(
         name = "RawMaterialPickingPrinciple",
         edm = "Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPick"
     )]
-    pub raw_material_picking_principle: ::core::option::Option<super::WhsAllowMaterialOverPick>,
+    pub raw_material_picking_principle: ::core::option::Option<
+        super::WhsAllowMaterialOverPick,
+    >,
     /// `WarehouseFilterCode` (Edm.String).
     #[field(name = "WarehouseFilterCode", edm = "Edm.String")]
     pub warehouse_filter_code: ::core::option::Option<::std::string::String>,
@@ -105,7 +109,9 @@ pub struct ReleasedProductV2 {
     pub tracking_dimension_group_name: ::core::option::Option<::std::string::String>,
     /// `PurchaseSalesTaxItemGroupCode` (Edm.String).
     #[field(name = "PurchaseSalesTaxItemGroupCode", edm = "Edm.String")]
-    pub purchase_sales_tax_item_group_code: ::core::option::Option<::std::string::String>,
+    pub purchase_sales_tax_item_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CustomsExportTariffCode` (Edm.String).
     #[field(name = "CustomsExportTariffCode", edm = "Edm.String")]
     pub customs_export_tariff_code: ::core::option::Option<::std::string::String>,
@@ -120,16 +126,24 @@ pub struct ReleasedProductV2 {
     pub planning_formula_item_number: ::core::option::Option<::std::string::String>,
     /// `WarehouseMobileDeviceDescriptionLine1` (Edm.String).
     #[field(name = "WarehouseMobileDeviceDescriptionLine1", edm = "Edm.String")]
-    pub warehouse_mobile_device_description_line1: ::core::option::Option<::std::string::String>,
+    pub warehouse_mobile_device_description_line1: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `InventoryCountingReasonCodePolicyName` (Edm.String).
     #[field(name = "InventoryCountingReasonCodePolicyName", edm = "Edm.String")]
-    pub inventory_counting_reason_code_policy_name: ::core::option::Option<::std::string::String>,
+    pub inventory_counting_reason_code_policy_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WarehouseMobileDeviceDescriptionLine2` (Edm.String).
     #[field(name = "WarehouseMobileDeviceDescriptionLine2", edm = "Edm.String")]
-    pub warehouse_mobile_device_description_line2: ::core::option::Option<::std::string::String>,
+    pub warehouse_mobile_device_description_line2: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `SalesItemWithholdingTaxGroupCode` (Edm.String).
     #[field(name = "SalesItemWithholdingTaxGroupCode", edm = "Edm.String")]
-    pub sales_item_withholding_tax_group_code: ::core::option::Option<::std::string::String>,
+    pub sales_item_withholding_tax_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsUnitCostProductVariantSpecific` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsUnitCostProductVariantSpecific",
@@ -169,13 +183,17 @@ pub struct ReleasedProductV2 {
     pub is_purchase_withholding_tax_calculated: ::core::option::Option<super::NoYes>,
     /// `DefaultLedgerDimensionDisplayValue` (Edm.String).
     #[field(name = "DefaultLedgerDimensionDisplayValue", edm = "Edm.String")]
-    pub default_ledger_dimension_display_value: ::core::option::Option<::std::string::String>,
+    pub default_ledger_dimension_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WarrantyDurationTimeUnit` (Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit).
     #[field(
         name = "WarrantyDurationTimeUnit",
         edm = "Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit"
     )]
-    pub warranty_duration_time_unit: ::core::option::Option<super::WarrantyDurationTimeUnit>,
+    pub warranty_duration_time_unit: ::core::option::Option<
+        super::WarrantyDurationTimeUnit,
+    >,
     /// `CommissionProductGroupId` (Edm.String).
     #[field(name = "CommissionProductGroupId", edm = "Edm.String")]
     pub commission_product_group_id: ::core::option::Option<::std::string::String>,
@@ -184,7 +202,9 @@ pub struct ReleasedProductV2 {
         name = "IsExemptFromAutomaticNotificationAndCancellation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_exempt_from_automatic_notification_and_cancellation: ::core::option::Option<super::NoYes>,
+    pub is_exempt_from_automatic_notification_and_cancellation: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `TaxSubstitutionCode` (Edm.String).
     #[field(name = "TaxSubstitutionCode", edm = "Edm.String")]
     pub tax_substitution_code: ::core::option::Option<::std::string::String>,
@@ -202,13 +222,17 @@ pub struct ReleasedProductV2 {
     pub production_pool_id: ::core::option::Option<::std::string::String>,
     /// `SalesSupplementaryProductProductGroupId` (Edm.String).
     #[field(name = "SalesSupplementaryProductProductGroupId", edm = "Edm.String")]
-    pub sales_supplementary_product_product_group_id: ::core::option::Option<::std::string::String>,
+    pub sales_supplementary_product_product_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WarrantablePriceRangeBaseType` (Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType).
     #[field(
         name = "WarrantablePriceRangeBaseType",
         edm = "Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType"
     )]
-    pub warrantable_price_range_base_type: ::core::option::Option<super::WarrantablePriceRangeBaseType>,
+    pub warrantable_price_range_base_type: ::core::option::Option<
+        super::WarrantablePriceRangeBaseType,
+    >,
     /// `StorageDimensionGroupName` (Edm.String).
     #[field(name = "StorageDimensionGroupName", edm = "Edm.String")]
     pub storage_dimension_group_name: ::core::option::Option<::std::string::String>,
@@ -239,15 +263,17 @@ pub struct ReleasedProductV2 {
         name = "RawMaterialPickingPrincipleNonLicensePlateLocations",
         edm = "Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPickNonLp"
     )]
-    pub raw_material_picking_principle_non_license_plate_locations:
-        ::core::option::Option<super::WhsAllowMaterialOverPickNonLp>,
+    pub raw_material_picking_principle_non_license_plate_locations: ::core::option::Option<
+        super::WhsAllowMaterialOverPickNonLp,
+    >,
     /// `VendorInvoiceLineMatchingPolicy` (Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption).
     #[field(
         name = "VendorInvoiceLineMatchingPolicy",
         edm = "Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption"
     )]
-    pub vendor_invoice_line_matching_policy:
-        ::core::option::Option<super::PurchMatchingPolicyWithNotSetOption>,
+    pub vendor_invoice_line_matching_policy: ::core::option::Option<
+        super::PurchMatchingPolicyWithNotSetOption,
+    >,
     /// `SellStartDate` (Edm.DateTimeOffset).
     #[field(name = "SellStartDate", edm = "Edm.DateTimeOffset", not_null)]
     pub sell_start_date: ::dualsync::edm::DateTimeOffset,
@@ -262,7 +288,9 @@ pub struct ReleasedProductV2 {
     pub cost_calculation_bom_level: i32,
     /// `SalesRetailInventoryAvailabilityLevelProfile` (Edm.String).
     #[field(name = "SalesRetailInventoryAvailabilityLevelProfile", edm = "Edm.String")]
-    pub sales_retail_inventory_availability_level_profile: ::core::option::Option<::std::string::String>,
+    pub sales_retail_inventory_availability_level_profile: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `TransferOrderOverdeliveryPercentage` (Edm.Decimal).
     #[field(name = "TransferOrderOverdeliveryPercentage", edm = "Edm.Decimal", not_null)]
     pub transfer_order_overdelivery_percentage: ::dualsync::edm::Decimal,
@@ -331,13 +359,17 @@ pub struct ReleasedProductV2 {
         name = "AreTransportationManagementProcessesEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub are_transportation_management_processes_enabled: ::core::option::Option<super::NoYes>,
+    pub are_transportation_management_processes_enabled: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `WarehouseReleaseSalesUnitRestricted` (Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted).
     #[field(
         name = "WarehouseReleaseSalesUnitRestricted",
         edm = "Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted"
     )]
-    pub warehouse_release_sales_unit_restricted: ::core::option::Option<super::WhsSalesUnitRestricted>,
+    pub warehouse_release_sales_unit_restricted: ::core::option::Option<
+        super::WhsSalesUnitRestricted,
+    >,
     /// `IsShipAloneEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsShipAloneEnabled", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub is_ship_alone_enabled: ::core::option::Option<super::NoYes>,
@@ -365,7 +397,9 @@ pub struct ReleasedProductV2 {
     pub value_abc_code: ::core::option::Option<super::Abc>,
     /// `WarehouseBatchDetailsCapturePolicy` (Edm.String).
     #[field(name = "WarehouseBatchDetailsCapturePolicy", edm = "Edm.String")]
-    pub warehouse_batch_details_capture_policy: ::core::option::Option<::std::string::String>,
+    pub warehouse_batch_details_capture_policy: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsDualUseProduct` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsDualUseProduct", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub is_dual_use_product: ::core::option::Option<super::NoYes>,
@@ -413,16 +447,23 @@ pub struct ReleasedProductV2 {
         name = "WarehouseBomReleaseReservationRequirementRule",
         edm = "Microsoft.Dynamics.DataEntities.BomWhsReleasePolicy"
     )]
-    pub warehouse_bom_release_reservation_requirement_rule:
-        ::core::option::Option<super::BomWhsReleasePolicy>,
+    pub warehouse_bom_release_reservation_requirement_rule: ::core::option::Option<
+        super::BomWhsReleasePolicy,
+    >,
     /// `EighthProductFilterCode` (Edm.String).
     #[field(name = "EighthProductFilterCode", edm = "Edm.String")]
     pub eighth_product_filter_code: ::core::option::Option<::std::string::String>,
     /// `SalesLineDiscountProductGroupCode` (Edm.String).
     #[field(name = "SalesLineDiscountProductGroupCode", edm = "Edm.String")]
-    pub sales_line_discount_product_group_code: ::core::option::Option<::std::string::String>,
+    pub sales_line_discount_product_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `POSRegistrationActivationDate` (Edm.DateTimeOffset).
-    #[field(name = "POSRegistrationActivationDate", edm = "Edm.DateTimeOffset", not_null)]
+    #[field(
+        name = "POSRegistrationActivationDate",
+        edm = "Edm.DateTimeOffset",
+        not_null
+    )]
     pub pos_registration_activation_date: ::dualsync::edm::DateTimeOffset,
     /// `MaximumCatchWeightQuantity` (Edm.Decimal).
     #[field(name = "MaximumCatchWeightQuantity", edm = "Edm.Decimal", not_null)]
@@ -447,10 +488,14 @@ pub struct ReleasedProductV2 {
         name = "IsTenderDiscountPOSRegistrationProhibited",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_tender_discount_pos_registration_prohibited: ::core::option::Option<super::NoYes>,
+    pub is_tender_discount_pos_registration_prohibited: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `PurchaseSupplementaryProductProductGroupId` (Edm.String).
     #[field(name = "PurchaseSupplementaryProductProductGroupId", edm = "Edm.String")]
-    pub purchase_supplementary_product_product_group_id: ::core::option::Option<::std::string::String>,
+    pub purchase_supplementary_product_product_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `InventoryUnitSymbol` (Edm.String).
     #[field(name = "InventoryUnitSymbol", edm = "Edm.String")]
     pub inventory_unit_symbol: ::core::option::Option<::std::string::String>,
@@ -462,7 +507,9 @@ pub struct ReleasedProductV2 {
         name = "WillTotalPurchaseDiscountCalculationIncludeProduct",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_total_purchase_discount_calculation_include_product: ::core::option::Option<super::NoYes>,
+    pub will_total_purchase_discount_calculation_include_product: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `SalesChargesQuantity` (Edm.Decimal).
     #[field(name = "SalesChargesQuantity", edm = "Edm.Decimal", not_null)]
     pub sales_charges_quantity: ::dualsync::edm::Decimal,
@@ -471,11 +518,14 @@ pub struct ReleasedProductV2 {
         name = "BatchMergeDateCalculationMethod",
         edm = "Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod"
     )]
-    pub batch_merge_date_calculation_method:
-        ::core::option::Option<super::InventBatchMergeDateCalculationMethod>,
+    pub batch_merge_date_calculation_method: ::core::option::Option<
+        super::InventBatchMergeDateCalculationMethod,
+    >,
     /// `SalesMultilineDiscountProductGroupCode` (Edm.String).
     #[field(name = "SalesMultilineDiscountProductGroupCode", edm = "Edm.String")]
-    pub sales_multiline_discount_product_group_code: ::core::option::Option<::std::string::String>,
+    pub sales_multiline_discount_product_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PurchasePrice` (Edm.Decimal).
     #[field(name = "PurchasePrice", edm = "Edm.Decimal", not_null)]
     pub purchase_price: ::dualsync::edm::Decimal,
@@ -493,7 +543,9 @@ pub struct ReleasedProductV2 {
     pub is_intercompany_purchase_usage_blocked: ::core::option::Option<super::NoYes>,
     /// `AlternativeProductConfigurationId` (Edm.String).
     #[field(name = "AlternativeProductConfigurationId", edm = "Edm.String")]
-    pub alternative_product_configuration_id: ::core::option::Option<::std::string::String>,
+    pub alternative_product_configuration_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `SalesOverdeliveryPercentage` (Edm.Decimal).
     #[field(name = "SalesOverdeliveryPercentage", edm = "Edm.Decimal", not_null)]
     pub sales_overdelivery_percentage: ::dualsync::edm::Decimal,
@@ -526,7 +578,9 @@ pub struct ReleasedProductV2 {
         name = "IsManualDiscountPOSRegistrationProhibited",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_manual_discount_pos_registration_prohibited: ::core::option::Option<super::NoYes>,
+    pub is_manual_discount_pos_registration_prohibited: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ServiceType` (Microsoft.Dynamics.DataEntities.EcoResProductServiceType).
     #[field(
         name = "ServiceType",
@@ -538,11 +592,14 @@ pub struct ReleasedProductV2 {
         name = "NecessaryProductionWorkingTimeSchedulingPropertyId",
         edm = "Edm.String"
     )]
-    pub necessary_production_working_time_scheduling_property_id:
-        ::core::option::Option<::std::string::String>,
+    pub necessary_production_working_time_scheduling_property_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `InventoryGSTReliefCategoryCode` (Edm.String).
     #[field(name = "InventoryGSTReliefCategoryCode", edm = "Edm.String")]
-    pub inventory_gst_relief_category_code: ::core::option::Option<::std::string::String>,
+    pub inventory_gst_relief_category_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ApprovedVendorCheckMethod` (Microsoft.Dynamics.DataEntities.PdsVendorCheckItem).
     #[field(
         name = "ApprovedVendorCheckMethod",
@@ -554,7 +611,9 @@ pub struct ReleasedProductV2 {
     pub sales_rebate_product_group_id: ::core::option::Option<::std::string::String>,
     /// `InventoryReservationHierarchyName` (Edm.String).
     #[field(name = "InventoryReservationHierarchyName", edm = "Edm.String")]
-    pub inventory_reservation_hierarchy_name: ::core::option::Option<::std::string::String>,
+    pub inventory_reservation_hierarchy_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `HSNCode` (Edm.String).
     #[field(name = "HSNCode", edm = "Edm.String")]
     pub hsn_code: ::core::option::Option<::std::string::String>,
@@ -584,13 +643,17 @@ pub struct ReleasedProductV2 {
     pub packing_duty_quantity: ::dualsync::edm::Decimal,
     /// `PurchaseLineDiscountProductGroupCode` (Edm.String).
     #[field(name = "PurchaseLineDiscountProductGroupCode", edm = "Edm.String")]
-    pub purchase_line_discount_product_group_code: ::core::option::Option<::std::string::String>,
+    pub purchase_line_discount_product_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WillInventoryIssueAutomaticallyReportAsFinished` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "WillInventoryIssueAutomaticallyReportAsFinished",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_inventory_issue_automatically_report_as_finished: ::core::option::Option<super::NoYes>,
+    pub will_inventory_issue_automatically_report_as_finished: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `Exempt` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "Exempt", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub exempt: ::core::option::Option<super::NoYes>,
@@ -623,7 +686,11 @@ pub struct ReleasedProductV2 {
     )]
     pub sales_retail_inventory_availability_buffer: ::dualsync::edm::Decimal,
     /// `TransferOrderUnderdeliveryPercentage` (Edm.Decimal).
-    #[field(name = "TransferOrderUnderdeliveryPercentage", edm = "Edm.Decimal", not_null)]
+    #[field(
+        name = "TransferOrderUnderdeliveryPercentage",
+        edm = "Edm.Decimal",
+        not_null
+    )]
     pub transfer_order_underdelivery_percentage: ::dualsync::edm::Decimal,
     /// `DefaultReceivingQuantity` (Edm.Decimal).
     #[field(name = "DefaultReceivingQuantity", edm = "Edm.Decimal", not_null)]
@@ -648,15 +715,17 @@ pub struct ReleasedProductV2 {
         name = "PotencyBaseAttributeValueEntryEvent",
         edm = "Microsoft.Dynamics.DataEntities.PdsPotencyAttribRecordingEnum"
     )]
-    pub potency_base_attribute_value_entry_event:
-        ::core::option::Option<super::PdsPotencyAttribRecordingEnum>,
+    pub potency_base_attribute_value_entry_event: ::core::option::Option<
+        super::PdsPotencyAttribRecordingEnum,
+    >,
     /// `KeyInPriceRequirementsAtPOSRegister` (Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement).
     #[field(
         name = "KeyInPriceRequirementsAtPOSRegister",
         edm = "Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement"
     )]
-    pub key_in_price_requirements_at_pos_register:
-        ::core::option::Option<super::RetailPriceKeyingRequirement>,
+    pub key_in_price_requirements_at_pos_register: ::core::option::Option<
+        super::RetailPriceKeyingRequirement,
+    >,
     /// `IntrastatChargePercentage` (Edm.Decimal).
     #[field(name = "IntrastatChargePercentage", edm = "Edm.Decimal", not_null)]
     pub intrastat_charge_percentage: ::dualsync::edm::Decimal,
@@ -695,7 +764,9 @@ pub struct ReleasedProductV2 {
         name = "IsRetailDiscountPOSRegistrationProhibited",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_retail_discount_pos_registration_prohibited: ::core::option::Option<super::NoYes>,
+    pub is_retail_discount_pos_registration_prohibited: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ProductType` (Microsoft.Dynamics.DataEntities.EcoResProductType).
     #[field(
         name = "ProductType",
@@ -719,7 +790,9 @@ pub struct ReleasedProductV2 {
     pub non_gst: ::core::option::Option<super::NoYes>,
     /// `PurchaseItemWithholdingTaxGroupCode` (Edm.String).
     #[field(name = "PurchaseItemWithholdingTaxGroupCode", edm = "Edm.String")]
-    pub purchase_item_withholding_tax_group_code: ::core::option::Option<::std::string::String>,
+    pub purchase_item_withholding_tax_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsZeroPricePOSRegistrationAllowed` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsZeroPricePOSRegistrationAllowed",
@@ -767,7 +840,9 @@ pub struct ReleasedProductV2 {
         name = "AlternativeProductUsageCondition",
         edm = "Microsoft.Dynamics.DataEntities.ItemNumAlternative"
     )]
-    pub alternative_product_usage_condition: ::core::option::Option<super::ItemNumAlternative>,
+    pub alternative_product_usage_condition: ::core::option::Option<
+        super::ItemNumAlternative,
+    >,
     /// `SalesPriceDate` (Edm.DateTimeOffset).
     #[field(name = "SalesPriceDate", edm = "Edm.DateTimeOffset", not_null)]
     pub sales_price_date: ::dualsync::edm::DateTimeOffset,
@@ -776,12 +851,17 @@ pub struct ReleasedProductV2 {
         name = "WillTotalSalesDiscountCalculationIncludeProduct",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_total_sales_discount_calculation_include_product: ::core::option::Option<super::NoYes>,
+    pub will_total_sales_discount_calculation_include_product: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `PurchasePriceToleranceGroupId` (Edm.String).
     #[field(name = "PurchasePriceToleranceGroupId", edm = "Edm.String")]
     pub purchase_price_tolerance_group_id: ::core::option::Option<::std::string::String>,
     /// `IsInstallmentEligible` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsInstallmentEligible", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsInstallmentEligible",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_installment_eligible: ::core::option::Option<super::NoYes>,
     /// `BaseSalesPriceSource` (Microsoft.Dynamics.DataEntities.SalesPriceModelBasic).
     #[field(
@@ -796,11 +876,17 @@ pub struct ReleasedProductV2 {
     #[field(name = "SerialNumberGroupCode", edm = "Edm.String")]
     pub serial_number_group_code: ::core::option::Option<::std::string::String>,
     /// `ProductLifeCycleValidFromDate` (Edm.DateTimeOffset).
-    #[field(name = "ProductLifeCycleValidFromDate", edm = "Edm.DateTimeOffset", not_null)]
+    #[field(
+        name = "ProductLifeCycleValidFromDate",
+        edm = "Edm.DateTimeOffset",
+        not_null
+    )]
     pub product_life_cycle_valid_from_date: ::dualsync::edm::DateTimeOffset,
     /// `ItemFiscalClassificationExceptionCode` (Edm.String).
     #[field(name = "ItemFiscalClassificationExceptionCode", edm = "Edm.String")]
-    pub item_fiscal_classification_exception_code: ::core::option::Option<::std::string::String>,
+    pub item_fiscal_classification_exception_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `NGPCode` (Edm.Int32).
     #[field(name = "NGPCode", edm = "Edm.Int32", not_null)]
     pub ngp_code: i32,
@@ -827,16 +913,23 @@ pub struct ReleasedProductV2 {
         name = "KeyInQuantityRequirementsAtPOSRegister",
         edm = "Microsoft.Dynamics.DataEntities.RetailQtyKeyingRequirement"
     )]
-    pub key_in_quantity_requirements_at_pos_register:
-        ::core::option::Option<super::RetailQtyKeyingRequirement>,
+    pub key_in_quantity_requirements_at_pos_register: ::core::option::Option<
+        super::RetailQtyKeyingRequirement,
+    >,
     /// `DefaultOrderType` (Microsoft.Dynamics.DataEntities.ReqPOType).
-    #[field(name = "DefaultOrderType", edm = "Microsoft.Dynamics.DataEntities.ReqPOType")]
+    #[field(
+        name = "DefaultOrderType",
+        edm = "Microsoft.Dynamics.DataEntities.ReqPOType"
+    )]
     pub default_order_type: ::core::option::Option<super::ReqPoType>,
     /// `ProductGroupId` (Edm.String).
     #[field(name = "ProductGroupId", edm = "Edm.String")]
     pub product_group_id: ::core::option::Option<::std::string::String>,
     /// `IsCatchWeightProduct` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsCatchWeightProduct", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsCatchWeightProduct",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_catch_weight_product: ::core::option::Option<super::NoYes>,
     /// `ProductionConsumptionHeightConversionFactor` (Edm.Decimal).
     #[field(
@@ -893,13 +986,17 @@ pub struct ReleasedProductV2 {
     pub sales_price_calculation_charges_percentage: ::dualsync::edm::Decimal,
     /// `PurchaseMultilineDiscountProductGroupCode` (Edm.String).
     #[field(name = "PurchaseMultilineDiscountProductGroupCode", edm = "Edm.String")]
-    pub purchase_multiline_discount_product_group_code: ::core::option::Option<::std::string::String>,
+    pub purchase_multiline_discount_product_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WillWorkCenterPickingAllowNegativeInventory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "WillWorkCenterPickingAllowNegativeInventory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_work_center_picking_allow_negative_inventory: ::core::option::Option<super::NoYes>,
+    pub will_work_center_picking_allow_negative_inventory: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ProductLifeCycleSeasonCode` (Edm.String).
     #[field(name = "ProductLifeCycleSeasonCode", edm = "Edm.String")]
     pub product_life_cycle_season_code: ::core::option::Option<::std::string::String>,
@@ -932,7 +1029,9 @@ pub struct ReleasedProductV2 {
         name = "WillInventoryReceiptIgnoreFlushingPrinciple",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_inventory_receipt_ignore_flushing_principle: ::core::option::Option<super::NoYes>,
+    pub will_inventory_receipt_ignore_flushing_principle: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ProductNumber` (Edm.String).
     #[field(name = "ProductNumber", edm = "Edm.String")]
     pub product_number: ::core::option::Option<::std::string::String>,
@@ -958,7 +1057,10 @@ pub struct ReleasedProductV2 {
     #[field(name = "OriginStateId", edm = "Edm.String")]
     pub origin_state_id: ::core::option::Option<::std::string::String>,
     /// `IsSerialNumberActive` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsSerialNumberActive", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsSerialNumberActive",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_serial_number_active: ::core::option::Option<super::NoYes>,
     /// `IsBatchNumberActive` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsBatchNumberActive", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
@@ -968,13 +1070,17 @@ pub struct ReleasedProductV2 {
     pub bundle: ::core::option::Option<super::NoYes>,
     /// `ItemOverUnderdeliveryToleranceGroupId` (Edm.String).
     #[field(name = "ItemOverUnderdeliveryToleranceGroupId", edm = "Edm.String")]
-    pub item_over_underdelivery_tolerance_group_id: ::core::option::Option<::std::string::String>,
+    pub item_over_underdelivery_tolerance_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CustomsDescription` (Edm.String).
     #[field(name = "CustomsDescription", edm = "Edm.String")]
     pub customs_description: ::core::option::Option<::std::string::String>,
     /// `TransferOrderLandedCostGroupId` (Edm.String).
     #[field(name = "TransferOrderLandedCostGroupId", edm = "Edm.String")]
-    pub transfer_order_landed_cost_group_id: ::core::option::Option<::std::string::String>,
+    pub transfer_order_landed_cost_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `VoyageArrivalGroupId` (Edm.String).
     #[field(name = "VoyageArrivalGroupId", edm = "Edm.String")]
     pub voyage_arrival_group_id: ::core::option::Option<::std::string::String>,
@@ -995,7 +1101,9 @@ pub struct ReleasedProductV2 {
     pub rev_rec_median_price: ::core::option::Option<super::NoYes>,
     /// `RevRecDefaultRevenueRecognitionSchedule` (Edm.String).
     #[field(name = "RevRecDefaultRevenueRecognitionSchedule", edm = "Edm.String")]
-    pub rev_rec_default_revenue_recognition_schedule: ::core::option::Option<::std::string::String>,
+    pub rev_rec_default_revenue_recognition_schedule: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `RevRecExcludeFromCarveOut` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "RevRecExcludeFromCarveOut",

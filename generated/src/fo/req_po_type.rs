@@ -16,8 +16,12 @@ pub enum ReqPoType {
 impl ReqPoType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ReqPOType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Purch", 0), ("Production", 1), ("Transfer", 2), ("Kanban", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Purch", 0),
+        ("Production", 1),
+        ("Transfer", 2),
+        ("Kanban", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

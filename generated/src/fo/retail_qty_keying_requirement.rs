@@ -14,7 +14,11 @@ pub enum RetailQtyKeyingRequirement {
 impl RetailQtyKeyingRequirement {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RetailQtyKeyingRequirement";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("NotMandatory", 0), ("KeyIn", 1), ("NotKeyIn", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("NotMandatory", 0),
+        ("KeyIn", 1),
+        ("NotKeyIn", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum RetailReceiptOptionBase {
 impl RetailReceiptOptionBase {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RetailReceiptOptionBase";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("RetailEx3", 0), ("Email", 1), ("Both", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("RetailEx3", 0),
+        ("Email", 1),
+        ("Both", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

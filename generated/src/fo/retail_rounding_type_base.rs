@@ -14,7 +14,11 @@ pub enum RetailRoundingTypeBase {
 impl RetailRoundingTypeBase {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Up", 0), ("Down", 1), ("Nearest", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Up", 0),
+        ("Down", 1),
+        ("Nearest", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum RetailSalesPriceRoundingBase {
 impl RetailSalesPriceRoundingBase {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RetailSalesPriceRoundingBase";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("Rounding", 1), ("PricePoints", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Rounding", 1),
+        ("PricePoints", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

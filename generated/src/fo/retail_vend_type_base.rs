@@ -16,8 +16,12 @@ pub enum RetailVendTypeBase {
 impl RetailVendTypeBase {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RetailVendTypeBase";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("None", 0), ("Own", 1), ("ThirdParty", 2), ("Concession", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Own", 1),
+        ("ThirdParty", 2),
+        ("Concession", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,8 +14,11 @@ pub enum RevRecRevenueType {
 impl RevRecRevenueType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RevRecRevenueType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Essential", 0), ("NonEssential", 1), ("PostContractSupport", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Essential", 0),
+        ("NonEssential", 1),
+        ("PostContractSupport", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

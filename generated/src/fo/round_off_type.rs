@@ -14,7 +14,11 @@ pub enum RoundOffType {
 impl RoundOffType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.RoundOffType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Ordinary", 0), ("RoundDown", 1), ("RoundUp", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Ordinary", 0),
+        ("RoundDown", 1),
+        ("RoundUp", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

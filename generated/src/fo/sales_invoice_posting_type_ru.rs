@@ -12,7 +12,10 @@ pub enum SalesInvoicePostingTypeRu {
 impl SalesInvoicePostingTypeRu {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SalesInvoicePostingType_RU";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Standard", 0), ("GoodsInRoute", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Standard", 0),
+        ("GoodsInRoute", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

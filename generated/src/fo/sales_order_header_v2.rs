@@ -85,7 +85,9 @@ pub struct SalesOrderHeaderV2 {
     pub is_sales_processing_stopped: ::core::option::Option<super::NoYes>,
     /// `ShippingCarrierCustomerAccountNumber` (Edm.String).
     #[field(name = "ShippingCarrierCustomerAccountNumber", edm = "Edm.String")]
-    pub shipping_carrier_customer_account_number: ::core::option::Option<::std::string::String>,
+    pub shipping_carrier_customer_account_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `TMACustomerGroupId` (Edm.String).
     #[field(name = "TMACustomerGroupId", edm = "Edm.String")]
     pub tma_customer_group_id: ::core::option::Option<::std::string::String>,
@@ -109,7 +111,9 @@ pub struct SalesOrderHeaderV2 {
     pub sales_order_origin_code: ::core::option::Option<::std::string::String>,
     /// `CustomerPaymentFinancialInterestCode` (Edm.String).
     #[field(name = "CustomerPaymentFinancialInterestCode", edm = "Edm.String")]
-    pub customer_payment_financial_interest_code: ::core::option::Option<::std::string::String>,
+    pub customer_payment_financial_interest_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `TransportationTemplateId` (Edm.String).
     #[field(name = "TransportationTemplateId", edm = "Edm.String")]
     pub transportation_template_id: ::core::option::Option<::std::string::String>,
@@ -130,13 +134,17 @@ pub struct SalesOrderHeaderV2 {
     pub sales_order_pool_id: ::core::option::Option<::std::string::String>,
     /// `DeliveryAddressCountryRegionId` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionId", edm = "Edm.String")]
-    pub delivery_address_country_region_id: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressLatitude` (Edm.Decimal).
     #[field(name = "DeliveryAddressLatitude", edm = "Edm.Decimal", not_null)]
     pub delivery_address_latitude: ::dualsync::edm::Decimal,
     /// `TotalDiscountCustomerGroupCode` (Edm.String).
     #[field(name = "TotalDiscountCustomerGroupCode", edm = "Edm.String")]
-    pub total_discount_customer_group_code: ::core::option::Option<::std::string::String>,
+    pub total_discount_customer_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressCity` (Edm.String).
     #[field(name = "DeliveryAddressCity", edm = "Edm.String")]
     pub delivery_address_city: ::core::option::Option<::std::string::String>,
@@ -145,13 +153,17 @@ pub struct SalesOrderHeaderV2 {
     pub sales_rebate_customer_group_id: ::core::option::Option<::std::string::String>,
     /// `ThirdPartySalesDigitalPlatformCNPJ` (Edm.String).
     #[field(name = "ThirdPartySalesDigitalPlatformCNPJ", edm = "Edm.String")]
-    pub third_party_sales_digital_platform_cnpj: ::core::option::Option<::std::string::String>,
+    pub third_party_sales_digital_platform_cnpj: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `SalesOrderPromisingMethod` (Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType).
     #[field(
         name = "SalesOrderPromisingMethod",
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
-    pub sales_order_promising_method: ::core::option::Option<super::SalesDeliveryDateControlType>,
+    pub sales_order_promising_method: ::core::option::Option<
+        super::SalesDeliveryDateControlType,
+    >,
     /// `ProjectId` (Edm.String).
     #[field(name = "ProjectId", edm = "Edm.String")]
     pub project_id: ::core::option::Option<::std::string::String>,
@@ -181,7 +193,9 @@ pub struct SalesOrderHeaderV2 {
         name = "FiscalOperationPresenceType",
         edm = "Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR"
     )]
-    pub fiscal_operation_presence_type: ::core::option::Option<super::EfDocPresenceTypeBr>,
+    pub fiscal_operation_presence_type: ::core::option::Option<
+        super::EfDocPresenceTypeBr,
+    >,
     /// `QuotationNumber` (Edm.String).
     #[field(name = "QuotationNumber", edm = "Edm.String")]
     pub quotation_number: ::core::option::Option<::std::string::String>,
@@ -199,7 +213,9 @@ pub struct SalesOrderHeaderV2 {
     pub delivery_address_duns_number: ::core::option::Option<::std::string::String>,
     /// `MultilineDiscountCustomerGroupCode` (Edm.String).
     #[field(name = "MultilineDiscountCustomerGroupCode", edm = "Edm.String")]
-    pub multiline_discount_customer_group_code: ::core::option::Option<::std::string::String>,
+    pub multiline_discount_customer_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `FulfillmentPolicyName` (Edm.String).
     #[field(name = "FulfillmentPolicyName", edm = "Edm.String")]
     pub fulfillment_policy_name: ::core::option::Option<::std::string::String>,
@@ -211,7 +227,9 @@ pub struct SalesOrderHeaderV2 {
     pub invoice_address_state_id: ::core::option::Option<::std::string::String>,
     /// `CustomerPaymentMethodSpecificationName` (Edm.String).
     #[field(name = "CustomerPaymentMethodSpecificationName", edm = "Edm.String")]
-    pub customer_payment_method_specification_name: ::core::option::Option<::std::string::String>,
+    pub customer_payment_method_specification_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ServiceFiscalInformationCode` (Edm.String).
     #[field(name = "ServiceFiscalInformationCode", edm = "Edm.String")]
     pub service_fiscal_information_code: ::core::option::Option<::std::string::String>,
@@ -271,10 +289,14 @@ pub struct SalesOrderHeaderV2 {
     pub export_reason: ::core::option::Option<::std::string::String>,
     /// `OrderResponsiblePersonnelNumber` (Edm.String).
     #[field(name = "OrderResponsiblePersonnelNumber", edm = "Edm.String")]
-    pub order_responsible_personnel_number: ::core::option::Option<::std::string::String>,
+    pub order_responsible_personnel_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub delivery_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CashDiscountCode` (Edm.String).
     #[field(name = "CashDiscountCode", edm = "Edm.String")]
     pub cash_discount_code: ::core::option::Option<::std::string::String>,
@@ -283,7 +305,9 @@ pub struct SalesOrderHeaderV2 {
     pub order_or_agreement_code: ::core::option::Option<::std::string::String>,
     /// `InvoiceAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "InvoiceAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub invoice_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub invoice_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PaymentScheduleName` (Edm.String).
     #[field(name = "PaymentScheduleName", edm = "Edm.String")]
     pub payment_schedule_name: ::core::option::Option<::std::string::String>,
@@ -300,7 +324,10 @@ pub struct SalesOrderHeaderV2 {
     #[field(name = "OrderTotalDiscountAmount", edm = "Edm.Decimal", not_null)]
     pub order_total_discount_amount: ::dualsync::edm::Decimal,
     /// `InvoiceType` (Microsoft.Dynamics.DataEntities.InvoiceType_MY).
-    #[field(name = "InvoiceType", edm = "Microsoft.Dynamics.DataEntities.InvoiceType_MY")]
+    #[field(
+        name = "InvoiceType",
+        edm = "Microsoft.Dynamics.DataEntities.InvoiceType_MY"
+    )]
     pub invoice_type: ::core::option::Option<super::InvoiceTypeMy>,
     /// `OrderCreationDateTime` (Edm.DateTimeOffset).
     #[field(name = "OrderCreationDateTime", edm = "Edm.DateTimeOffset", not_null)]
@@ -319,13 +346,17 @@ pub struct SalesOrderHeaderV2 {
     pub delivery_address_location_id: ::core::option::Option<::std::string::String>,
     /// `CommissionSalesRepresentativeGroupId` (Edm.String).
     #[field(name = "CommissionSalesRepresentativeGroupId", edm = "Edm.String")]
-    pub commission_sales_representative_group_id: ::core::option::Option<::std::string::String>,
+    pub commission_sales_representative_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `CustomerTransactionSettlementType` (Microsoft.Dynamics.DataEntities.SettlementType).
     #[field(
         name = "CustomerTransactionSettlementType",
         edm = "Microsoft.Dynamics.DataEntities.SettlementType"
     )]
-    pub customer_transaction_settlement_type: ::core::option::Option<super::SettlementType>,
+    pub customer_transaction_settlement_type: ::core::option::Option<
+        super::SettlementType,
+    >,
     /// `InvoiceAddressCityInKana` (Edm.String).
     #[field(name = "InvoiceAddressCityInKana", edm = "Edm.String")]
     pub invoice_address_city_in_kana: ::core::option::Option<::std::string::String>,
@@ -334,16 +365,22 @@ pub struct SalesOrderHeaderV2 {
         name = "WillAutomaticInventoryReservationConsiderBatchAttributes",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_automatic_inventory_reservation_consider_batch_attributes: ::core::option::Option<super::NoYes>,
+    pub will_automatic_inventory_reservation_consider_batch_attributes: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `IsEInvoiceDimensionAccountCodeSpecifiedPerLine` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsEInvoiceDimensionAccountCodeSpecifiedPerLine",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_e_invoice_dimension_account_code_specified_per_line: ::core::option::Option<super::NoYes>,
+    pub is_e_invoice_dimension_account_code_specified_per_line: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `IntrastatStatisticsProcedureCode` (Edm.String).
     #[field(name = "IntrastatStatisticsProcedureCode", edm = "Edm.String")]
-    pub intrastat_statistics_procedure_code: ::core::option::Option<::std::string::String>,
+    pub intrastat_statistics_procedure_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `OverrideSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "OverrideSalesTax", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub override_sales_tax: ::core::option::Option<super::NoYes>,
@@ -442,7 +479,9 @@ pub struct SalesOrderHeaderV2 {
     pub shipping_carrier_service_id: ::core::option::Option<::std::string::String>,
     /// `DefaultLedgerDimensionDisplayValue` (Edm.String).
     #[field(name = "DefaultLedgerDimensionDisplayValue", edm = "Edm.String")]
-    pub default_ledger_dimension_display_value: ::core::option::Option<::std::string::String>,
+    pub default_ledger_dimension_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressTimeZone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(
         name = "DeliveryAddressTimeZone",
@@ -541,12 +580,17 @@ pub struct SalesOrderHeaderV2 {
         name = "SalesOrderProcessingStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus"
     )]
-    pub sales_order_processing_status: ::core::option::Option<super::SalesOrderProcessingStatus>,
+    pub sales_order_processing_status: ::core::option::Option<
+        super::SalesOrderProcessingStatus,
+    >,
     /// `TransportationRoutePlanId` (Edm.String).
     #[field(name = "TransportationRoutePlanId", edm = "Edm.String")]
     pub transportation_route_plan_id: ::core::option::Option<::std::string::String>,
     /// `SkipCreateAutoCharges` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "SkipCreateAutoCharges", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "SkipCreateAutoCharges",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub skip_create_auto_charges: ::core::option::Option<super::NoYes>,
     /// `CustomerPaymentMethodName` (Edm.String).
     #[field(name = "CustomerPaymentMethodName", edm = "Edm.String")]

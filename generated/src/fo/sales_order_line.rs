@@ -31,7 +31,9 @@ pub struct SalesOrderLine {
     pub delivery_sales_tax_group_code: ::core::option::Option<::std::string::String>,
     /// `InventoryServiceAdjustmentOffsetDatasource` (Edm.String).
     #[field(name = "InventoryServiceAdjustmentOffsetDatasource", edm = "Edm.String")]
-    pub inventory_service_adjustment_offset_datasource: ::core::option::Option<::std::string::String>,
+    pub inventory_service_adjustment_offset_datasource: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `RetailCalculatedManualLineDiscountPercentage` (Edm.Decimal).
     #[field(
         name = "RetailCalculatedManualLineDiscountPercentage",
@@ -52,7 +54,10 @@ pub struct SalesOrderLine {
     #[field(name = "CustomsDocumentDate", edm = "Edm.DateTimeOffset", not_null)]
     pub customs_document_date: ::dualsync::edm::DateTimeOffset,
     /// `SkipCreateAutoCharges` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "SkipCreateAutoCharges", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "SkipCreateAutoCharges",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub skip_create_auto_charges: ::core::option::Option<super::NoYes>,
     /// `InventoryReservationMethod` (Microsoft.Dynamics.DataEntities.ItemReservation).
     #[field(
@@ -65,7 +70,9 @@ pub struct SalesOrderLine {
     pub intrastat_transport_mode_code: ::core::option::Option<::std::string::String>,
     /// `DeliverySalesTaxItemGroupCode` (Edm.String).
     #[field(name = "DeliverySalesTaxItemGroupCode", edm = "Edm.String")]
-    pub delivery_sales_tax_item_group_code: ::core::option::Option<::std::string::String>,
+    pub delivery_sales_tax_item_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `GiftCardBuyerEmail` (Edm.String).
     #[field(name = "GiftCardBuyerEmail", edm = "Edm.String")]
     pub gift_card_buyer_email: ::core::option::Option<::std::string::String>,
@@ -80,7 +87,9 @@ pub struct SalesOrderLine {
     pub line_discount_amount: ::dualsync::edm::Decimal,
     /// `DeliveryAddressCountryRegionId` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionId", edm = "Edm.String")]
-    pub delivery_address_country_region_id: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PlanningPriority` (Edm.Decimal).
     #[field(name = "PlanningPriority", edm = "Edm.Decimal", not_null)]
     pub planning_priority: ::dualsync::edm::Decimal,
@@ -111,10 +120,14 @@ pub struct SalesOrderLine {
     pub delivery_address_location_id: ::core::option::Option<::std::string::String>,
     /// `DefaultLedgerDimensionDisplayValue` (Edm.String).
     #[field(name = "DefaultLedgerDimensionDisplayValue", edm = "Edm.String")]
-    pub default_ledger_dimension_display_value: ::core::option::Option<::std::string::String>,
+    pub default_ledger_dimension_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DeliveryAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionISOCode", edm = "Edm.String")]
-    pub delivery_address_country_region_iso_code: ::core::option::Option<::std::string::String>,
+    pub delivery_address_country_region_iso_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ProductColorId` (Edm.String).
     #[field(name = "ProductColorId", edm = "Edm.String")]
     pub product_color_id: ::core::option::Option<::std::string::String>,
@@ -134,8 +147,13 @@ pub struct SalesOrderLine {
     #[field(name = "LineDiscountPercentage", edm = "Edm.Decimal", not_null)]
     pub line_discount_percentage: ::dualsync::edm::Decimal,
     /// `InventoryServiceAdjustmentOffsetPhysicalMeasure` (Edm.String).
-    #[field(name = "InventoryServiceAdjustmentOffsetPhysicalMeasure", edm = "Edm.String")]
-    pub inventory_service_adjustment_offset_physical_measure: ::core::option::Option<::std::string::String>,
+    #[field(
+        name = "InventoryServiceAdjustmentOffsetPhysicalMeasure",
+        edm = "Edm.String"
+    )]
+    pub inventory_service_adjustment_offset_physical_measure: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `RetailCalculatedPeriodicDiscountAmount` (Edm.Decimal).
     #[field(
         name = "RetailCalculatedPeriodicDiscountAmount",
@@ -150,7 +168,11 @@ pub struct SalesOrderLine {
     #[field(name = "MultilineDiscountAmount", edm = "Edm.Decimal", not_null)]
     pub multiline_discount_amount: ::dualsync::edm::Decimal,
     /// `RetailCalculatedTenderDiscountAmount` (Edm.Decimal).
-    #[field(name = "RetailCalculatedTenderDiscountAmount", edm = "Edm.Decimal", not_null)]
+    #[field(
+        name = "RetailCalculatedTenderDiscountAmount",
+        edm = "Edm.Decimal",
+        not_null
+    )]
     pub retail_calculated_tender_discount_amount: ::dualsync::edm::Decimal,
     /// `InventoryServiceReservationId` (Edm.String).
     #[field(name = "InventoryServiceReservationId", edm = "Edm.String")]
@@ -193,7 +215,9 @@ pub struct SalesOrderLine {
     pub catalog: i64,
     /// `IntrastatStatisticsProcedureCode` (Edm.String).
     #[field(name = "IntrastatStatisticsProcedureCode", edm = "Edm.String")]
-    pub intrastat_statistics_procedure_code: ::core::option::Option<::std::string::String>,
+    pub intrastat_statistics_procedure_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IntrastatCommodityCode` (Edm.String).
     #[field(name = "IntrastatCommodityCode", edm = "Edm.String")]
     pub intrastat_commodity_code: ::core::option::Option<::std::string::String>,
@@ -232,13 +256,17 @@ pub struct SalesOrderLine {
         name = "WillAutomaticInventoryReservationConsiderBatchAttributes",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_automatic_inventory_reservation_consider_batch_attributes: ::core::option::Option<super::NoYes>,
+    pub will_automatic_inventory_reservation_consider_batch_attributes: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `SalesTaxGroupCode` (Edm.String).
     #[field(name = "SalesTaxGroupCode", edm = "Edm.String")]
     pub sales_tax_group_code: ::core::option::Option<::std::string::String>,
     /// `ItemWithholdingTaxCodeGroupCode` (Edm.String).
     #[field(name = "ItemWithholdingTaxCodeGroupCode", edm = "Edm.String")]
-    pub item_withholding_tax_code_group_code: ::core::option::Option<::std::string::String>,
+    pub item_withholding_tax_code_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `LineAmount` (Edm.Decimal).
     #[field(name = "LineAmount", edm = "Edm.Decimal", not_null)]
     pub line_amount: ::dualsync::edm::Decimal,
@@ -253,7 +281,9 @@ pub struct SalesOrderLine {
     pub delivery_address_state_id: ::core::option::Option<::std::string::String>,
     /// `CommissionSalesRepresentativeGroupId` (Edm.String).
     #[field(name = "CommissionSalesRepresentativeGroupId", edm = "Edm.String")]
-    pub commission_sales_representative_group_id: ::core::option::Option<::std::string::String>,
+    pub commission_sales_representative_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `OrderedCatchWeightQuantity` (Edm.Decimal).
     #[field(name = "OrderedCatchWeightQuantity", edm = "Edm.Decimal", not_null)]
     pub ordered_catch_weight_quantity: ::dualsync::edm::Decimal,
@@ -343,7 +373,9 @@ pub struct SalesOrderLine {
         name = "SalesOrderPromisingMethod",
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
-    pub sales_order_promising_method: ::core::option::Option<super::SalesDeliveryDateControlType>,
+    pub sales_order_promising_method: ::core::option::Option<
+        super::SalesDeliveryDateControlType,
+    >,
     /// `DeliveryModeCode` (Edm.String).
     #[field(name = "DeliveryModeCode", edm = "Edm.String")]
     pub delivery_mode_code: ::core::option::Option<::std::string::String>,
@@ -428,7 +460,9 @@ pub struct SalesOrderLine {
         name = "SalesOrderLineCreationMethod",
         edm = "Microsoft.Dynamics.DataEntities.SalesSalesOrderCreationMethod"
     )]
-    pub sales_order_line_creation_method: ::core::option::Option<super::SalesSalesOrderCreationMethod>,
+    pub sales_order_line_creation_method: ::core::option::Option<
+        super::SalesSalesOrderCreationMethod,
+    >,
     /// `AllowedUnderdeliveryPercentage` (Edm.Decimal).
     #[field(name = "AllowedUnderdeliveryPercentage", edm = "Edm.Decimal", not_null)]
     pub allowed_underdelivery_percentage: ::dualsync::edm::Decimal,
@@ -503,7 +537,9 @@ pub struct SalesOrderLine {
         name = "DefaultLineNumberFromLineCreationSequenceNumber",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub default_line_number_from_line_creation_sequence_number: ::core::option::Option<super::NoYes>,
+    pub default_line_number_from_line_creation_sequence_number: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ProjectId` (Edm.String).
     #[field(name = "ProjectId", edm = "Edm.String")]
     pub project_id: ::core::option::Option<::std::string::String>,

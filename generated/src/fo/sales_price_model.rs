@@ -14,8 +14,11 @@ pub enum SalesPriceModel {
 impl SalesPriceModel {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SalesPriceModel";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("None", 0), ("Contributionratio", 1), ("PercentMarkup", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Contributionratio", 1),
+        ("PercentMarkup", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

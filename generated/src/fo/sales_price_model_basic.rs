@@ -12,7 +12,10 @@ pub enum SalesPriceModelBasic {
 impl SalesPriceModelBasic {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SalesPriceModelBasic";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("PurchPrice", 0), ("CostPrice", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("PurchPrice", 0),
+        ("CostPrice", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

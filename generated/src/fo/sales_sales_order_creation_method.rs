@@ -12,7 +12,10 @@ pub enum SalesSalesOrderCreationMethod {
 impl SalesSalesOrderCreationMethod {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SalesSalesOrderCreationMethod";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("SalesOrder", 0), ("RetailStatement", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("SalesOrder", 0),
+        ("RetailStatement", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -12,7 +12,10 @@ pub enum ScaleIndicatorBr {
 impl ScaleIndicatorBr {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.ScaleIndicator_BR";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Relevant", 0), ("NotRelevant", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Relevant", 0),
+        ("NotRelevant", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,8 +14,11 @@ pub enum SettlementType {
 impl SettlementType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SettlementType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("None", 0), ("OpenTransact", 1), ("SelectedTransact", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("OpenTransact", 1),
+        ("SelectedTransact", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

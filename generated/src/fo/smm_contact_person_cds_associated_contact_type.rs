@@ -16,8 +16,7 @@ pub enum SmmContactPersonCdsAssociatedContactType {
     Unrecognized(::std::string::String),
 }
 impl SmmContactPersonCdsAssociatedContactType {
-    pub const TYPE_NAME: &'static str =
-        "Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType";
+    pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType";
     /// Every member: (name, value).
     pub const MEMBERS: &'static [(&'static str, i64)] = &[
         ("Customer", 0),

@@ -16,8 +16,12 @@ pub enum SmmSensitivity {
 impl SmmSensitivity {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.SmmSensitivity";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Normal", 0), ("Personal", 1), ("Privat", 2), ("Confidential", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Normal", 0),
+        ("Personal", 1),
+        ("Privat", 2),
+        ("Confidential", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

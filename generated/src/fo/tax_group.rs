@@ -33,7 +33,10 @@ pub struct TaxGroup {
     #[field(name = "DefaultCriteriaCountryId", edm = "Edm.String")]
     pub default_criteria_country_id: ::core::option::Option<::std::string::String>,
     /// `MandatorySalesDate_W` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "MandatorySalesDate_W", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "MandatorySalesDate_W",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub mandatory_sales_date_w: ::core::option::Option<super::NoYes>,
     /// `FillSalesDate_W` (Microsoft.Dynamics.DataEntities.FillSalesDate_W).
     #[field(
@@ -60,7 +63,10 @@ pub struct TaxGroup {
     )]
     pub invoice_print_details: ::core::option::Option<super::TaxPrintDetail>,
     /// `RoundingBy` (Microsoft.Dynamics.DataEntities.TaxGroupRounding).
-    #[field(name = "RoundingBy", edm = "Microsoft.Dynamics.DataEntities.TaxGroupRounding")]
+    #[field(
+        name = "RoundingBy",
+        edm = "Microsoft.Dynamics.DataEntities.TaxGroupRounding"
+    )]
     pub rounding_by: ::core::option::Option<super::TaxGroupRounding>,
     /// `DefaultCriteriaStateId` (Edm.String).
     #[field(name = "DefaultCriteriaStateId", edm = "Edm.String")]

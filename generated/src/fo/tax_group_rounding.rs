@@ -12,7 +12,10 @@ pub enum TaxGroupRounding {
 impl TaxGroupRounding {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.TaxGroupRounding";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("TaxCode", 0), ("TaxCodeSet", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("TaxCode", 0),
+        ("TaxCodeSet", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

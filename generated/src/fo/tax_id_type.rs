@@ -18,8 +18,13 @@ pub enum TaxIdType {
 impl TaxIdType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.TaxIdType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Unknown", 0), ("EIN", 1), ("SSN", 2), ("ITIN", 3), ("ATIN", 4)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Unknown", 0),
+        ("EIN", 1),
+        ("SSN", 2),
+        ("ITIN", 3),
+        ("ATIN", 4),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum TaxPrintDetail {
 impl TaxPrintDetail {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.TaxPrintDetail";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("TaxCode", 0), ("TaxGroup", 1), ("NoDetail", 99)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("TaxCode", 0),
+        ("TaxGroup", 1),
+        ("NoDetail", 99),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -16,8 +16,12 @@ pub enum TaxWithholdVendorTypeTh {
 impl TaxWithholdVendorTypeTh {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Blank", 3), ("Domestic", 0), ("Foreign", 1), ("Individual", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Blank", 3),
+        ("Domestic", 0),
+        ("Foreign", 1),
+        ("Individual", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -328,21 +328,33 @@ impl Timezone {
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {
-            Self::Gmtminus1200internationaldatelinewest => "GMTMINUS1200INTERNATIONALDATELINEWEST",
-            Self::Gmtminus1100coordinateduniversaltime => "GMTMINUS1100COORDINATEDUNIVERSALTIME",
+            Self::Gmtminus1200internationaldatelinewest => {
+                "GMTMINUS1200INTERNATIONALDATELINEWEST"
+            }
+            Self::Gmtminus1100coordinateduniversaltime => {
+                "GMTMINUS1100COORDINATEDUNIVERSALTIME"
+            }
             Self::Gmtminus1100midwayislandSamoa => "GMTMINUS1100MIDWAYISLAND_SAMOA",
             Self::Gmtminus1000hawaii => "GMTMINUS1000HAWAII",
             Self::Gmtminus0900alaska => "GMTMINUS0900ALASKA",
             Self::Gmtminus0800pacifictime => "GMTMINUS0800PACIFICTIME",
-            Self::Gmtminus0800tijuanaBajacalifornia => "GMTMINUS0800TIJUANA_BAJACALIFORNIA",
+            Self::Gmtminus0800tijuanaBajacalifornia => {
+                "GMTMINUS0800TIJUANA_BAJACALIFORNIA"
+            }
             Self::Gmtminus0700arizona => "GMTMINUS0700ARIZONA",
             Self::Gmtminus0700mountaintime => "GMTMINUS0700MOUNTAINTIME",
-            Self::Gmtminus0700chihuahuaLapazMazatlan => "GMTMINUS0700CHIHUAHUA_LAPAZ_MAZATLAN",
+            Self::Gmtminus0700chihuahuaLapazMazatlan => {
+                "GMTMINUS0700CHIHUAHUA_LAPAZ_MAZATLAN"
+            }
             Self::Gmtminus0600centralamerica => "GMTMINUS0600CENTRALAMERICA",
             Self::Gmtminus0600centraltime => "GMTMINUS0600CENTRALTIME",
-            Self::Gmtminus0600guadalajaraMexicocity => "GMTMINUS0600GUADALAJARA_MEXICOCITY",
+            Self::Gmtminus0600guadalajaraMexicocity => {
+                "GMTMINUS0600GUADALAJARA_MEXICOCITY"
+            }
             Self::Gmtminus0600saskatchewan => "GMTMINUS0600SASKATCHEWAN",
-            Self::Gmtminus0500bogotaLimaQuitoRiobranco => "GMTMINUS0500BOGOTA_LIMA_QUITO_RIOBRANCO",
+            Self::Gmtminus0500bogotaLimaQuitoRiobranco => {
+                "GMTMINUS0500BOGOTA_LIMA_QUITO_RIOBRANCO"
+            }
             Self::Gmtminus0500easterntime => "GMTMINUS0500EASTERNTIME",
             Self::Gmtminus0500indiana => "GMTMINUS0500INDIANA",
             Self::Gmtminus0500chetumal => "GMTMINUS0500CHETUMAL",
@@ -356,7 +368,9 @@ impl Timezone {
             Self::Gmtminus0300Salvador => "GMTMINUS0300_SALVADOR",
             Self::Gmtminus0300brasilia => "GMTMINUS0300BRASILIA",
             Self::Gmtminus0300buenosaires => "GMTMINUS0300BUENOSAIRES",
-            Self::Gmtminus0300buenosairesGeorgetown => "GMTMINUS0300BUENOSAIRES_GEORGETOWN",
+            Self::Gmtminus0300buenosairesGeorgetown => {
+                "GMTMINUS0300BUENOSAIRES_GEORGETOWN"
+            }
             Self::Gmtminus0300greenland => "GMTMINUS0300GREENLAND",
             Self::Gmtminus0300montevideo => "GMTMINUS0300MONTEVIDEO",
             Self::Gmtminus0200midatlantic => "GMTMINUS0200MIDATLANTIC",
@@ -367,26 +381,40 @@ impl Timezone {
             Self::GmtCoordinateduniversaltime => "GMT_COORDINATEDUNIVERSALTIME",
             Self::GmtDublinEdinburghLisbonLondon => "GMT_DUBLIN_EDINBURGH_LISBON_LONDON",
             Self::GmtPlus0300kaliningradMinsk => "GMT_PLUS0300KALININGRAD_MINSK",
-            Self::Gmtplus0100AmsterdamBerlinBernRome => "GMTPLUS0100_AMSTERDAM_BERLIN_BERN_ROME",
-            Self::Gmtplus0100belgradeBratislavaBudapest => "GMTPLUS0100BELGRADE_BRATISLAVA_BUDAPEST",
-            Self::Gmtplus0100brusselsCopenhagenMadrid => "GMTPLUS0100BRUSSELS_COPENHAGEN_MADRID",
-            Self::Gmtplus0100sarajevoSkopjeWarsawZagreb => "GMTPLUS0100SARAJEVO_SKOPJE_WARSAW_ZAGREB",
+            Self::Gmtplus0100AmsterdamBerlinBernRome => {
+                "GMTPLUS0100_AMSTERDAM_BERLIN_BERN_ROME"
+            }
+            Self::Gmtplus0100belgradeBratislavaBudapest => {
+                "GMTPLUS0100BELGRADE_BRATISLAVA_BUDAPEST"
+            }
+            Self::Gmtplus0100brusselsCopenhagenMadrid => {
+                "GMTPLUS0100BRUSSELS_COPENHAGEN_MADRID"
+            }
+            Self::Gmtplus0100sarajevoSkopjeWarsawZagreb => {
+                "GMTPLUS0100SARAJEVO_SKOPJE_WARSAW_ZAGREB"
+            }
             Self::Gmtplus0100tripoli => "GMTPLUS0100TRIPOLI",
             Self::Gmtplus0100westcentralafrica => "GMTPLUS0100WESTCENTRALAFRICA",
             Self::Gmtplus0200Damascus => "GMTPLUS0200_DAMASCUS",
             Self::Gmtplus0200amman => "GMTPLUS0200AMMAN",
-            Self::Gmtplus0200athensBucharestIstanbul => "GMTPLUS0200ATHENS_BUCHAREST_ISTANBUL",
+            Self::Gmtplus0200athensBucharestIstanbul => {
+                "GMTPLUS0200ATHENS_BUCHAREST_ISTANBUL"
+            }
             Self::Gmtplus0200beirut => "GMTPLUS0200BEIRUT",
             Self::Gmtplus0200minsk => "GMTPLUS0200MINSK",
             Self::Gmtplus0200cairo => "GMTPLUS0200CAIRO",
             Self::Gmtplus0200hararePretoria => "GMTPLUS0200HARARE_PRETORIA",
-            Self::Gmtplus0200helsinkiKyivRigaVilnius => "GMTPLUS0200HELSINKI_KYIV_RIGA_VILNIUS",
+            Self::Gmtplus0200helsinkiKyivRigaVilnius => {
+                "GMTPLUS0200HELSINKI_KYIV_RIGA_VILNIUS"
+            }
             Self::Gmtplus0300istanbul => "GMTPLUS0300ISTANBUL",
             Self::Gmtplus0200jerusalem => "GMTPLUS0200JERUSALEM",
             Self::Gmtplus0200windhoek => "GMTPLUS0200WINDHOEK",
             Self::Gmtplus0300baghdad => "GMTPLUS0300BAGHDAD",
             Self::Gmtplus0300kuwaitRiyadh => "GMTPLUS0300KUWAIT_RIYADH",
-            Self::Gmtplus0300moscowStpetersburgVolgograd => "GMTPLUS0300MOSCOW_STPETERSBURG_VOLGOGRAD",
+            Self::Gmtplus0300moscowStpetersburgVolgograd => {
+                "GMTPLUS0300MOSCOW_STPETERSBURG_VOLGOGRAD"
+            }
             Self::Gmtplus0300nairobi => "GMTPLUS0300NAIROBI",
             Self::Gmtplus0300tbilisi => "GMTPLUS0300TBILISI",
             Self::Gmtplus0330tehran => "GMTPLUS0330TEHRAN",
@@ -399,7 +427,9 @@ impl Timezone {
             Self::Gmtplus0430kabul => "GMTPLUS0430KABUL",
             Self::Gmtplus0500ekaterinburg => "GMTPLUS0500EKATERINBURG",
             Self::Gmtplus0500islamabadKarachi => "GMTPLUS0500ISLAMABAD_KARACHI",
-            Self::Gmtplus0500islamabadKarachiTashkent => "GMTPLUS0500ISLAMABAD_KARACHI_TASHKENT",
+            Self::Gmtplus0500islamabadKarachiTashkent => {
+                "GMTPLUS0500ISLAMABAD_KARACHI_TASHKENT"
+            }
             Self::Gmtplus0530chennaiKolkataMumbai => "GMTPLUS0530CHENNAI_KOLKATA_MUMBAI",
             Self::Gmtplus0530srijayawardenepura => "GMTPLUS0530SRIJAYAWARDENEPURA",
             Self::Gmtplus0545kathmandu => "GMTPLUS0545KATHMANDU",
@@ -411,7 +441,9 @@ impl Timezone {
             Self::Gmtplus0700BangkokHanoiJakarta => "GMTPLUS0700_BANGKOK_HANOI_JAKARTA",
             Self::Gmtplus0700krasnoyarsk => "GMTPLUS0700KRASNOYARSK",
             Self::Gmtplus0800Ulaanbaatar => "GMTPLUS0800_ULAANBAATAR",
-            Self::Gmtplus0800beijingChongqingHongkong => "GMTPLUS0800BEIJING_CHONGQING_HONGKONG",
+            Self::Gmtplus0800beijingChongqingHongkong => {
+                "GMTPLUS0800BEIJING_CHONGQING_HONGKONG"
+            }
             Self::Gmtplus0800irkutskUlaanbataar => "GMTPLUS0800IRKUTSK_ULAANBATAAR",
             Self::Gmtplus0800kualalumpurSingapore => "GMTPLUS0800KUALALUMPUR_SINGAPORE",
             Self::Gmtplus0800perth => "GMTPLUS0800PERTH",
@@ -422,16 +454,24 @@ impl Timezone {
             Self::Gmtplus0930adelaide => "GMTPLUS0930ADELAIDE",
             Self::Gmtplus0930darwin => "GMTPLUS0930DARWIN",
             Self::Gmtplus1000brisbane => "GMTPLUS1000BRISBANE",
-            Self::Gmtplus1000canberraMelbourneSydney => "GMTPLUS1000CANBERRA_MELBOURNE_SYDNEY",
+            Self::Gmtplus1000canberraMelbourneSydney => {
+                "GMTPLUS1000CANBERRA_MELBOURNE_SYDNEY"
+            }
             Self::Gmtplus1000guamPortmoresby => "GMTPLUS1000GUAM_PORTMORESBY",
             Self::Gmtplus1000hobart => "GMTPLUS1000HOBART",
             Self::Gmtplus1000vladivostok => "GMTPLUS1000VLADIVOSTOK",
             Self::Gmtplus1100chokurdakh => "GMTPLUS1100CHOKURDAKH",
             Self::Gmtplus1100magadanSolomonis => "GMTPLUS1100MAGADAN_SOLOMONIS",
-            Self::Gmtplus1200anadyrPetroKamchatsky => "GMTPLUS1200ANADYR_PETRO_KAMCHATSKY",
+            Self::Gmtplus1200anadyrPetroKamchatsky => {
+                "GMTPLUS1200ANADYR_PETRO_KAMCHATSKY"
+            }
             Self::Gmtplus1200aucklandWellington => "GMTPLUS1200AUCKLAND_WELLINGTON",
-            Self::Gmtplus1200coordinateduniversaltime => "GMTPLUS1200COORDINATEDUNIVERSALTIME",
-            Self::Gmtplus1200fijiKamchatkaMarshallis => "GMTPLUS1200FIJI_KAMCHATKA_MARSHALLIS",
+            Self::Gmtplus1200coordinateduniversaltime => {
+                "GMTPLUS1200COORDINATEDUNIVERSALTIME"
+            }
+            Self::Gmtplus1200fijiKamchatkaMarshallis => {
+                "GMTPLUS1200FIJI_KAMCHATKA_MARSHALLIS"
+            }
             Self::Gmtplus1300nukuAlofa => "GMTPLUS1300NUKU_ALOFA",
             Self::Unrecognized(name) => name,
         }
@@ -439,8 +479,12 @@ impl Timezone {
     /// The member's value, when the metadata lists the member.
     pub fn value(&self) -> ::core::option::Option<i64> {
         match self {
-            Self::Gmtminus1200internationaldatelinewest => ::core::option::Option::Some(24),
-            Self::Gmtminus1100coordinateduniversaltime => ::core::option::Option::Some(99),
+            Self::Gmtminus1200internationaldatelinewest => {
+                ::core::option::Option::Some(24)
+            }
+            Self::Gmtminus1100coordinateduniversaltime => {
+                ::core::option::Option::Some(99)
+            }
             Self::Gmtminus1100midwayislandSamoa => ::core::option::Option::Some(65),
             Self::Gmtminus1000hawaii => ::core::option::Option::Some(39),
             Self::Gmtminus0900alaska => ::core::option::Option::Some(2),
@@ -453,7 +497,9 @@ impl Timezone {
             Self::Gmtminus0600centraltime => ::core::option::Option::Some(21),
             Self::Gmtminus0600guadalajaraMexicocity => ::core::option::Option::Some(22),
             Self::Gmtminus0600saskatchewan => ::core::option::Option::Some(11),
-            Self::Gmtminus0500bogotaLimaQuitoRiobranco => ::core::option::Option::Some(63),
+            Self::Gmtminus0500bogotaLimaQuitoRiobranco => {
+                ::core::option::Option::Some(63)
+            }
             Self::Gmtminus0500easterntime => ::core::option::Option::Some(29),
             Self::Gmtminus0500indiana => ::core::option::Option::Some(74),
             Self::Gmtminus0500chetumal => ::core::option::Option::Some(255),
@@ -479,9 +525,13 @@ impl Timezone {
             Self::GmtDublinEdinburghLisbonLondon => ::core::option::Option::Some(35),
             Self::GmtPlus0300kaliningradMinsk => ::core::option::Option::Some(90),
             Self::Gmtplus0100AmsterdamBerlinBernRome => ::core::option::Option::Some(79),
-            Self::Gmtplus0100belgradeBratislavaBudapest => ::core::option::Option::Some(18),
+            Self::Gmtplus0100belgradeBratislavaBudapest => {
+                ::core::option::Option::Some(18)
+            }
             Self::Gmtplus0100brusselsCopenhagenMadrid => ::core::option::Option::Some(60),
-            Self::Gmtplus0100sarajevoSkopjeWarsawZagreb => ::core::option::Option::Some(19),
+            Self::Gmtplus0100sarajevoSkopjeWarsawZagreb => {
+                ::core::option::Option::Some(19)
+            }
             Self::Gmtplus0100tripoli => ::core::option::Option::Some(101),
             Self::Gmtplus0100westcentralafrica => ::core::option::Option::Some(78),
             Self::Gmtplus0200Damascus => ::core::option::Option::Some(96),
@@ -497,7 +547,9 @@ impl Timezone {
             Self::Gmtplus0200windhoek => ::core::option::Option::Some(51),
             Self::Gmtplus0300baghdad => ::core::option::Option::Some(5),
             Self::Gmtplus0300kuwaitRiyadh => ::core::option::Option::Some(3),
-            Self::Gmtplus0300moscowStpetersburgVolgograd => ::core::option::Option::Some(61),
+            Self::Gmtplus0300moscowStpetersburgVolgograd => {
+                ::core::option::Option::Some(61)
+            }
             Self::Gmtplus0300nairobi => ::core::option::Option::Some(25),
             Self::Gmtplus0300tbilisi => ::core::option::Option::Some(34),
             Self::Gmtplus0330tehran => ::core::option::Option::Some(41),
@@ -510,7 +562,9 @@ impl Timezone {
             Self::Gmtplus0430kabul => ::core::option::Option::Some(1),
             Self::Gmtplus0500ekaterinburg => ::core::option::Option::Some(31),
             Self::Gmtplus0500islamabadKarachi => ::core::option::Option::Some(94),
-            Self::Gmtplus0500islamabadKarachiTashkent => ::core::option::Option::Some(255),
+            Self::Gmtplus0500islamabadKarachiTashkent => {
+                ::core::option::Option::Some(255)
+            }
             Self::Gmtplus0530chennaiKolkataMumbai => ::core::option::Option::Some(40),
             Self::Gmtplus0530srijayawardenepura => ::core::option::Option::Some(69),
             Self::Gmtplus0545kathmandu => ::core::option::Option::Some(52),
@@ -541,7 +595,9 @@ impl Timezone {
             Self::Gmtplus1100magadanSolomonis => ::core::option::Option::Some(20),
             Self::Gmtplus1200anadyrPetroKamchatsky => ::core::option::Option::Some(103),
             Self::Gmtplus1200aucklandWellington => ::core::option::Option::Some(53),
-            Self::Gmtplus1200coordinateduniversaltime => ::core::option::Option::Some(100),
+            Self::Gmtplus1200coordinateduniversaltime => {
+                ::core::option::Option::Some(100)
+            }
             Self::Gmtplus1200fijiKamchatkaMarshallis => ::core::option::Option::Some(32),
             Self::Gmtplus1300nukuAlofa => ::core::option::Option::Some(73),
             Self::Unrecognized(_) => ::core::option::Option::None,
@@ -550,21 +606,33 @@ impl Timezone {
     /// The member named `name` (`Unrecognized` when the metadata does not list it).
     pub fn from_name(name: &str) -> Self {
         match name {
-            "GMTMINUS1200INTERNATIONALDATELINEWEST" => Self::Gmtminus1200internationaldatelinewest,
-            "GMTMINUS1100COORDINATEDUNIVERSALTIME" => Self::Gmtminus1100coordinateduniversaltime,
+            "GMTMINUS1200INTERNATIONALDATELINEWEST" => {
+                Self::Gmtminus1200internationaldatelinewest
+            }
+            "GMTMINUS1100COORDINATEDUNIVERSALTIME" => {
+                Self::Gmtminus1100coordinateduniversaltime
+            }
             "GMTMINUS1100MIDWAYISLAND_SAMOA" => Self::Gmtminus1100midwayislandSamoa,
             "GMTMINUS1000HAWAII" => Self::Gmtminus1000hawaii,
             "GMTMINUS0900ALASKA" => Self::Gmtminus0900alaska,
             "GMTMINUS0800PACIFICTIME" => Self::Gmtminus0800pacifictime,
-            "GMTMINUS0800TIJUANA_BAJACALIFORNIA" => Self::Gmtminus0800tijuanaBajacalifornia,
+            "GMTMINUS0800TIJUANA_BAJACALIFORNIA" => {
+                Self::Gmtminus0800tijuanaBajacalifornia
+            }
             "GMTMINUS0700ARIZONA" => Self::Gmtminus0700arizona,
             "GMTMINUS0700MOUNTAINTIME" => Self::Gmtminus0700mountaintime,
-            "GMTMINUS0700CHIHUAHUA_LAPAZ_MAZATLAN" => Self::Gmtminus0700chihuahuaLapazMazatlan,
+            "GMTMINUS0700CHIHUAHUA_LAPAZ_MAZATLAN" => {
+                Self::Gmtminus0700chihuahuaLapazMazatlan
+            }
             "GMTMINUS0600CENTRALAMERICA" => Self::Gmtminus0600centralamerica,
             "GMTMINUS0600CENTRALTIME" => Self::Gmtminus0600centraltime,
-            "GMTMINUS0600GUADALAJARA_MEXICOCITY" => Self::Gmtminus0600guadalajaraMexicocity,
+            "GMTMINUS0600GUADALAJARA_MEXICOCITY" => {
+                Self::Gmtminus0600guadalajaraMexicocity
+            }
             "GMTMINUS0600SASKATCHEWAN" => Self::Gmtminus0600saskatchewan,
-            "GMTMINUS0500BOGOTA_LIMA_QUITO_RIOBRANCO" => Self::Gmtminus0500bogotaLimaQuitoRiobranco,
+            "GMTMINUS0500BOGOTA_LIMA_QUITO_RIOBRANCO" => {
+                Self::Gmtminus0500bogotaLimaQuitoRiobranco
+            }
             "GMTMINUS0500EASTERNTIME" => Self::Gmtminus0500easterntime,
             "GMTMINUS0500INDIANA" => Self::Gmtminus0500indiana,
             "GMTMINUS0500CHETUMAL" => Self::Gmtminus0500chetumal,
@@ -578,7 +646,9 @@ impl Timezone {
             "GMTMINUS0300_SALVADOR" => Self::Gmtminus0300Salvador,
             "GMTMINUS0300BRASILIA" => Self::Gmtminus0300brasilia,
             "GMTMINUS0300BUENOSAIRES" => Self::Gmtminus0300buenosaires,
-            "GMTMINUS0300BUENOSAIRES_GEORGETOWN" => Self::Gmtminus0300buenosairesGeorgetown,
+            "GMTMINUS0300BUENOSAIRES_GEORGETOWN" => {
+                Self::Gmtminus0300buenosairesGeorgetown
+            }
             "GMTMINUS0300GREENLAND" => Self::Gmtminus0300greenland,
             "GMTMINUS0300MONTEVIDEO" => Self::Gmtminus0300montevideo,
             "GMTMINUS0200MIDATLANTIC" => Self::Gmtminus0200midatlantic,
@@ -589,26 +659,40 @@ impl Timezone {
             "GMT_COORDINATEDUNIVERSALTIME" => Self::GmtCoordinateduniversaltime,
             "GMT_DUBLIN_EDINBURGH_LISBON_LONDON" => Self::GmtDublinEdinburghLisbonLondon,
             "GMT_PLUS0300KALININGRAD_MINSK" => Self::GmtPlus0300kaliningradMinsk,
-            "GMTPLUS0100_AMSTERDAM_BERLIN_BERN_ROME" => Self::Gmtplus0100AmsterdamBerlinBernRome,
-            "GMTPLUS0100BELGRADE_BRATISLAVA_BUDAPEST" => Self::Gmtplus0100belgradeBratislavaBudapest,
-            "GMTPLUS0100BRUSSELS_COPENHAGEN_MADRID" => Self::Gmtplus0100brusselsCopenhagenMadrid,
-            "GMTPLUS0100SARAJEVO_SKOPJE_WARSAW_ZAGREB" => Self::Gmtplus0100sarajevoSkopjeWarsawZagreb,
+            "GMTPLUS0100_AMSTERDAM_BERLIN_BERN_ROME" => {
+                Self::Gmtplus0100AmsterdamBerlinBernRome
+            }
+            "GMTPLUS0100BELGRADE_BRATISLAVA_BUDAPEST" => {
+                Self::Gmtplus0100belgradeBratislavaBudapest
+            }
+            "GMTPLUS0100BRUSSELS_COPENHAGEN_MADRID" => {
+                Self::Gmtplus0100brusselsCopenhagenMadrid
+            }
+            "GMTPLUS0100SARAJEVO_SKOPJE_WARSAW_ZAGREB" => {
+                Self::Gmtplus0100sarajevoSkopjeWarsawZagreb
+            }
             "GMTPLUS0100TRIPOLI" => Self::Gmtplus0100tripoli,
             "GMTPLUS0100WESTCENTRALAFRICA" => Self::Gmtplus0100westcentralafrica,
             "GMTPLUS0200_DAMASCUS" => Self::Gmtplus0200Damascus,
             "GMTPLUS0200AMMAN" => Self::Gmtplus0200amman,
-            "GMTPLUS0200ATHENS_BUCHAREST_ISTANBUL" => Self::Gmtplus0200athensBucharestIstanbul,
+            "GMTPLUS0200ATHENS_BUCHAREST_ISTANBUL" => {
+                Self::Gmtplus0200athensBucharestIstanbul
+            }
             "GMTPLUS0200BEIRUT" => Self::Gmtplus0200beirut,
             "GMTPLUS0200MINSK" => Self::Gmtplus0200minsk,
             "GMTPLUS0200CAIRO" => Self::Gmtplus0200cairo,
             "GMTPLUS0200HARARE_PRETORIA" => Self::Gmtplus0200hararePretoria,
-            "GMTPLUS0200HELSINKI_KYIV_RIGA_VILNIUS" => Self::Gmtplus0200helsinkiKyivRigaVilnius,
+            "GMTPLUS0200HELSINKI_KYIV_RIGA_VILNIUS" => {
+                Self::Gmtplus0200helsinkiKyivRigaVilnius
+            }
             "GMTPLUS0300ISTANBUL" => Self::Gmtplus0300istanbul,
             "GMTPLUS0200JERUSALEM" => Self::Gmtplus0200jerusalem,
             "GMTPLUS0200WINDHOEK" => Self::Gmtplus0200windhoek,
             "GMTPLUS0300BAGHDAD" => Self::Gmtplus0300baghdad,
             "GMTPLUS0300KUWAIT_RIYADH" => Self::Gmtplus0300kuwaitRiyadh,
-            "GMTPLUS0300MOSCOW_STPETERSBURG_VOLGOGRAD" => Self::Gmtplus0300moscowStpetersburgVolgograd,
+            "GMTPLUS0300MOSCOW_STPETERSBURG_VOLGOGRAD" => {
+                Self::Gmtplus0300moscowStpetersburgVolgograd
+            }
             "GMTPLUS0300NAIROBI" => Self::Gmtplus0300nairobi,
             "GMTPLUS0300TBILISI" => Self::Gmtplus0300tbilisi,
             "GMTPLUS0330TEHRAN" => Self::Gmtplus0330tehran,
@@ -621,7 +705,9 @@ impl Timezone {
             "GMTPLUS0430KABUL" => Self::Gmtplus0430kabul,
             "GMTPLUS0500EKATERINBURG" => Self::Gmtplus0500ekaterinburg,
             "GMTPLUS0500ISLAMABAD_KARACHI" => Self::Gmtplus0500islamabadKarachi,
-            "GMTPLUS0500ISLAMABAD_KARACHI_TASHKENT" => Self::Gmtplus0500islamabadKarachiTashkent,
+            "GMTPLUS0500ISLAMABAD_KARACHI_TASHKENT" => {
+                Self::Gmtplus0500islamabadKarachiTashkent
+            }
             "GMTPLUS0530CHENNAI_KOLKATA_MUMBAI" => Self::Gmtplus0530chennaiKolkataMumbai,
             "GMTPLUS0530SRIJAYAWARDENEPURA" => Self::Gmtplus0530srijayawardenepura,
             "GMTPLUS0545KATHMANDU" => Self::Gmtplus0545kathmandu,
@@ -633,7 +719,9 @@ impl Timezone {
             "GMTPLUS0700_BANGKOK_HANOI_JAKARTA" => Self::Gmtplus0700BangkokHanoiJakarta,
             "GMTPLUS0700KRASNOYARSK" => Self::Gmtplus0700krasnoyarsk,
             "GMTPLUS0800_ULAANBAATAR" => Self::Gmtplus0800Ulaanbaatar,
-            "GMTPLUS0800BEIJING_CHONGQING_HONGKONG" => Self::Gmtplus0800beijingChongqingHongkong,
+            "GMTPLUS0800BEIJING_CHONGQING_HONGKONG" => {
+                Self::Gmtplus0800beijingChongqingHongkong
+            }
             "GMTPLUS0800IRKUTSK_ULAANBATAAR" => Self::Gmtplus0800irkutskUlaanbataar,
             "GMTPLUS0800KUALALUMPUR_SINGAPORE" => Self::Gmtplus0800kualalumpurSingapore,
             "GMTPLUS0800PERTH" => Self::Gmtplus0800perth,
@@ -644,16 +732,24 @@ impl Timezone {
             "GMTPLUS0930ADELAIDE" => Self::Gmtplus0930adelaide,
             "GMTPLUS0930DARWIN" => Self::Gmtplus0930darwin,
             "GMTPLUS1000BRISBANE" => Self::Gmtplus1000brisbane,
-            "GMTPLUS1000CANBERRA_MELBOURNE_SYDNEY" => Self::Gmtplus1000canberraMelbourneSydney,
+            "GMTPLUS1000CANBERRA_MELBOURNE_SYDNEY" => {
+                Self::Gmtplus1000canberraMelbourneSydney
+            }
             "GMTPLUS1000GUAM_PORTMORESBY" => Self::Gmtplus1000guamPortmoresby,
             "GMTPLUS1000HOBART" => Self::Gmtplus1000hobart,
             "GMTPLUS1000VLADIVOSTOK" => Self::Gmtplus1000vladivostok,
             "GMTPLUS1100CHOKURDAKH" => Self::Gmtplus1100chokurdakh,
             "GMTPLUS1100MAGADAN_SOLOMONIS" => Self::Gmtplus1100magadanSolomonis,
-            "GMTPLUS1200ANADYR_PETRO_KAMCHATSKY" => Self::Gmtplus1200anadyrPetroKamchatsky,
+            "GMTPLUS1200ANADYR_PETRO_KAMCHATSKY" => {
+                Self::Gmtplus1200anadyrPetroKamchatsky
+            }
             "GMTPLUS1200AUCKLAND_WELLINGTON" => Self::Gmtplus1200aucklandWellington,
-            "GMTPLUS1200COORDINATEDUNIVERSALTIME" => Self::Gmtplus1200coordinateduniversaltime,
-            "GMTPLUS1200FIJI_KAMCHATKA_MARSHALLIS" => Self::Gmtplus1200fijiKamchatkaMarshallis,
+            "GMTPLUS1200COORDINATEDUNIVERSALTIME" => {
+                Self::Gmtplus1200coordinateduniversaltime
+            }
+            "GMTPLUS1200FIJI_KAMCHATKA_MARSHALLIS" => {
+                Self::Gmtplus1200fijiKamchatkaMarshallis
+            }
             "GMTPLUS1300NUKU_ALOFA" => Self::Gmtplus1300nukuAlofa,
             other => Self::Unrecognized(::std::string::ToString::to_string(other)),
         }

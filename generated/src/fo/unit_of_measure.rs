@@ -15,7 +15,9 @@ pub struct UnitOfMeasure {
         name = "FixedUnitSymbolAssignment",
         edm = "Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol"
     )]
-    pub fixed_unit_symbol_assignment: ::core::option::Option<super::UnitOfMeasureCodeSymbol>,
+    pub fixed_unit_symbol_assignment: ::core::option::Option<
+        super::UnitOfMeasureCodeSymbol,
+    >,
     /// `UnitClass` (Microsoft.Dynamics.DataEntities.UnitOfMeasureClass).
     #[field(
         name = "UnitClass",

@@ -14,7 +14,11 @@ pub enum UnitOfMeasureConversionRounding {
 impl UnitOfMeasureConversionRounding {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.UnitOfMeasureConversionRounding";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Nearest", 0), ("Up", 1), ("Down", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Nearest", 0),
+        ("Up", 1),
+        ("Down", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

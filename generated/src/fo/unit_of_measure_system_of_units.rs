@@ -14,7 +14,11 @@ pub enum UnitOfMeasureSystemOfUnits {
 impl UnitOfMeasureSystemOfUnits {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.UnitOfMeasureSystemOfUnits";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("Metric", 1), ("US", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Metric", 1),
+        ("US", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum UseCashDisc {
 impl UseCashDisc {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.UseCashDisc";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Normal", 0), ("Always", 1), ("Never", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Normal", 0),
+        ("Always", 1),
+        ("Never", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,8 +14,11 @@ pub enum VatPartnerKindRu {
 impl VatPartnerKindRu {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.VatPartnerKind_RU";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("NA", 0), ("NonResident", 1), ("StateStructure", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("NA", 0),
+        ("NonResident", 1),
+        ("StateStructure", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

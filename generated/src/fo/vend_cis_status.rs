@@ -16,8 +16,12 @@ pub enum VendCisStatus {
 impl VendCisStatus {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.VendCisStatus";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("None", 0), ("Gross", 1), ("Standard", 2), ("Higher", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Gross", 1),
+        ("Standard", 2),
+        ("Higher", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -14,7 +14,11 @@ pub enum VendRequestRoleType {
 impl VendRequestRoleType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.VendRequestRoleType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("Admin", 1), ("Clerk", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("Admin", 1),
+        ("Clerk", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

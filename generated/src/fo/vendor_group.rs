@@ -22,7 +22,9 @@ pub struct VendorGroup {
     pub default_tax_group_code: ::core::option::Option<::std::string::String>,
     /// `AccountingCurrencyExchangeRateType` (Edm.String).
     #[field(name = "AccountingCurrencyExchangeRateType", edm = "Edm.String")]
-    pub accounting_currency_exchange_rate_type: ::core::option::Option<::std::string::String>,
+    pub accounting_currency_exchange_rate_type: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DefaultPaymentTermName` (Edm.String).
     #[field(name = "DefaultPaymentTermName", edm = "Edm.String")]
     pub default_payment_term_name: ::core::option::Option<::std::string::String>,
@@ -40,7 +42,9 @@ pub struct VendorGroup {
     pub is_excluded_from_search_results: ::core::option::Option<super::NoYes>,
     /// `ReportingCurrencyExchangeRateType` (Edm.String).
     #[field(name = "ReportingCurrencyExchangeRateType", edm = "Edm.String")]
-    pub reporting_currency_exchange_rate_type: ::core::option::Option<::std::string::String>,
+    pub reporting_currency_exchange_rate_type: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DefaultDimensionDisplayValue` (Edm.String).
     #[field(name = "DefaultDimensionDisplayValue", edm = "Edm.String")]
     pub default_dimension_display_value: ::core::option::Option<::std::string::String>,

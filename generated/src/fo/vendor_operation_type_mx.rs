@@ -16,8 +16,12 @@ pub enum VendorOperationTypeMx {
 impl VendorOperationTypeMx {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.VendorOperationType_MX";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] =
-        &[("Blank", 0), ("ProServices", 3), ("RentLease", 6), ("Other", 85)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Blank", 0),
+        ("ProServices", 3),
+        ("RentLease", 6),
+        ("Other", 85),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

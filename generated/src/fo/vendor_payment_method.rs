@@ -79,7 +79,9 @@ pub struct VendorPaymentMethod {
         name = "AttributeBelgianStructuredPaymentIdEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_belgian_structured_payment_id_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_belgian_structured_payment_id_enabled: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `LastFileNumberToday` (Edm.Int32).
     #[field(name = "LastFileNumberToday", edm = "Edm.Int32", not_null)]
     pub last_file_number_today: i32,
@@ -124,7 +126,9 @@ pub struct VendorPaymentMethod {
         name = "ExportPromissoryNoteDuringInvoicePosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub export_promissory_note_during_invoice_posting: ::core::option::Option<super::NoYes>,
+    pub export_promissory_note_during_invoice_posting: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `PaymentType` (Microsoft.Dynamics.DataEntities.PaymentType).
     #[field(name = "PaymentType", edm = "Microsoft.Dynamics.DataEntities.PaymentType")]
     pub payment_type: ::core::option::Option<super::PaymentType>,
@@ -139,7 +143,9 @@ pub struct VendorPaymentMethod {
         name = "CreateAndDrawPromissoryNoteDuringInvoicePosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub create_and_draw_promissory_note_during_invoice_posting: ::core::option::Option<super::NoYes>,
+    pub create_and_draw_promissory_note_during_invoice_posting: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `AttributePaymentAccountEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributePaymentAccountEnabled",
@@ -154,7 +160,9 @@ pub struct VendorPaymentMethod {
     pub direct_debit: ::core::option::Option<super::NoYes>,
     /// `BridgingPostingAccountDisplayValue` (Edm.String).
     #[field(name = "BridgingPostingAccountDisplayValue", edm = "Edm.String")]
-    pub bridging_posting_account_display_value: ::core::option::Option<::std::string::String>,
+    pub bridging_posting_account_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `DimensionControl` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DimensionControl", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub dimension_control: ::core::option::Option<super::NoYes>,
@@ -166,13 +174,17 @@ pub struct VendorPaymentMethod {
     pub attribute_payment_id_enabled: ::core::option::Option<super::NoYes>,
     /// `SPEDPrimaryPaymentMethodDescription` (Edm.String).
     #[field(name = "SPEDPrimaryPaymentMethodDescription", edm = "Edm.String")]
-    pub sped_primary_payment_method_description: ::core::option::Option<::std::string::String>,
+    pub sped_primary_payment_method_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `ValidatePaymentSpecificationIsMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ValidatePaymentSpecificationIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_payment_specification_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_payment_specification_is_mandatory: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `AttributeThirdPartyBankEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributeThirdPartyBankEnabled",

@@ -22,7 +22,9 @@ pub struct VendorV2 {
         name = "VendorPortalCollaborationMethod",
         edm = "Microsoft.Dynamics.DataEntities.VendVendorCollaborationType"
     )]
-    pub vendor_portal_collaboration_method: ::core::option::Option<super::VendVendorCollaborationType>,
+    pub vendor_portal_collaboration_method: ::core::option::Option<
+        super::VendVendorCollaborationType,
+    >,
     /// `BarcodeNumberSequence` (Edm.String).
     #[field(name = "BarcodeNumberSequence", edm = "Edm.String")]
     pub barcode_number_sequence: ::core::option::Option<::std::string::String>,
@@ -75,7 +77,10 @@ pub struct VendorV2 {
     #[field(name = "VendorDUNSNumber", edm = "Edm.String")]
     pub vendor_duns_number: ::core::option::Option<::std::string::String>,
     /// `IsVendorLocallyOwned` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsVendorLocallyOwned", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsVendorLocallyOwned",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_vendor_locally_owned: ::core::option::Option<super::NoYes>,
     /// `AddressPostBox` (Edm.String).
     #[field(name = "AddressPostBox", edm = "Edm.String")]
@@ -100,7 +105,9 @@ pub struct VendorV2 {
         name = "FiscalOperationPresenceType",
         edm = "Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR"
     )]
-    pub fiscal_operation_presence_type: ::core::option::Option<super::EfDocPresenceTypeBr>,
+    pub fiscal_operation_presence_type: ::core::option::Option<
+        super::EfDocPresenceTypeBr,
+    >,
     /// `AddressBuildingCompliment` (Edm.String).
     #[field(name = "AddressBuildingCompliment", edm = "Edm.String")]
     pub address_building_compliment: ::core::option::Option<::std::string::String>,
@@ -118,7 +125,9 @@ pub struct VendorV2 {
     pub primary_contact_fax_record_id: i64,
     /// `DefaultOffsetLedgerAccountDisplayValue` (Edm.String).
     #[field(name = "DefaultOffsetLedgerAccountDisplayValue", edm = "Edm.String")]
-    pub default_offset_ledger_account_display_value: ::core::option::Option<::std::string::String>,
+    pub default_offset_ledger_account_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsPrimaryPhoneNumberMobile` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsPrimaryPhoneNumberMobile",
@@ -142,7 +151,9 @@ pub struct VendorV2 {
     pub organization_phonetic_name: ::core::option::Option<::std::string::String>,
     /// `DefaultLedgerDimensionDisplayValue` (Edm.String).
     #[field(name = "DefaultLedgerDimensionDisplayValue", edm = "Edm.String")]
-    pub default_ledger_dimension_display_value: ::core::option::Option<::std::string::String>,
+    pub default_ledger_dimension_display_value: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `VendorOrganizationName` (Edm.String).
     #[field(name = "VendorOrganizationName", edm = "Edm.String")]
     pub vendor_organization_name: ::core::option::Option<::std::string::String>,
@@ -211,7 +222,9 @@ pub struct VendorV2 {
     pub address_longitude: ::dualsync::edm::Decimal,
     /// `DefaultSupplementaryProductVendorGroupId` (Edm.String).
     #[field(name = "DefaultSupplementaryProductVendorGroupId", edm = "Edm.String")]
-    pub default_supplementary_product_vendor_group_id: ::core::option::Option<::std::string::String>,
+    pub default_supplementary_product_vendor_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsChangeManagementActivated` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsChangeManagementActivated",
@@ -232,7 +245,9 @@ pub struct VendorV2 {
         name = "WithholdingTaxVendorType",
         edm = "Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH"
     )]
-    pub withholding_tax_vendor_type: ::core::option::Option<super::TaxWithholdVendorTypeTh>,
+    pub withholding_tax_vendor_type: ::core::option::Option<
+        super::TaxWithholdVendorTypeTh,
+    >,
     /// `CISUniqueTaxPayerReference` (Edm.String).
     #[field(name = "CISUniqueTaxPayerReference", edm = "Edm.String")]
     pub cis_unique_tax_payer_reference: ::core::option::Option<::std::string::String>,
@@ -253,7 +268,9 @@ pub struct VendorV2 {
     pub address_location_id: ::core::option::Option<::std::string::String>,
     /// `VendorPaymentFinancialInterestCode` (Edm.String).
     #[field(name = "VendorPaymentFinancialInterestCode", edm = "Edm.String")]
-    pub vendor_payment_financial_interest_code: ::core::option::Option<::std::string::String>,
+    pub vendor_payment_financial_interest_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `SSIVendor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "SSIVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub ssi_vendor: ::core::option::Option<super::NoYes>,
@@ -262,8 +279,9 @@ pub struct VendorV2 {
         name = "VendorInvoiceLineMatchingPolicy",
         edm = "Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption"
     )]
-    pub vendor_invoice_line_matching_policy:
-        ::core::option::Option<super::PurchMatchingPolicyWithNotSetOption>,
+    pub vendor_invoice_line_matching_policy: ::core::option::Option<
+        super::PurchMatchingPolicyWithNotSetOption,
+    >,
     /// `BankOrderOfPayment` (Edm.String).
     #[field(name = "BankOrderOfPayment", edm = "Edm.String")]
     pub bank_order_of_payment: ::core::option::Option<::std::string::String>,
@@ -281,7 +299,9 @@ pub struct VendorV2 {
         name = "IsChangeMangementOverrideByVendorAllowed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_change_mangement_override_by_vendor_allowed: ::core::option::Option<super::NoYes>,
+    pub is_change_mangement_override_by_vendor_allowed: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `DefaultPaymentDayName` (Edm.String).
     #[field(name = "DefaultPaymentDayName", edm = "Edm.String")]
     pub default_payment_day_name: ::core::option::Option<::std::string::String>,
@@ -335,7 +355,9 @@ pub struct VendorV2 {
         name = "WillReceiptsListProcessingSummaryUpdatePurchaseOrder",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_receipts_list_processing_summary_update_purchase_order: ::core::option::Option<super::NoYes>,
+    pub will_receipts_list_processing_summary_update_purchase_order: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `ArePricesIncludingSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ArePricesIncludingSalesTax",
@@ -362,13 +384,17 @@ pub struct VendorV2 {
         name = "SalesPriceRounding",
         edm = "Microsoft.Dynamics.DataEntities.RetailSalesPriceRoundingBase"
     )]
-    pub sales_price_rounding: ::core::option::Option<super::RetailSalesPriceRoundingBase>,
+    pub sales_price_rounding: ::core::option::Option<
+        super::RetailSalesPriceRoundingBase,
+    >,
     /// `WillInvoiceProcessingSummaryUpdatePurchaseOrder` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "WillInvoiceProcessingSummaryUpdatePurchaseOrder",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_invoice_processing_summary_update_purchase_order: ::core::option::Option<super::NoYes>,
+    pub will_invoice_processing_summary_update_purchase_order: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `DefaultInventoryStatusId` (Edm.String).
     #[field(name = "DefaultInventoryStatusId", edm = "Edm.String")]
     pub default_inventory_status_id: ::core::option::Option<::std::string::String>,
@@ -415,7 +441,10 @@ pub struct VendorV2 {
     #[field(name = "Tax1099DoingBusinessAsName", edm = "Edm.String")]
     pub tax1099_doing_business_as_name: ::core::option::Option<::std::string::String>,
     /// `IsServiceVeteranOwned` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsServiceVeteranOwned", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsServiceVeteranOwned",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_service_veteran_owned: ::core::option::Option<super::NoYes>,
     /// `PersonFirstName` (Edm.String).
     #[field(name = "PersonFirstName", edm = "Edm.String")]
@@ -449,7 +478,9 @@ pub struct VendorV2 {
     pub is_withholding_tax_calculated: ::core::option::Option<super::NoYes>,
     /// `DefaultVendorPaymentMethodName` (Edm.String).
     #[field(name = "DefaultVendorPaymentMethodName", edm = "Edm.String")]
-    pub default_vendor_payment_method_name: ::core::option::Option<::std::string::String>,
+    pub default_vendor_payment_method_name: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryContactPersonId` (Edm.String).
     #[field(name = "PrimaryContactPersonId", edm = "Edm.String")]
     pub primary_contact_person_id: ::core::option::Option<::std::string::String>,
@@ -476,7 +507,9 @@ pub struct VendorV2 {
     pub is_minority_owned: ::core::option::Option<super::NoYes>,
     /// `MultilineDiscountVendorGroupCode` (Edm.String).
     #[field(name = "MultilineDiscountVendorGroupCode", edm = "Edm.String")]
-    pub multiline_discount_vendor_group_code: ::core::option::Option<::std::string::String>,
+    pub multiline_discount_vendor_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryFaxNumberExtension` (Edm.String).
     #[field(name = "PrimaryFaxNumberExtension", edm = "Edm.String")]
     pub primary_fax_number_extension: ::core::option::Option<::std::string::String>,
@@ -533,7 +566,9 @@ pub struct VendorV2 {
     pub primary_contact_email_record_id: i64,
     /// `ForeignVendorTaxRegistrationId` (Edm.String).
     #[field(name = "ForeignVendorTaxRegistrationId", edm = "Edm.String")]
-    pub foreign_vendor_tax_registration_id: ::core::option::Option<::std::string::String>,
+    pub foreign_vendor_tax_registration_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `AddressBrazilianIE` (Edm.String).
     #[field(name = "AddressBrazilianIE", edm = "Edm.String")]
     pub address_brazilian_ie: ::core::option::Option<::std::string::String>,
@@ -560,13 +595,17 @@ pub struct VendorV2 {
     pub cis_status: ::core::option::Option<super::VendCisStatus>,
     /// `ProductDescriptionVendorGroupId` (Edm.String).
     #[field(name = "ProductDescriptionVendorGroupId", edm = "Edm.String")]
-    pub product_description_vendor_group_id: ::core::option::Option<::std::string::String>,
+    pub product_description_vendor_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WillPurchaseOrderIncludePricesAndAmounts` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "WillPurchaseOrderIncludePricesAndAmounts",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_purchase_order_include_prices_and_amounts: ::core::option::Option<super::NoYes>,
+    pub will_purchase_order_include_prices_and_amounts: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `DefaultCashDiscountUsage` (Microsoft.Dynamics.DataEntities.UseCashDisc).
     #[field(
         name = "DefaultCashDiscountUsage",
@@ -638,7 +677,9 @@ pub struct VendorV2 {
         name = "WillPurchaseOrderProcessingSummaryUpdatePurchaseOrder",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_purchase_order_processing_summary_update_purchase_order: ::core::option::Option<super::NoYes>,
+    pub will_purchase_order_processing_summary_update_purchase_order: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `IsW9CheckingEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsW9CheckingEnabled", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub is_w9_checking_enabled: ::core::option::Option<super::NoYes>,
@@ -710,7 +751,9 @@ pub struct VendorV2 {
         name = "IsPurchaseOrderChangeRequestOverrideAllowed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_purchase_order_change_request_override_allowed: ::core::option::Option<super::NoYes>,
+    pub is_purchase_order_change_request_override_allowed: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `DefaultDeliveryTermsCode` (Edm.String).
     #[field(name = "DefaultDeliveryTermsCode", edm = "Edm.String")]
     pub default_delivery_terms_code: ::core::option::Option<::std::string::String>,
@@ -815,7 +858,9 @@ pub struct VendorV2 {
     pub bank_account_id: ::core::option::Option<::std::string::String>,
     /// `ResidenceForeignCountryRegionId` (Edm.String).
     #[field(name = "ResidenceForeignCountryRegionId", edm = "Edm.String")]
-    pub residence_foreign_country_region_id: ::core::option::Option<::std::string::String>,
+    pub residence_foreign_country_region_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PrimaryTelexPurpose` (Edm.String).
     #[field(name = "PrimaryTelexPurpose", edm = "Edm.String")]
     pub primary_telex_purpose: ::core::option::Option<::std::string::String>,
@@ -838,7 +883,10 @@ pub struct VendorV2 {
     #[field(name = "AddressValidFrom", edm = "Edm.DateTimeOffset", not_null)]
     pub address_valid_from: ::dualsync::edm::DateTimeOffset,
     /// `CompanyType` (Microsoft.Dynamics.DataEntities.CompanyType_MX).
-    #[field(name = "CompanyType", edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX")]
+    #[field(
+        name = "CompanyType",
+        edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX"
+    )]
     pub company_type: ::core::option::Option<super::CompanyTypeMx>,
     /// `CommercialRegisterInsetNumber` (Edm.String).
     #[field(name = "CommercialRegisterInsetNumber", edm = "Edm.String")]
@@ -856,7 +904,10 @@ pub struct VendorV2 {
     )]
     pub diot_operation_type: ::core::option::Option<super::VendorOperationTypeMx>,
     /// `CreateBarcodeIfNeeded` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "CreateBarcodeIfNeeded", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "CreateBarcodeIfNeeded",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub create_barcode_if_needed: ::core::option::Option<super::NoYes>,
     /// `PricePointRoundingType` (Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase).
     #[field(
@@ -917,7 +968,9 @@ pub struct VendorV2 {
     pub preferential_vendor: ::core::option::Option<super::NoYes>,
     /// `DefaultTotalDiscountVendorGroupCode` (Edm.String).
     #[field(name = "DefaultTotalDiscountVendorGroupCode", edm = "Edm.String")]
-    pub default_total_discount_vendor_group_code: ::core::option::Option<::std::string::String>,
+    pub default_total_discount_vendor_group_code: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `OverrideSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "OverrideSalesTax", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub override_sales_tax: ::core::option::Option<super::NoYes>,
@@ -950,7 +1003,9 @@ pub struct VendorV2 {
         name = "WillProductReceiptProcessingSummaryUpdatePurchaseOrder",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_product_receipt_processing_summary_update_purchase_order: ::core::option::Option<super::NoYes>,
+    pub will_product_receipt_processing_summary_update_purchase_order: ::core::option::Option<
+        super::NoYes,
+    >,
     /// `PersonPhoneticLastName` (Edm.String).
     #[field(name = "PersonPhoneticLastName", edm = "Edm.String")]
     pub person_phonetic_last_name: ::core::option::Option<::std::string::String>,
@@ -977,10 +1032,14 @@ pub struct VendorV2 {
     pub is_public_sector_it: ::core::option::Option<super::NoYes>,
     /// `DefaultAgentVendorAccountNumber` (Edm.String).
     #[field(name = "DefaultAgentVendorAccountNumber", edm = "Edm.String")]
-    pub default_agent_vendor_account_number: ::core::option::Option<::std::string::String>,
+    pub default_agent_vendor_account_number: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `VendorOverUnderdeliveryToleranceGroupId` (Edm.String).
     #[field(name = "VendorOverUnderdeliveryToleranceGroupId", edm = "Edm.String")]
-    pub vendor_over_underdelivery_tolerance_group_id: ::core::option::Option<::std::string::String>,
+    pub vendor_over_underdelivery_tolerance_group_id: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `IsTransportationServicesProvider` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsTransportationServicesProvider",
@@ -1000,7 +1059,10 @@ pub struct VendorV2 {
     #[field(name = "DefaultFromShippingPortId", edm = "Edm.String")]
     pub default_from_shipping_port_id: ::core::option::Option<::std::string::String>,
     /// `IsImportCostingVendor` (Microsoft.Dynamics.DataEntities.NoYes).
-    #[field(name = "IsImportCostingVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "IsImportCostingVendor",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub is_import_costing_vendor: ::core::option::Option<super::NoYes>,
     /// `ShippingVendorAccountNumber` (Edm.String).
     #[field(name = "ShippingVendorAccountNumber", edm = "Edm.String")]

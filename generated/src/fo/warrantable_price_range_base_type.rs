@@ -14,7 +14,11 @@ pub enum WarrantablePriceRangeBaseType {
 impl WarrantablePriceRangeBaseType {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("None", 0), ("BasePrice", 1), ("SellingPrice", 2)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("None", 0),
+        ("BasePrice", 1),
+        ("SellingPrice", 2),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -16,7 +16,12 @@ pub enum WarrantyDurationTimeUnit {
 impl WarrantyDurationTimeUnit {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Day", 0), ("Week", 1), ("Month", 2), ("Year", 3)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Day", 0),
+        ("Week", 1),
+        ("Month", 2),
+        ("Year", 3),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

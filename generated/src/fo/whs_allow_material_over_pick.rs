@@ -12,7 +12,10 @@ pub enum WhsAllowMaterialOverPick {
 impl WhsAllowMaterialOverPick {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPick";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Staging", 0), ("OrderPicking", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Staging", 0),
+        ("OrderPicking", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

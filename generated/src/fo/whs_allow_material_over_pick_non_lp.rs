@@ -12,7 +12,10 @@ pub enum WhsAllowMaterialOverPickNonLp {
 impl WhsAllowMaterialOverPickNonLp {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPickNonLp";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("Staging", 0), ("OrderPicking", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("Staging", 0),
+        ("OrderPicking", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -12,7 +12,10 @@ pub enum WhsSalesUnitRestricted {
 impl WhsSalesUnitRestricted {
     pub const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted";
     /// Every member: (name, value).
-    pub const MEMBERS: &'static [(&'static str, i64)] = &[("All", 0), ("SalesUnitRestricted", 1)];
+    pub const MEMBERS: &'static [(&'static str, i64)] = &[
+        ("All", 0),
+        ("SalesUnitRestricted", 1),
+    ];
     /// The member's name, as sent on the wire.
     pub fn name(&self) -> &str {
         match self {

@@ -189,7 +189,9 @@ pub struct Worker {
     pub birth_date: ::dualsync::edm::DateTimeOffset,
     /// `PrimaryContactFacebookDescription` (Edm.String).
     #[field(name = "PrimaryContactFacebookDescription", edm = "Edm.String")]
-    pub primary_contact_facebook_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_facebook_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `WorksFromHome` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "WorksFromHome", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
     pub works_from_home: ::core::option::Option<super::NoYes>,
@@ -210,7 +212,9 @@ pub struct Worker {
     pub veteran_status_id: ::core::option::Option<::std::string::String>,
     /// `PrimaryContactTwitterDescription` (Edm.String).
     #[field(name = "PrimaryContactTwitterDescription", edm = "Edm.String")]
-    pub primary_contact_twitter_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_twitter_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `PersonDetailsValidTo` (Edm.DateTimeOffset).
     #[field(name = "PersonDetailsValidTo", edm = "Edm.DateTimeOffset", not_null)]
     pub person_details_valid_to: ::dualsync::edm::DateTimeOffset,
@@ -219,7 +223,9 @@ pub struct Worker {
     pub citizenship_country_region: ::core::option::Option<::std::string::String>,
     /// `PrimaryContactLinkedInDescription` (Edm.String).
     #[field(name = "PrimaryContactLinkedInDescription", edm = "Edm.String")]
-    pub primary_contact_linked_in_description: ::core::option::Option<::std::string::String>,
+    pub primary_contact_linked_in_description: ::core::option::Option<
+        ::std::string::String,
+    >,
     /// `MiddleName` (Edm.String).
     #[field(name = "MiddleName", edm = "Edm.String")]
     pub middle_name: ::core::option::Option<::std::string::String>,
