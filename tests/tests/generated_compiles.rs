@@ -101,3 +101,52 @@ fn every_corpus_document_generates_code_that_compiles() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn crate_mode_output_compiles_as_it_is() {
+    let dir = std::env::temp_dir().join(format!("dualsync-generated-crate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bytes = std::fs::read(corpus_dir().join("fo/fo-dualwrite-core.xml")).unwrap();
+    let model = Model::resolve(vec![csdl::parse_bytes(&bytes).unwrap()]).unwrap();
+    let options = Options {
+        include: vec!["CustomersV3".into(), "Currencies".into()],
+        crate_name: Some("fo-bindings".into()),
+        runtime_path: Some(workspace().join("runtime").display().to_string()),
+        sources: vec!["fo-dualwrite-core.xml".into()],
+        ..Options::default()
+    };
+    let files = emit::generate(&model, &options).unwrap();
+    emit::write(&dir, &files).unwrap();
+    for expected in [
+        "Cargo.toml",
+        "README.md",
+        "src/lib.rs",
+        "src/fo/mod.rs",
+        "src/fo/customer_v3.rs",
+    ] {
+        assert!(dir.join(expected).exists(), "{expected} missing");
+    }
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `CustomerV3` | `CustomersV3` | `dataAreaId`, `CustomerAccount` | 305 |"),
+        "{readme}"
+    );
+    // A standalone crate: give it an empty workspace table so the enclosing one does not claim it.
+    let mut manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    manifest.push_str("\n[workspace]\n");
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target/generated-check"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
