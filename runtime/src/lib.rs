@@ -2,9 +2,12 @@
 //!
 //! Today: [`edm`], the Edm value types generated code uses, and the `Entity` derive (a placeholder
 //! from `dualsync-macros` that accepts the `#[entity]` / `#[field]` attributes the generator writes).
-//! Planned (see DESIGN.md): `entity` (typed columns, filters, patches), `map`, `odata`, `auth`,
-//! `engine`, `store`; the README's status table says what works.
+//! With the `http` feature: [`auth`] (Entra ID client credentials, static tokens, token cache).
+//! Planned (see DESIGN.md): `entity` (typed columns, filters, patches), `map`, `odata`, `engine`,
+//! `store`; the README's status table says what works.
 
+#[cfg(feature = "http")]
+pub mod auth;
 pub mod edm;
 
 pub use dualsync_macros::{Complex, Entity};
