@@ -21,6 +21,8 @@ pub mod csdl;
 #[cfg(feature = "generate")]
 pub mod emit;
 pub mod error;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 mod hash;
 pub mod model;
 #[cfg(feature = "generate")]

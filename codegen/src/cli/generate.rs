@@ -118,7 +118,14 @@ pub fn run(args: Args) -> Result<(), Report> {
         .out
         .clone()
         .ok_or_else(|| miette::miette!("no output folder: pass --out DIR or set `out` under [codegen]"))?;
-    let mut inputs = config.metadata.clone();
+    // A folder written by `fetch` stands for its metadata and option sets.
+    let mut inputs = Vec::new();
+    for path in &config.metadata {
+        match dualsync_codegen::fetch::fetched_inputs(path) {
+            Some(files) => inputs.extend(files),
+            None => inputs.push(path.clone()),
+        }
+    }
     if let Some(dir) = &config.option_sets {
         let mut jsons: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| miette::miette!("cannot read option-set folder {}: {e}", dir.display()))?

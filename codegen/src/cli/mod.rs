@@ -1,6 +1,7 @@
 //! Commands of `dualsync-codegen`, and how their errors are shown (miette, pointing into the input).
 
 mod diagnostics;
+mod fetch;
 mod generate;
 mod inspect;
 
@@ -30,6 +31,9 @@ enum Command {
     /// flags override them. Files are written only when their bytes change; --check writes nothing and
     /// exits 1 listing the stale files when the output on disk differs.
     Generate(generate::Args),
+    /// Save $metadata (and Dataverse option sets) of a running service, with a manifest, for offline
+    /// generation: `generate --metadata DIR` reads the folder as it is.
+    Fetch(fetch::Args),
     /// Read metadata and print what it holds: namespaces, counts, largest types, or one type in detail.
     ///
     /// All FILEs are resolved together as one model (a document may use types of another one it
@@ -58,6 +62,7 @@ enum Command {
 pub fn run(cli: Cli) -> Result<(), Report> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
+        Command::Fetch(args) => fetch::run(args),
         Command::Inspect {
             files,
             json,

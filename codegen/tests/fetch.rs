@@ -1,0 +1,312 @@
+//! `fetch` against a mock service (wiremock): the token request, headers on every call, option-set
+//! requests, retries that honour Retry-After, error messages, atomic writes, and secrets kept out of
+//! output.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use dualsync::auth::{Credentials, Secret, TokenProvider};
+use dualsync_codegen::fetch::{self, FetchError, FetchOptions, Service};
+use wiremock::matchers::{body_string_contains, header, method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const METADATA: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+<Schema Namespace="Microsoft.Dynamics.CRM" Alias="mscrm" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+<EntityType Name="account"><Key><PropertyRef Name="accountid"/></Key><Property Name="accountid" Type="Edm.Guid"/>
+<Property Name="customertypecode" Type="Edm.Int32"/><Property Name="statecode" Type="Edm.Int32"/></EntityType>
+<EntityContainer Name="System"><EntitySet Name="accounts" EntityType="mscrm.account"/></EntityContainer>
+</Schema></edmx:DataServices></edmx:Edmx>"#;
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dualsync-fetch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn options(server: &MockServer, out: &std::path::Path) -> FetchOptions {
+    FetchOptions {
+        service: Service::Dataverse,
+        url: format!("{}/api/data/v9.2/", server.uri()),
+        out: out.to_path_buf(),
+        progress: false,
+        retries: 3,
+        ..FetchOptions::default()
+    }
+}
+
+fn client_credentials(server: &MockServer) -> TokenProvider {
+    TokenProvider::new(
+        Credentials::ClientCredentials {
+            authority: server.uri(),
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "app-id".into(),
+            client_secret: Secret::new("s3cr3t-value"),
+        },
+        reqwest::Client::new(),
+    )
+}
+
+async fn mount_token(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/contoso.onmicrosoft.com/oauth2/v2.0/token"))
+        .and(body_string_contains("grant_type=client_credentials"))
+        .and(body_string_contains("client_secret=s3cr3t-value"))
+        .and(body_string_contains(format!(
+            "scope={}%2F.default",
+            server.uri().replace(':', "%3A").replace('/', "%2F")
+        )))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(r#"{"access_token":"eyJ.token","expires_in":3600}"#),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn saves_metadata_option_sets_and_manifest_with_token_and_odata_headers() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/$metadata"))
+        .and(header("Authorization", "Bearer eyJ.token"))
+        .and(header("OData-MaxVersion", "4.0"))
+        .and(header("OData-Version", "4.0"))
+        .and(header("Accept", "application/xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(METADATA))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let picklist = String::from_utf8(common::read(
+        "dataverse-optionsets/account.PicklistOptionSetAttribute.json",
+    ))
+    .unwrap();
+    let state = String::from_utf8(common::read(
+        "dataverse-optionsets/account.StateOptionSetAttribute.json",
+    ))
+    .unwrap();
+    for (kind, body) in [
+        ("Picklist", picklist.as_str()),
+        ("State", state.as_str()),
+        ("Status", r#"{"value":[]}"#),
+        ("Boolean", r#"{"value":[]}"#),
+        ("MultiSelectPicklist", r#"{"value":[]}"#),
+    ] {
+        Mock::given(method("GET"))
+            .and(path_regex(format!(r"^/api/data/v9\.2/EntityDefinitions\(LogicalName='account'\)/Attributes/Microsoft\.Dynamics\.CRM\.{kind}AttributeMetadata$")))
+            .and(header("Authorization", "Bearer eyJ.token"))
+            .and(header("Accept", "application/json"))
+            .and(header("OData-Version", "4.0"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let out = out_dir("ok");
+    let report = fetch::fetch(&options(&server, &out), client_credentials(&server))
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 6);
+    assert_eq!(
+        std::fs::read_to_string(out.join("metadata.xml")).unwrap(),
+        METADATA,
+        "saved byte for byte"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("optionsets/account.PicklistOptionSetAttribute.json")).unwrap(),
+        picklist
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["service"], "dataverse");
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 6);
+    assert_eq!(manifest["files"][0]["path"], "metadata.xml");
+    assert_eq!(manifest["files"][0]["sha256"].as_str().unwrap().len(), 64);
+    // `generate` reads the folder as it is.
+    let inputs = fetch::fetched_inputs(&out).unwrap();
+    assert_eq!(inputs.len(), 6);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[tokio::test]
+async fn retries_after_429_honouring_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/data/$metadata"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/data/$metadata"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(METADATA))
+        .mount(&server)
+        .await;
+    let out = out_dir("retry");
+    let mut opts = options(&server, &out);
+    opts.service = Service::Fo;
+    opts.url = format!("{}/data/", server.uri());
+    let start = Instant::now();
+    let report = fetch::fetch(
+        &opts,
+        TokenProvider::new(Credentials::None, reqwest::Client::new()),
+    )
+    .await
+    .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "waited as Retry-After asked"
+    );
+    assert_eq!((report.requests, report.retries), (2, 1));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+async fn failing(status: u16, body: &str) -> (FetchError, PathBuf) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(status).set_body_string(body))
+        .mount(&server)
+        .await;
+    let out = out_dir(&format!("fail{status}"));
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "earlier fetch").unwrap();
+    let mut opts = options(&server, &out);
+    opts.retries = 1;
+    let error = fetch::fetch(
+        &opts,
+        TokenProvider::new(
+            Credentials::Static(Secret::new("tok-abc")),
+            reqwest::Client::new(),
+        ),
+    )
+    .await
+    .unwrap_err();
+    (error, out)
+}
+
+#[tokio::test]
+async fn errors_say_what_is_likely_wrong_and_nothing_is_written() {
+    let (e, out) = failing(401, "").await;
+    assert!(
+        e.to_string().contains("HTTP 401 Unauthorized") && e.to_string().contains("application user"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+        "earlier fetch"
+    );
+    assert!(!out.join("metadata.xml").exists());
+    let (e, _) = failing(403, "").await;
+    assert!(
+        e.to_string().contains("HTTP 403 Forbidden") && e.to_string().contains("security role"),
+        "{e}"
+    );
+    let (e, _) = failing(404, "").await;
+    assert!(
+        e.to_string().contains("HTTP 404 Not Found") && e.to_string().contains("/api/data/v9.2/"),
+        "{e}"
+    );
+    let (e, _) = failing(200, "<!DOCTYPE html><html><body>Sign in</body></html>").await;
+    assert!(
+        e.to_string().contains("did not return OData CSDL metadata") && e.to_string().contains("HTML page"),
+        "{e}"
+    );
+    let (e, out) = failing(
+        503,
+        r#"{"error":{"code":"0x80072321","message":"Service unavailable"}}"#,
+    )
+    .await;
+    assert!(
+        e.to_string()
+            .contains("HTTP 503 after 2 attempt(s): 0x80072321: Service unavailable"),
+        "{e}"
+    );
+    let parent = out.parent().unwrap();
+    let leftovers = std::fs::read_dir(parent)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains(&format!("dualsync-fetch-fail503-{}.partial", std::process::id()))
+        })
+        .count();
+    assert_eq!(leftovers, 0, "no scratch folders left behind");
+    assert!(!format!("{e:?}").contains("tok-abc"));
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_cli_output() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(
+            r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#,
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    let out = out_dir("cli");
+    let url = format!("{}/api/data/v9.2/", server.uri());
+    let server_uri = server.uri();
+    let out_text = out.display().to_string();
+    let run = move |args: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_dualsync-codegen"))
+            .args(args)
+            .env("DUALSYNC_CLIENT_SECRET", "supersecret-123")
+            .env("DUALSYNC_TOKEN", "bearer-token-456")
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap()
+    };
+    let base = vec![
+        "fetch".to_string(),
+        "--service".into(),
+        "dataverse".into(),
+        "--url".into(),
+        url,
+        "--out".into(),
+        out_text,
+    ];
+    let mut with_secret = base.clone();
+    with_secret.extend(
+        [
+            "--auth",
+            "client-credentials",
+            "--tenant",
+            "t",
+            "--client-id",
+            "c",
+            "--authority",
+            &server_uri,
+        ]
+        .map(String::from),
+    );
+    let mut with_token = base;
+    with_token.extend(["--auth", "token"].map(String::from));
+    let outputs = tokio::task::spawn_blocking(move || (run(with_secret), run(with_token)))
+        .await
+        .unwrap();
+    for output in [outputs.0, outputs.1] {
+        assert_eq!(output.status.code(), Some(1));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !all.contains("supersecret-123") && !all.contains("bearer-token-456"),
+            "{all}"
+        );
+        assert!(
+            all.contains("client secret is wrong or expired") || all.contains("HTTP 403"),
+            "{all}"
+        );
+    }
+}

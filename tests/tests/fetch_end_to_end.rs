@@ -1,0 +1,123 @@
+//! fetch -> generate -> `cargo check` against a third-party OData server: SAP's fe-mockserver-core
+//! (npm, installed by `.ci/run` into tests/mockserver) serving the F&O dual-write document on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use dualsync::auth::{Credentials, TokenProvider};
+use dualsync_codegen::csdl;
+use dualsync_codegen::emit::{self, Options};
+use dualsync_codegen::fetch::{self, FetchOptions, Service};
+use dualsync_codegen::model::Model;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The mock server process; killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(document: &Path, url_path: &str) -> (Server, String) {
+    let dir = workspace().join("tests/mockserver");
+    assert!(
+        dir.join("node_modules/@sap-ux/fe-mockserver-core").is_dir(),
+        "the mock OData server is not installed: run `npm ci --prefix tests/mockserver` (.ci/run does)"
+    );
+    let mut child = Command::new("node")
+        .arg("serve.js")
+        .arg(document)
+        .arg(url_path)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node must be installed to run the mock OData server");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("mock server said: {line}"))
+        .to_string();
+    (server, base)
+}
+
+#[test]
+fn fetch_generate_and_compile_against_a_third_party_odata_server() {
+    let document = workspace().join("tests/corpus/fo/fo-dualwrite-core.xml");
+    let (_server, base) = start(&document, "/data");
+    let scratch = std::env::temp_dir().join(format!("dualsync-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let fetched = scratch.join("fetched");
+    let options = FetchOptions {
+        service: Service::Fo,
+        url: format!("{base}/data/"),
+        out: fetched.clone(),
+        option_sets: false,
+        progress: false,
+        ..FetchOptions::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let report = runtime
+        .block_on(fetch::fetch(
+            &options,
+            TokenProvider::new(Credentials::None, reqwest::Client::new()),
+        ))
+        .unwrap();
+    assert_eq!(report.files.len(), 1);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fetched.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["service"], "fo");
+
+    // generate reads the fetched folder as it is.
+    let inputs = fetch::fetched_inputs(&fetched).unwrap();
+    let bytes = std::fs::read(&inputs[0]).unwrap();
+    let model = Model::resolve(vec![csdl::parse_bytes(&bytes).unwrap()]).unwrap();
+    assert_eq!(
+        model.entity_types.len(),
+        34,
+        "the served document is the F&O dual-write one"
+    );
+    let crate_dir = scratch.join("bindings");
+    let files = emit::generate(
+        &model,
+        &Options {
+            crate_name: Some("fetched-bindings".into()),
+            runtime_path: Some(workspace().join("runtime").display().to_string()),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    emit::write(&crate_dir, &files).unwrap();
+    let mut manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    manifest.push_str("\n[workspace]\n");
+    std::fs::write(crate_dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target/generated-check"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
