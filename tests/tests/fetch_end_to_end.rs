@@ -28,12 +28,23 @@ impl Drop for Server {
     }
 }
 
+/// Whether the mock server is installed. In CI (`CI` set) it must be: `.ci/run` installs it; on a
+/// developer machine without it the test says so and does nothing.
+fn mock_server_installed() -> bool {
+    let installed = workspace()
+        .join("tests/mockserver/node_modules/@sap-ux/fe-mockserver-core")
+        .is_dir();
+    if !installed {
+        let message =
+            "the mock OData server is not installed: run `npm ci --prefix tests/mockserver` (.ci/run does)";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("SKIPPED fetch end-to-end test: {message}");
+    }
+    installed
+}
+
 fn start(document: &Path, url_path: &str) -> (Server, String) {
     let dir = workspace().join("tests/mockserver");
-    assert!(
-        dir.join("node_modules/@sap-ux/fe-mockserver-core").is_dir(),
-        "the mock OData server is not installed: run `npm ci --prefix tests/mockserver` (.ci/run does)"
-    );
     let mut child = Command::new("node")
         .arg("serve.js")
         .arg(document)
@@ -58,6 +69,9 @@ fn start(document: &Path, url_path: &str) -> (Server, String) {
 
 #[test]
 fn fetch_generate_and_compile_against_a_third_party_odata_server() {
+    if !mock_server_installed() {
+        return;
+    }
     let document = workspace().join("tests/corpus/fo/fo-dualwrite-core.xml");
     let (_server, base) = start(&document, "/data");
     let scratch = std::env::temp_dir().join(format!("dualsync-e2e-{}", std::process::id()));
