@@ -240,6 +240,42 @@ async fn errors_say_what_is_likely_wrong_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn exact_messages() {
+    let (e, _) = failing(401, "").await;
+    let url = e.to_string().split(": HTTP").next().unwrap().to_string();
+    assert!(url.ends_with("/api/data/v9.2/$metadata"), "{url}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{url}: HTTP 401 Unauthorized: the service did not accept the token. Check the tenant and client id, and that the environment has an application user for this app registration (Power Platform admin center > Environment > Settings > Application users)."
+        )
+    );
+    let (e, _) = failing(403, "").await;
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{url}: HTTP 403 Forbidden: the token is valid but its identity may not read this. Give the application user a security role that may read metadata (for example System Customizer)."
+        )
+    );
+    let (e, _) = failing(404, "").await;
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{url}: HTTP 404 Not Found: no OData service there. Check the URL: the Dataverse Web API root looks like https://<org>.crm.dynamics.com/api/data/v9.2/ (organization URL and API version)."
+        )
+    );
+    let (e, _) = failing(200, "<html><body>Sign in</body></html>").await;
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{url} did not return OData CSDL metadata: an HTML page came back (a sign-in page or a portal?)"
+        )
+    );
+    let (e, _) = failing(429, "").await;
+    assert_eq!(e.to_string(), format!("{url}: HTTP 429 after 2 attempt(s)"));
+}
+
+#[tokio::test]
 async fn secrets_never_appear_in_cli_output() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
