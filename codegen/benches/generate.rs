@@ -9,38 +9,12 @@
 //! and the child's peak RSS, so the two are measured the same way. odata2ts is installed with npm into
 //! `target/bench-tools/` on first use. `BENCH_RUNS` sets the runs per measurement (default 3, median).
 
+mod inputs;
+
 use std::path::{Path, PathBuf};
+
+use inputs::workspace;
 use std::process::Command;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("DUALSYNC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared"))
-}
-
-fn generated_input(name: &str, tool: &str) -> Option<PathBuf> {
-    let dir = workspace().join("target/bench-inputs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let out = dir.join(name);
-    if out.exists() {
-        return Some(out);
-    }
-    let script = shared().join("tools").join(tool);
-    let status = Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .ok()?;
-    status.success().then_some(out)
-}
 
 /// Runs a command under a Python wrapper: (seconds, peak RSS of the child in KiB).
 const MEASURE: &str = r#"
@@ -125,16 +99,7 @@ fn main() {
         .expect("cargo build");
     assert!(status.success(), "building dualsync-codegen failed");
     let ours = workspace().join("target/release/dualsync-codegen");
-    let mut inputs = vec![(
-        "crm_schema.xml (real Dataverse)",
-        workspace().join("tests/corpus/dataverse/crm_schema.xml"),
-    )];
-    if let Some(p) = generated_input("fo-near-real.xml", "build-fo-from-facts.py") {
-        inputs.push(("F&O near-real (build-fo-from-facts.py)", p));
-    }
-    if let Some(p) = generated_input("fo-synth.xml", "synth-fo-metadata.py") {
-        inputs.push(("F&O synthetic (synth-fo-metadata.py)", p));
-    }
+    let inputs = inputs::inputs();
     let odata2ts = odata2ts();
     let scratch = workspace().join("target/bench-out");
     println!("runs per measurement: {runs} (median wall time; peak RSS of the process)\n");

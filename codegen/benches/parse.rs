@@ -15,49 +15,15 @@
 //! tools. Set `DUALSYNC_SHARED` to point at another `shared/` folder, `BENCH_RUNS` to change the
 //! number of runs (default 11).
 
-use std::path::{Path, PathBuf};
+mod inputs;
+
+use std::path::Path;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dualsync_codegen::csdl;
 use dualsync_codegen::model::Model;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("DUALSYNC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared"))
-}
-
-fn generated_input(name: &str, tool: &str) -> Option<PathBuf> {
-    let dir = workspace().join("target/bench-inputs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let out = dir.join(name);
-    if out.exists() {
-        return Some(out);
-    }
-    let script = shared().join("tools").join(tool);
-    if !script.exists() {
-        eprintln!(
-            "skipping {name}: {} not found (set DUALSYNC_SHARED)",
-            script.display()
-        );
-        return None;
-    }
-    let status = Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .ok()?;
-    status.success().then_some(out)
-}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -133,16 +99,7 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(11)
         .max(1);
-    let mut inputs = vec![(
-        "crm_schema.xml (real Dataverse)",
-        workspace().join("tests/corpus/dataverse/crm_schema.xml"),
-    )];
-    if let Some(p) = generated_input("fo-near-real.xml", "build-fo-from-facts.py") {
-        inputs.push(("F&O near-real (build-fo-from-facts.py)", p));
-    }
-    if let Some(p) = generated_input("fo-synth.xml", "synth-fo-metadata.py") {
-        inputs.push(("F&O synthetic (synth-fo-metadata.py)", p));
-    }
+    let inputs = inputs::inputs();
     println!("runs per measurement: {runs} (median)\n");
     println!(
         "| input | size | parse | resolve | parse + resolve | peak RSS | ElementTree.parse | ET peak RSS | speed-up | parse, 1 thread |"

@@ -30,3 +30,42 @@ pub fn corpus_documents() -> Vec<String> {
     out.sort();
     out
 }
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Runs `cargo check --offline` in `dir` (a generated crate or a crate of generated modules) with the
+/// workspace's lockfile, so the same dependency versions are used and nothing is downloaded. The
+/// target folder is shared between runs (`target/generated-check`). Returns stderr on failure.
+pub fn cargo_check_offline(dir: &Path) -> Result<(), String> {
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", workspace().join("target/generated-check"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .take(80)
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+}
+
+/// Makes a generated crate standalone (an empty `[workspace]` table), wherever it is written.
+pub fn detach_from_workspace(dir: &Path) -> std::io::Result<()> {
+    let manifest = dir.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest)?;
+    text.push_str("\n[workspace]\n");
+    std::fs::write(manifest, text)
+}

@@ -2,7 +2,7 @@
 //! (npm, installed by `.ci/run` into tests/mockserver) serving the F&O dual-write document on loopback.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use dualsync::auth::{Credentials, TokenProvider};
@@ -10,13 +10,7 @@ use dualsync_codegen::csdl;
 use dualsync_codegen::emit::{self, Options};
 use dualsync_codegen::fetch::{self, FetchOptions, Service};
 use dualsync_codegen::model::Model;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use dualsync_tests::{cargo_check_offline, detach_from_workspace, workspace};
 
 /// The mock server process; killed when dropped.
 struct Server(Child);
@@ -117,21 +111,7 @@ fn fetch_generate_and_compile_against_a_third_party_odata_server() {
     )
     .unwrap();
     emit::write(&crate_dir, &files).unwrap();
-    let mut manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-    manifest.push_str("\n[workspace]\n");
-    std::fs::write(crate_dir.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(workspace().join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["check", "--offline", "--quiet"])
-        .current_dir(&crate_dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/generated-check"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    detach_from_workspace(&crate_dir).unwrap();
+    cargo_check_offline(&crate_dir).unwrap();
     let _ = std::fs::remove_dir_all(&scratch);
 }

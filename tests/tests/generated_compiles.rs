@@ -1,20 +1,10 @@
 //! Every entity type of every corpus document generates, and the generated code compiles: all of it
 //! goes into one temporary crate (a module per document) that `cargo check` must accept.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use dualsync_codegen::csdl::{self, optionsets};
 use dualsync_codegen::emit::{self, Options};
 use dualsync_codegen::model::Model;
-use dualsync_tests::{corpus_dir, corpus_documents};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use dualsync_tests::{cargo_check_offline, corpus_dir, corpus_documents, detach_from_workspace, workspace};
 
 fn module_name(relative: &str) -> String {
     let stem: String = relative
@@ -84,21 +74,9 @@ fn every_corpus_document_generates_code_that_compiles() {
         ),
     )
     .unwrap();
-    // Same dependency versions as the workspace, and no network: everything is in the local cache.
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["check", "--offline", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/generated-check"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "cargo check of {generated_types} generated files failed:\n{}",
-        stderr.lines().take(80).collect::<Vec<_>>().join("\n")
-    );
+    if let Err(stderr) = cargo_check_offline(&dir) {
+        panic!("cargo check of {generated_types} generated files failed:\n{stderr}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -131,22 +109,7 @@ fn crate_mode_output_compiles_as_it_is() {
         readme.contains("| `CustomerV3` | `CustomersV3` | `dataAreaId`, `CustomerAccount` | 305 |"),
         "{readme}"
     );
-    // A standalone crate: give it an empty workspace table so the enclosing one does not claim it.
-    let mut manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    manifest.push_str("\n[workspace]\n");
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["check", "--offline", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/generated-check"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    detach_from_workspace(&dir).unwrap();
+    cargo_check_offline(&dir).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -167,6 +167,16 @@ fn field_tokens(plan: &Plan, from: &str, field: &Field) -> TokenStream {
     }
 }
 
+/// The field that keeps the undeclared properties of an open type.
+fn additional_properties(name: &str) -> TokenStream {
+    let name = ident(name);
+    quote! {
+        /// Properties the metadata does not declare (the type is open), as sent.
+        #[field(additional)]
+        pub #name: ::std::collections::BTreeMap<::std::string::String, ::dualsync::edm::Json>,
+    }
+}
+
 /// An entity type's struct.
 pub fn entity(
     plan: &Plan,
@@ -219,14 +229,7 @@ pub fn entity(
     let doc = docs(&lines);
     let name = ident(rust_name);
     let fields = fields.iter().map(|f| field_tokens(plan, service, f));
-    let open = open_field.map(|f| {
-        let f = ident(f);
-        quote! {
-            /// Properties the metadata does not declare (the type is open), as sent.
-            #[field(additional)]
-            pub #f: ::std::collections::BTreeMap<::std::string::String, ::dualsync::edm::Json>,
-        }
-    });
+    let open = open_field.map(additional_properties);
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
@@ -256,14 +259,7 @@ pub fn complex(
     let doc = docs(&lines);
     let name = ident(rust_name);
     let fields = fields.iter().map(|f| field_tokens(plan, service, f));
-    let open = open_field.map(|f| {
-        let f = ident(f);
-        quote! {
-            /// Properties the metadata does not declare (the type is open), as sent.
-            #[field(additional)]
-            pub #f: ::std::collections::BTreeMap<::std::string::String, ::dualsync::edm::Json>,
-        }
-    });
+    let open = open_field.map(additional_properties);
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, ::dualsync::Complex)]
