@@ -9,5 +9,6 @@
 #[cfg(feature = "http")]
 pub mod auth;
 pub mod edm;
+pub mod entity;
 
 pub use dualsync_macros::{Complex, Entity};
