@@ -182,10 +182,13 @@ pub fn enum_literal(type_name: &str, member: &str) -> String {
     format!("{type_name}'{}'", member.replace('\'', "''"))
 }
 
+/// Ties a [`Column`] to its entity and value types without owning either.
+type ColumnMarker<E, T> = PhantomData<fn() -> (E, Box<T>)>;
+
 /// A typed handle to column `name` of entity `E`, holding values of type `T`.
 pub struct Column<E, T: ?Sized> {
     name: &'static str,
-    marker: PhantomData<fn() -> (E, Box<T>)>,
+    marker: ColumnMarker<E, T>,
 }
 
 impl<E, T: ?Sized> Clone for Column<E, T> {
