@@ -1,20 +1,24 @@
-//! `dualsync-macros`: derive macros for dualsync.
+//! `dualsync-macros`: derive macros for dualsync, thin shims over testable expansion functions.
 //!
-//! `#[derive(Entity)]` is, for now, a placeholder: it accepts the `#[entity(...)]` and `#[field(...)]`
-//! attributes that `dualsync-codegen generate` writes and expands to nothing, so generated bindings
-//! compile. The real expansion (typed columns, OData JSON, checks) is the macros issue's work; the
-//! attributes are already its contract.
+//! `#[derive(Entity)]` turns the `#[entity(...)]` / `#[field(...)]` attributes that
+//! `dualsync-codegen generate` writes into an `impl dualsync::entity::Entity` and typed column
+//! constants. OData JSON and `#[derive(TableMap)]` are still to come (the macros issue).
+
+mod entity;
 
 use proc_macro::TokenStream;
 
-/// Accepts `#[entity(...)]` on the struct and `#[field(...)]` on its fields; generates nothing yet.
+/// Implements `dualsync::entity::Entity` and one `Column` constant per field.
 #[proc_macro_derive(Entity, attributes(entity, field))]
-pub fn derive_entity(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_entity(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(entity::expand)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Accepts `#[complex(...)]` on a complex-type struct and `#[field(...)]` on its fields; generates
-/// nothing yet (see [`derive_entity`]).
+/// nothing yet.
 #[proc_macro_derive(Complex, attributes(complex, field))]
 pub fn derive_complex(_input: TokenStream) -> TokenStream {
     TokenStream::new()
