@@ -215,9 +215,19 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     let entity = entity_args(&input, &mut errors);
     let mut defs = Vec::new();
     let mut columns = Vec::new();
+    let mut reads = Vec::new();
+    let mut writes = Vec::new();
     for field in &fields.named {
         let args = field_args(field, &mut errors);
         if args.additional {
+            if let Some(ident) = &field.ident {
+                reads.push(quote! { #ident: ::dualsync::json::undeclared(object, <Self as ::dualsync::entity::Entity>::FIELDS) });
+                writes.push(quote! {
+                    for (key, value) in &self.#ident {
+                        object.insert(::std::string::ToString::to_string(key), ::dualsync::json::EdmJson::to_json(value));
+                    }
+                });
+            }
             continue;
         }
         let (Some(name), Some(edm), Some(ident)) = (&args.name, &args.edm, &field.ident) else {
@@ -253,6 +263,11 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
                 scale: #scale,
                 lookup: &[#(#lookups),*],
             }
+        });
+        let optional = !std::ptr::eq(value_type(&field.ty), &field.ty);
+        reads.push(quote! { #ident: ::dualsync::json::read_field(object, #name, #optional)? });
+        writes.push(quote! {
+            object.insert(::std::string::ToString::to_string(#name), ::dualsync::json::EdmJson::to_json(&self.#ident));
         });
         let constant = format_ident!(
             "{}",
@@ -290,6 +305,92 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         #[allow(clippy::all)]
         impl #ident {
             #(#columns)*
+        }
+
+        impl ::dualsync::json::EntityJson for #ident {
+            fn from_json_object(
+                object: &::dualsync::json::Map<::std::string::String, ::dualsync::json::Value>,
+            ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+                ::core::result::Result::Ok(Self { #(#reads),* })
+            }
+
+            fn to_json_object(&self) -> ::dualsync::json::Map<::std::string::String, ::dualsync::json::Value> {
+                let mut object = ::dualsync::json::Map::new();
+                #(#writes)*
+                object
+            }
+        }
+    })
+}
+
+/// `#[derive(Complex)]`: OData JSON for a complex type (an object with the fields' wire names).
+pub fn expand_complex(input: DeriveInput) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "derive(Complex) works on structs with named fields",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "derive(Complex) works on structs with named fields",
+        ));
+    };
+    let mut reads = Vec::new();
+    let mut writes = Vec::new();
+    let mut declared: Vec<LitStr> = Vec::new();
+    let mut additional = None;
+    for field in &fields.named {
+        let args = field_args(field, &mut errors);
+        let Some(ident) = &field.ident else { continue };
+        if args.additional {
+            additional = Some(ident.clone());
+            continue;
+        }
+        let Some(name) = args.name.clone() else { continue };
+        let optional = !std::ptr::eq(value_type(&field.ty), &field.ty);
+        reads.push(quote! { #ident: ::dualsync::json::read_field(object, #name, #optional)? });
+        writes.push(quote! {
+            object.insert(::std::string::ToString::to_string(#name), ::dualsync::json::EdmJson::to_json(&self.#ident));
+        });
+        declared.push(name);
+    }
+    if let Some(ident) = additional {
+        reads.push(quote! {
+            #ident: object
+                .iter()
+                .filter(|(k, _)| !k.contains('@') && ![#(#declared),*].contains(&k.as_str()))
+                .map(|(k, v)| (::std::string::ToString::to_string(k), ::dualsync::edm::Json(::std::string::ToString::to_string(v))))
+                .collect()
+        });
+        writes.push(quote! {
+            for (key, value) in &self.#ident {
+                object.insert(::std::string::ToString::to_string(key), ::dualsync::json::EdmJson::to_json(value));
+            }
+        });
+    }
+    errors.finish()?;
+    let ident = &input.ident;
+    Ok(quote! {
+        impl ::dualsync::json::EdmJson for #ident {
+            fn to_json(&self) -> ::dualsync::json::Value {
+                let mut object = ::dualsync::json::Map::new();
+                #(#writes)*
+                ::dualsync::json::Value::Object(object)
+            }
+
+            fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+                let ::core::option::Option::Some(object) = value.as_object() else {
+                    return ::core::result::Result::Err(::dualsync::json::JsonError::Type {
+                        field: ::std::string::String::new(),
+                        expected: "an object",
+                        found: ::std::string::ToString::to_string(value),
+                    });
+                };
+                ::core::result::Result::Ok(Self { #(#reads),* })
+            }
         }
     })
 }

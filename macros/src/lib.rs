@@ -17,9 +17,11 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Accepts `#[complex(...)]` on a complex-type struct and `#[field(...)]` on its fields; generates
-/// nothing yet.
+/// OData JSON for a complex type: `#[complex(type_name = ...)]` and `#[field(...)]` on its fields.
 #[proc_macro_derive(Complex, attributes(complex, field))]
-pub fn derive_complex(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_complex(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(entity::expand_complex)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

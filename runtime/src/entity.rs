@@ -405,7 +405,7 @@ pub enum PatchValue {
 /// A sparse update of entity `E`: columns not in the patch are left alone, which is not the same as
 /// setting them to null.
 pub struct Patch<E> {
-    values: BTreeMap<&'static str, PatchValue>,
+    values: BTreeMap<String, PatchValue>,
     marker: PhantomData<fn() -> E>,
 }
 
@@ -429,15 +429,16 @@ impl<E> Patch<E> {
         Self::default()
     }
 
-    /// Sets `column` to the JSON text `json` (already in OData JSON form).
+    /// Sets `column` to the JSON text `json` (already in OData JSON form, not checked).
     pub fn set_json<T: ?Sized>(&mut self, column: Column<E, T>, json: String) -> &mut Self {
-        self.values.insert(column.name, PatchValue::Json(json));
+        self.values
+            .insert(column.name.to_string(), PatchValue::Json(json));
         self
     }
 
     /// Sets `column` to null.
     pub fn set_null<T: ?Sized>(&mut self, column: Column<E, T>) -> &mut Self {
-        self.values.insert(column.name, PatchValue::Null);
+        self.values.insert(column.name.to_string(), PatchValue::Null);
         self
     }
 
@@ -450,6 +451,11 @@ impl<E> Patch<E> {
     /// What the patch says about `column`: `None` = not set.
     pub fn get<T: ?Sized>(&self, column: Column<E, T>) -> Option<&PatchValue> {
         self.values.get(column.name)
+    }
+
+    /// What the patch says about a wire name (a column or a `nav@odata.bind`).
+    pub fn get_name(&self, name: &str) -> Option<&PatchValue> {
+        self.values.get(name)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -475,6 +481,64 @@ impl<E> Patch<E> {
         }
         out.push('}');
         out
+    }
+}
+
+impl<E: Entity> Patch<E> {
+    fn writable(column: &str) -> Result<&'static FieldDef, crate::json::JsonError> {
+        let field = E::field(column).ok_or_else(|| crate::json::JsonError::Invalid {
+            field: column.to_string(),
+            message: format!("`{}` has no such column", E::TYPE_NAME),
+        })?;
+        if field.read_only {
+            return Err(crate::json::JsonError::ReadOnly {
+                field: column.to_string(),
+            });
+        }
+        Ok(field)
+    }
+
+    /// Sets `column` to `value`, checked against the column: writable, and within its facets
+    /// (a decimal beyond the column's precision or scale is an error, never rounded).
+    pub fn set<T: crate::json::EdmJson>(
+        &mut self,
+        column: Column<E, T>,
+        value: &T,
+    ) -> Result<&mut Self, crate::json::JsonError> {
+        let field = Self::writable(column.name)?;
+        let json = value.to_json();
+        crate::json::check_facets(field, &json)?;
+        self.values
+            .insert(column.name.to_string(), PatchValue::Json(json.to_string()));
+        Ok(self)
+    }
+
+    /// Points lookup `column` (a Dataverse `_x_value` column) at record `id` of `target_set`:
+    /// `"nav@odata.bind": "/target_set(id)"`, choosing the navigation of a polymorphic lookup by set.
+    pub fn bind(
+        &mut self,
+        column: Column<E, crate::edm::Guid>,
+        target_set: &str,
+        id: &crate::edm::Guid,
+    ) -> Result<&mut Self, crate::json::JsonError> {
+        let field = E::field(column.name).ok_or_else(|| crate::json::JsonError::Invalid {
+            field: column.name.to_string(),
+            message: format!("`{}` has no such column", E::TYPE_NAME),
+        })?;
+        let target = field.lookup.iter().find(|l| l.set == target_set).ok_or_else(|| {
+            crate::json::JsonError::Invalid {
+                field: column.name.to_string(),
+                message: format!(
+                    "not a lookup to `{target_set}` (targets: {})",
+                    field.lookup.iter().map(|l| l.set).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        })?;
+        self.values.insert(
+            format!("{}@odata.bind", target.navigation),
+            PatchValue::Json(json_string(&format!("/{target_set}({id})"))),
+        );
+        Ok(self)
     }
 }
 

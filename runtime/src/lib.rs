@@ -10,5 +10,6 @@
 pub mod auth;
 pub mod edm;
 pub mod entity;
+pub mod json;
 
 pub use dualsync_macros::{Complex, Entity};

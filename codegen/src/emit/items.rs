@@ -308,6 +308,55 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
                 pub const fn contains(self, other: #name) -> bool {
                     self.0 & other.0 == other.0
                 }
+
+                /// The names of the members set, comma-separated, as OData writes flags.
+                pub fn names(self) -> ::std::string::String {
+                    let mut names = ::std::vec::Vec::new();
+                    for (name, value) in Self::MEMBERS {
+                        if (*value != 0 && self.0 & *value == *value) || (*value == 0 && self.0 == 0) {
+                            names.push(*name);
+                        }
+                    }
+                    names.join(",")
+                }
+            }
+
+            impl ::dualsync::json::EdmJson for #name {
+                fn to_json(&self) -> ::dualsync::json::Value {
+                    ::dualsync::json::Value::String(self.names())
+                }
+
+                fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+                    if let ::core::option::Option::Some(number) = value.as_i64() {
+                        return ::core::result::Result::Ok(#name(number));
+                    }
+                    let ::core::option::Option::Some(text) = value.as_str() else {
+                        return ::core::result::Result::Err(::dualsync::json::JsonError::Type {
+                            field: ::std::string::String::new(),
+                            expected: "flag names",
+                            found: ::std::string::ToString::to_string(value),
+                        });
+                    };
+                    let mut bits = 0;
+                    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                        match Self::MEMBERS.iter().find(|(name, _)| *name == part) {
+                            ::core::option::Option::Some((_, value)) => bits |= *value,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(::dualsync::json::JsonError::Invalid {
+                                    field: ::std::string::String::new(),
+                                    message: ::std::format!("`{part}` is not a member of {}", Self::TYPE_NAME),
+                                });
+                            }
+                        }
+                    }
+                    ::core::result::Result::Ok(#name(bits))
+                }
+            }
+
+            impl ::dualsync::entity::Literal for #name {
+                fn literal(&self) -> ::std::string::String {
+                    ::dualsync::entity::enum_literal(Self::TYPE_NAME, &self.names())
+                }
             }
         };
     }
@@ -352,6 +401,29 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
                     #( #members => Self::#variant_idents, )*
                     other => Self::Unrecognized(::std::string::ToString::to_string(other)),
                 }
+            }
+        }
+
+        impl ::dualsync::json::EdmJson for #name {
+            fn to_json(&self) -> ::dualsync::json::Value {
+                ::dualsync::json::Value::String(::std::string::ToString::to_string(self.name()))
+            }
+
+            fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+                match value.as_str() {
+                    ::core::option::Option::Some(name) => ::core::result::Result::Ok(Self::from_name(name)),
+                    ::core::option::Option::None => ::core::result::Result::Err(::dualsync::json::JsonError::Type {
+                        field: ::std::string::String::new(),
+                        expected: "an enum member name",
+                        found: ::std::string::ToString::to_string(value),
+                    }),
+                }
+            }
+        }
+
+        impl ::dualsync::entity::Literal for #name {
+            fn literal(&self) -> ::std::string::String {
+                ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
             }
         }
     }
@@ -433,6 +505,22 @@ pub fn option_set(
                     #( #values => Self::#variant_idents, )*
                     other => Self::Unknown(other),
                 }
+            }
+        }
+
+        impl ::dualsync::json::EdmJson for #name {
+            fn to_json(&self) -> ::dualsync::json::Value {
+                ::dualsync::json::EdmJson::to_json(&self.value())
+            }
+
+            fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+                <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+            }
+        }
+
+        impl ::dualsync::entity::Literal for #name {
+            fn literal(&self) -> ::std::string::String {
+                ::std::string::ToString::to_string(&self.value())
             }
         }
     }

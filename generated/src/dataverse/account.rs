@@ -994,6 +994,21 @@ impl AccountAccountcategorycode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountAccountcategorycode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAccountcategorycode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Managed Classification
 ///
 /// Picklist choice column `account.accountclassificationcode` (option set `account_accountclassificationcode`).
@@ -1045,6 +1060,21 @@ impl AccountAccountclassificationcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountAccountclassificationcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAccountclassificationcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Account Rating
 ///
 /// Picklist choice column `account.accountratingcode` (option set `account_accountratingcode`).
@@ -1074,6 +1104,21 @@ impl AccountAccountratingcode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountAccountratingcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAccountratingcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 1: Address Type
@@ -1127,6 +1172,21 @@ impl AccountAddress1Addresstypecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountAddress1Addresstypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAddress1Addresstypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 1: Freight Terms
 ///
 /// Picklist choice column `account.address1_freighttermscode` (option set `account_address1_freighttermscode`).
@@ -1161,6 +1221,21 @@ impl AccountAddress1Freighttermscode {
             2 => Self::NoCharge,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountAddress1Freighttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAddress1Freighttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 1: Shipping Method
@@ -1232,6 +1307,21 @@ impl AccountAddress1Shippingmethodcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountAddress1Shippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAddress1Shippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 2: Address Type
 ///
 /// Picklist choice column `account.address2_addresstypecode` (option set `account_address2_addresstypecode`).
@@ -1261,6 +1351,21 @@ impl AccountAddress2Addresstypecode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountAddress2Addresstypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAddress2Addresstypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 2: Freight Terms
@@ -1294,6 +1399,21 @@ impl AccountAddress2Freighttermscode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountAddress2Freighttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAddress2Freighttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 2: Shipping Method
 ///
 /// Picklist choice column `account.address2_shippingmethodcode` (option set `account_address2_shippingmethodcode`).
@@ -1323,6 +1443,21 @@ impl AccountAddress2Shippingmethodcode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountAddress2Shippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountAddress2Shippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Business Type
@@ -1356,6 +1491,21 @@ impl AccountBusinesstypecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountBusinesstypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountBusinesstypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Customer Size
 ///
 /// Picklist choice column `account.customersizecode` (option set `account_customersizecode`).
@@ -1385,6 +1535,21 @@ impl AccountCustomersizecode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountCustomersizecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountCustomersizecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Relationship Type
@@ -1484,6 +1649,21 @@ impl AccountCustomertypecode {
             12 => Self::Other,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountCustomertypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountCustomertypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Industry (Not Used)
@@ -1819,6 +1999,21 @@ impl AccountIndustrycode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountIndustrycode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountIndustrycode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Ownership
 ///
 /// Picklist choice column `account.ownershipcode` (option set `account_ownershipcode`).
@@ -1870,6 +2065,21 @@ impl AccountOwnershipcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountOwnershipcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountOwnershipcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Payment Terms
 ///
 /// Picklist choice column `account.paymenttermscode` (option set `account_paymenttermscode`).
@@ -1919,6 +2129,21 @@ impl AccountPaymenttermscode {
             4 => Self::Net60,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountPaymenttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountPaymenttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Preferred Day
@@ -1990,6 +2215,21 @@ impl AccountPreferredappointmentdaycode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountPreferredappointmentdaycode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountPreferredappointmentdaycode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Preferred Time
 ///
 /// Picklist choice column `account.preferredappointmenttimecode` (option set `account_preferredappointmenttimecode`).
@@ -2033,6 +2273,21 @@ impl AccountPreferredappointmenttimecode {
             3 => Self::Evening,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountPreferredappointmenttimecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountPreferredappointmenttimecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Preferred Method of Contact
@@ -2092,6 +2347,21 @@ impl AccountPreferredcontactmethodcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountPreferredcontactmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountPreferredcontactmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Shipping Method
 ///
 /// Picklist choice column `account.shippingmethodcode` (option set `account_shippingmethodcode`).
@@ -2121,6 +2391,21 @@ impl AccountShippingmethodcode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountShippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountShippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Status
@@ -2162,6 +2447,21 @@ impl AccountStatecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountStatecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountStatecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Status Reason
 ///
 /// Status choice column `account.statuscode` (option set `account_statuscode`).
@@ -2201,6 +2501,21 @@ impl AccountStatuscode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for AccountStatuscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountStatuscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Territory Code
 ///
 /// Picklist choice column `account.territorycode` (option set `account_territorycode`).
@@ -2230,5 +2545,20 @@ impl AccountTerritorycode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for AccountTerritorycode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for AccountTerritorycode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }

@@ -1085,6 +1085,21 @@ impl ContactAccountrolecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactAccountrolecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAccountrolecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 1: Address Type
 ///
 /// Picklist choice column `contact.address1_addresstypecode` (option set `contact_address1_addresstypecode`).
@@ -1136,6 +1151,21 @@ impl ContactAddress1Addresstypecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactAddress1Addresstypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress1Addresstypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 1: Freight Terms
 ///
 /// Picklist choice column `contact.address1_freighttermscode` (option set `contact_address1_freighttermscode`).
@@ -1170,6 +1200,21 @@ impl ContactAddress1Freighttermscode {
             2 => Self::NoCharge,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactAddress1Freighttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress1Freighttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 1: Shipping Method
@@ -1241,6 +1286,21 @@ impl ContactAddress1Shippingmethodcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactAddress1Shippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress1Shippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 2: Address Type
 ///
 /// Picklist choice column `contact.address2_addresstypecode` (option set `contact_address2_addresstypecode`).
@@ -1270,6 +1330,21 @@ impl ContactAddress2Addresstypecode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactAddress2Addresstypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress2Addresstypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 2: Freight Terms
@@ -1303,6 +1378,21 @@ impl ContactAddress2Freighttermscode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactAddress2Freighttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress2Freighttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 2: Shipping Method
 ///
 /// Picklist choice column `contact.address2_shippingmethodcode` (option set `contact_address2_shippingmethodcode`).
@@ -1332,6 +1422,21 @@ impl ContactAddress2Shippingmethodcode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactAddress2Shippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress2Shippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 3: Address Type
@@ -1365,6 +1470,21 @@ impl ContactAddress3Addresstypecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactAddress3Addresstypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress3Addresstypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Address 3: Freight Terms
 ///
 /// Picklist choice column `contact.address3_freighttermscode` (option set `contact_address3_freighttermscode`).
@@ -1394,6 +1514,21 @@ impl ContactAddress3Freighttermscode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactAddress3Freighttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress3Freighttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Address 3: Shipping Method
@@ -1427,6 +1562,21 @@ impl ContactAddress3Shippingmethodcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactAddress3Shippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactAddress3Shippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Customer Size
 ///
 /// Picklist choice column `contact.customersizecode` (option set `contact_customersizecode`).
@@ -1456,6 +1606,21 @@ impl ContactCustomersizecode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactCustomersizecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactCustomersizecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Relationship Type
@@ -1489,6 +1654,21 @@ impl ContactCustomertypecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactCustomertypecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactCustomertypecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Education
 ///
 /// Picklist choice column `contact.educationcode` (option set `contact_educationcode`).
@@ -1518,6 +1698,21 @@ impl ContactEducationcode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactEducationcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactEducationcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Marital Status
@@ -1571,6 +1766,21 @@ impl ContactFamilystatuscode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactFamilystatuscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactFamilystatuscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Gender
 ///
 /// Picklist choice column `contact.gendercode` (option set `contact_gendercode`).
@@ -1616,6 +1826,21 @@ impl ContactGendercode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactGendercode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactGendercode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Has Children
 ///
 /// Picklist choice column `contact.haschildrencode` (option set `contact_haschildrencode`).
@@ -1645,6 +1870,21 @@ impl ContactHaschildrencode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactHaschildrencode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactHaschildrencode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Lead Source
@@ -1698,6 +1938,21 @@ impl ContactLeadsourcecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactLeadsourcecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactLeadsourcecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Payment Terms
 ///
 /// Picklist choice column `contact.paymenttermscode` (option set `contact_paymenttermscode`).
@@ -1747,6 +2002,21 @@ impl ContactPaymenttermscode {
             4 => Self::Net60,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactPaymenttermscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactPaymenttermscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Preferred Day
@@ -1818,6 +2088,21 @@ impl ContactPreferredappointmentdaycode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactPreferredappointmentdaycode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactPreferredappointmentdaycode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Preferred Time
 ///
 /// Picklist choice column `contact.preferredappointmenttimecode` (option set `contact_preferredappointmenttimecode`).
@@ -1861,6 +2146,21 @@ impl ContactPreferredappointmenttimecode {
             3 => Self::Evening,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactPreferredappointmenttimecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactPreferredappointmenttimecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Preferred Method of Contact
@@ -1920,6 +2220,21 @@ impl ContactPreferredcontactmethodcode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactPreferredcontactmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactPreferredcontactmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Shipping Method
 ///
 /// Picklist choice column `contact.shippingmethodcode` (option set `contact_shippingmethodcode`).
@@ -1949,6 +2264,21 @@ impl ContactShippingmethodcode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactShippingmethodcode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactShippingmethodcode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }
 /// Status
@@ -1990,6 +2320,21 @@ impl ContactStatecode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactStatecode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactStatecode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Status Reason
 ///
 /// Status choice column `contact.statuscode` (option set `contact_statuscode`).
@@ -2029,6 +2374,21 @@ impl ContactStatuscode {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ContactStatuscode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactStatuscode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
+    }
+}
 /// Territory
 ///
 /// Picklist choice column `contact.territorycode` (option set `contact_territorycode`).
@@ -2058,5 +2418,20 @@ impl ContactTerritorycode {
             1 => Self::DefaultValue,
             other => Self::Unknown(other),
         }
+    }
+}
+impl ::dualsync::json::EdmJson for ContactTerritorycode {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::EdmJson::to_json(&self.value())
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
+    }
+}
+impl ::dualsync::entity::Literal for ContactTerritorycode {
+    fn literal(&self) -> ::std::string::String {
+        ::std::string::ToString::to_string(&self.value())
     }
 }

@@ -53,3 +53,29 @@ impl ReqPoType {
         }
     }
 }
+impl ::dualsync::json::EdmJson for ReqPoType {
+    fn to_json(&self) -> ::dualsync::json::Value {
+        ::dualsync::json::Value::String(::std::string::ToString::to_string(self.name()))
+    }
+    fn from_json(
+        value: &::dualsync::json::Value,
+    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
+        match value.as_str() {
+            ::core::option::Option::Some(name) => {
+                ::core::result::Result::Ok(Self::from_name(name))
+            }
+            ::core::option::Option::None => {
+                ::core::result::Result::Err(::dualsync::json::JsonError::Type {
+                    field: ::std::string::String::new(),
+                    expected: "an enum member name",
+                    found: ::std::string::ToString::to_string(value),
+                })
+            }
+        }
+    }
+}
+impl ::dualsync::entity::Literal for ReqPoType {
+    fn literal(&self) -> ::std::string::String {
+        ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
+    }
+}
