@@ -248,6 +248,11 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             Some(s) => quote! { ::core::option::Option::Some(#s) },
             None => quote! { ::core::option::Option::None },
         };
+        let required_message = format!(
+            "column `{}` of `{}` is required (Nullable=false) but the map neither maps it nor gives it a default",
+            name.value(),
+            entity.type_name.as_ref().map(LitStr::value).unwrap_or_default()
+        );
         let lookups = args.lookups.iter().map(|(nav, target, set)| {
             quote! { ::dualsync::entity::LookupTarget { navigation: #nav, target: #target, set: #set } }
         });
@@ -262,6 +267,7 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
                 precision: #precision,
                 scale: #scale,
                 lookup: &[#(#lookups),*],
+                required_message: #required_message,
             }
         });
         let optional = !std::ptr::eq(value_type(&field.ty), &field.ty);

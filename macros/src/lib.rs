@@ -5,6 +5,7 @@
 //! constants. OData JSON and `#[derive(TableMap)]` are still to come (the macros issue).
 
 mod entity;
+mod table_map;
 
 use proc_macro::TokenStream;
 
@@ -22,6 +23,16 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 pub fn derive_complex(input: TokenStream) -> TokenStream {
     syn::parse::<syn::DeriveInput>(input)
         .and_then(entity::expand_complex)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A table map between an F&O entity and a Dataverse table, checked at compile time (see the
+/// `dualsync::map` module).
+#[proc_macro_derive(TableMap, attributes(table_map, map))]
+pub fn derive_table_map(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(table_map::expand)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -41,6 +41,8 @@ pub struct FieldDef {
     pub precision: Option<u32>,
     pub scale: Option<Scale>,
     pub lookup: &'static [LookupTarget],
+    /// What a table map that leaves this required column unmapped is told (compile-time check).
+    pub required_message: &'static str,
 }
 
 impl FieldDef {
@@ -56,6 +58,7 @@ impl FieldDef {
             precision: None,
             scale: None,
             lookup: &[],
+            required_message: "a required column is not mapped",
         }
     }
 }

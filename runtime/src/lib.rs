@@ -11,5 +11,6 @@ pub mod auth;
 pub mod edm;
 pub mod entity;
 pub mod json;
+pub mod map;
 
-pub use dualsync_macros::{Complex, Entity};
+pub use dualsync_macros::{Complex, Entity, TableMap};

@@ -360,6 +360,11 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             }
         };
     }
+    let not_covered: Vec<String> = enum_type
+        .members
+        .iter()
+        .map(|m| format!("the value map does not cover member `{}` of `{type_name}`", m.name))
+        .collect();
     let member_docs = enum_type.members.iter().map(|m| {
         let mut lines = doc_lines(m.annotations.description());
         lines.push(format!("`{}` = {}.", m.name, m.value));
@@ -425,6 +430,11 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             fn literal(&self) -> ::std::string::String {
                 ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
             }
+        }
+
+        impl ::dualsync::map::EnumMembers for #name {
+            const MEMBERS: &'static [(&'static str, i64)] = #name::MEMBERS;
+            const NOT_COVERED: &'static [&'static str] = &[#(#not_covered),*];
         }
     }
 }
