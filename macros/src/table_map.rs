@@ -53,7 +53,12 @@ fn literal_json(lit: &Lit) -> syn::Result<String> {
         Lit::Int(i) => i.base10_digits().to_string(),
         Lit::Float(f) => f.base10_digits().to_string(),
         Lit::Str(s) => format!("{:?}", s.value()),
-        other => return Err(syn::Error::new(other.span(), "expected a number, a boolean or a string")),
+        other => {
+            return Err(syn::Error::new(
+                other.span(),
+                "expected a number, a boolean or a string",
+            ));
+        }
     })
 }
 
@@ -116,7 +121,10 @@ fn parse_column(field: &syn::Field, errors: &mut Errors) -> Option<Column> {
         return None;
     }
     if column.direction.is_none() {
-        errors.push(syn::Error::new(column.span, "give a direction: both, fo_to_dv or dv_to_fo"));
+        errors.push(syn::Error::new(
+            column.span,
+            "give a direction: both, fo_to_dv or dv_to_fo",
+        ));
         return None;
     }
     Some(column)
@@ -152,10 +160,16 @@ fn check_filter(filter: &LitStr) -> syn::Result<()> {
         }
     }
     if in_string {
-        return Err(syn::Error::new(filter.span(), "filter has an unterminated string literal"));
+        return Err(syn::Error::new(
+            filter.span(),
+            "filter has an unterminated string literal",
+        ));
     }
     if depth != 0 {
-        return Err(syn::Error::new(filter.span(), "filter has unbalanced parentheses"));
+        return Err(syn::Error::new(
+            filter.span(),
+            "filter has unbalanced parentheses",
+        ));
     }
     if text.trim().is_empty() {
         return Err(syn::Error::new(filter.span(), "filter is empty"));
@@ -164,7 +178,11 @@ fn check_filter(filter: &LitStr) -> syn::Result<()> {
 }
 
 fn constant(column: &Ident) -> Ident {
-    format_ident!("{}", column.to_string().trim_start_matches("r#").to_uppercase(), span = column.span())
+    format_ident!(
+        "{}",
+        column.to_string().trim_start_matches("r#").to_uppercase(),
+        span = column.span()
+    )
 }
 
 pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
@@ -193,7 +211,9 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
                 check_filter(&filter)?;
                 args.dv_filter = Some(filter);
             } else {
-                return Err(meta.error("unknown `table_map` argument; expected fo, dv, company, fo_filter or dv_filter"));
+                return Err(meta.error(
+                    "unknown `table_map` argument; expected fo, dv, company, fo_filter or dv_filter",
+                ));
             }
             Ok(())
         });
@@ -203,34 +223,62 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     }
     let ident = &input.ident;
     let (Some(fo), Some(dv)) = (args.fo.clone(), args.dv.clone()) else {
-        errors.push(syn::Error::new_spanned(ident, "derive(TableMap) needs #[table_map(fo = FoEntity, dv = DataverseTable, ..)]"));
-        return Err(errors.0.unwrap_or_else(|| syn::Error::new(Span::call_site(), "invalid table map")));
+        errors.push(syn::Error::new_spanned(
+            ident,
+            "derive(TableMap) needs #[table_map(fo = FoEntity, dv = DataverseTable, ..)]",
+        ));
+        return Err(errors
+            .0
+            .unwrap_or_else(|| syn::Error::new(Span::call_site(), "invalid table map")));
     };
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new_spanned(ident, "derive(TableMap) works on a struct with one field per column"));
+        return Err(syn::Error::new_spanned(
+            ident,
+            "derive(TableMap) works on a struct with one field per column",
+        ));
     };
     let fields: Vec<&syn::Field> = match &data.fields {
         Fields::Named(named) => named.named.iter().collect(),
-        _ => return Err(syn::Error::new_spanned(ident, "derive(TableMap) works on a struct with named fields")),
+        _ => {
+            return Err(syn::Error::new_spanned(
+                ident,
+                "derive(TableMap) works on a struct with named fields",
+            ));
+        }
     };
-    let columns: Vec<Column> = fields.iter().filter_map(|f| parse_column(f, &mut errors)).collect();
+    let columns: Vec<Column> = fields
+        .iter()
+        .filter_map(|f| parse_column(f, &mut errors))
+        .collect();
 
     // Macro-level rules: an integration key that flows both ways; no column used twice.
     let keys: Vec<&Column> = columns.iter().filter(|c| c.key).collect();
     if keys.is_empty() && errors.0.is_none() {
-        errors.push(syn::Error::new_spanned(ident, "the map has no integration key: mark the key column(s) with #[map(key, both, ..)]"));
+        errors.push(syn::Error::new_spanned(
+            ident,
+            "the map has no integration key: mark the key column(s) with #[map(key, both, ..)]",
+        ));
     }
     for key in &keys {
         if key.direction != Some(Direction::Both) {
-            errors.push(syn::Error::new(key.span, "an integration key column must map both ways: use #[map(key, both, ..)]"));
+            errors.push(syn::Error::new(
+                key.span,
+                "an integration key column must map both ways: use #[map(key, both, ..)]",
+            ));
         }
         if key.fo.is_none() || key.dv.is_none() {
-            errors.push(syn::Error::new(key.span, "an integration key column needs both `fo = ..` and `dv = ..`"));
+            errors.push(syn::Error::new(
+                key.span,
+                "an integration key column needs both `fo = ..` and `dv = ..`",
+            ));
         }
     }
     for (i, column) in columns.iter().enumerate() {
         if column.fo.is_none() && column.dv.is_none() {
-            errors.push(syn::Error::new(column.span, "name at least one column: fo = .., dv = .."));
+            errors.push(syn::Error::new(
+                column.span,
+                "name at least one column: fo = .., dv = ..",
+            ));
         }
         let writes_dv = matches!(column.direction, Some(Direction::Both | Direction::FoToDv));
         let writes_fo = matches!(column.direction, Some(Direction::Both | Direction::DvToFo));
@@ -242,14 +290,20 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
                 && writes_dv
                 && earlier_writes_dv
             {
-                errors.push(syn::Error::new(a.span(), format!("Dataverse column `{a}` is written by two columns of this map")));
+                errors.push(syn::Error::new(
+                    a.span(),
+                    format!("Dataverse column `{a}` is written by two columns of this map"),
+                ));
             }
             if let (Some(a), Some(b)) = (&column.fo, &earlier.fo)
                 && a == b
                 && writes_fo
                 && earlier_writes_fo
             {
-                errors.push(syn::Error::new(a.span(), format!("F&O column `{a}` is written by two columns of this map")));
+                errors.push(syn::Error::new(
+                    a.span(),
+                    format!("F&O column `{a}` is written by two columns of this map"),
+                ));
             }
         }
         if !column.value_map.is_empty() && writes_fo {
@@ -258,14 +312,23 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             let values: Vec<&str> = column.value_map.iter().map(|(_, v)| v.as_str()).collect();
             let booleans = values.iter().any(|v| *v == "true" || *v == "false");
             if booleans && !(values.contains(&"true") && values.contains(&"false")) {
-                errors.push(syn::Error::new(column.span, "the value map is not total Dataverse -> F&O: map both `true` and `false`"));
+                errors.push(syn::Error::new(
+                    column.span,
+                    "the value map is not total Dataverse -> F&O: map both `true` and `false`",
+                ));
             }
         }
         if column.lookup.is_some() && column.direction != Some(Direction::FoToDv) {
-            errors.push(syn::Error::new(column.span, "a lookup by key path writes Dataverse: use fo_to_dv"));
+            errors.push(syn::Error::new(
+                column.span,
+                "a lookup by key path writes Dataverse: use fo_to_dv",
+            ));
         }
         if column.default.is_some() && column.fo.is_some() && column.dv.is_some() {
-            errors.push(syn::Error::new(column.span, "a default fills a side that has no source column: name only the destination"));
+            errors.push(syn::Error::new(
+                column.span,
+                "a default fills a side that has no source column: name only the destination",
+            ));
         }
     }
     if let Some(e) = errors.0 {
@@ -287,8 +350,12 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         };
         let fo_const = column.fo.as_ref().map(constant);
         let dv_const = column.dv.as_ref().map(constant);
-        let fo_name = fo_const.as_ref().map_or(quote! { "" }, |c| quote_spanned! {c.span()=> <#fo>::#c.name() });
-        let dv_name = dv_const.as_ref().map_or(quote! { "" }, |c| quote_spanned! {c.span()=> <#dv>::#c.name() });
+        let fo_name = fo_const
+            .as_ref()
+            .map_or(quote! { "" }, |c| quote_spanned! {c.span()=> <#fo>::#c.name() });
+        let dv_name = dv_const
+            .as_ref()
+            .map_or(quote! { "" }, |c| quote_spanned! {c.span()=> <#dv>::#c.name() });
         let key = column.key;
         let lookup = column.lookup.as_ref().map_or(String::new(), LitStr::value);
         metadata.push(quote! {
@@ -300,15 +367,24 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             mapped_dv.push(quote_spanned! {d.span()=> <#dv>::#d.name() });
         }
         // A lookup column is read-only by nature: it is written through `nav@odata.bind`.
-        if writes_dv && column.lookup.is_none() && let Some(d) = &dv_const {
-            let message = format!("map `{ident}` writes Dataverse column `{}`, which is read-only", column.dv.as_ref().map(ToString::to_string).unwrap_or_default());
+        if writes_dv
+            && column.lookup.is_none()
+            && let Some(d) = &dv_const
+        {
+            let message = format!(
+                "map `{ident}` writes Dataverse column `{}`, which is read-only",
+                column.dv.as_ref().map(ToString::to_string).unwrap_or_default()
+            );
             checks.push(quote_spanned! {span=>
                 const _: () = ::core::assert!(!::dualsync::map::read_only::<#dv>(<#dv>::#d.name()), #message);
             });
         }
         if writes_fo && let Some(f) = &fo_const {
             mapped_fo.push(quote_spanned! {f.span()=> <#fo>::#f.name() });
-            let message = format!("map `{ident}` writes F&O column `{}`, which is read-only", column.fo.as_ref().map(ToString::to_string).unwrap_or_default());
+            let message = format!(
+                "map `{ident}` writes F&O column `{}`, which is read-only",
+                column.fo.as_ref().map(ToString::to_string).unwrap_or_default()
+            );
             checks.push(quote_spanned! {span=>
                 const _: () = ::core::assert!(!::dualsync::map::read_only::<#fo>(<#fo>::#f.name()), #message);
             });
@@ -316,14 +392,33 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         // F&O -> Dataverse.
         if writes_dv && let Some(d) = &dv_const {
             let field_fo = column.fo.clone();
-            to_dv.push(one_direction(&fo, &dv, field_fo.as_ref(), fo_const.as_ref(), d, column, true));
+            to_dv.push(one_direction(
+                &fo,
+                &dv,
+                field_fo.as_ref(),
+                fo_const.as_ref(),
+                d,
+                column,
+                true,
+            ));
         }
         if writes_fo && let Some(f) = &fo_const {
             let field_dv = column.dv.clone();
-            to_fo.push(one_direction(&dv, &fo, field_dv.as_ref(), dv_const.as_ref(), f, column, false));
+            to_fo.push(one_direction(
+                &dv,
+                &fo,
+                field_dv.as_ref(),
+                dv_const.as_ref(),
+                f,
+                column,
+                false,
+            ));
         }
         // Value maps F&O -> Dataverse must name every member of the F&O enum.
-        if writes_dv && !column.value_map.is_empty() && let Some(f) = &fo_const {
+        if writes_dv
+            && !column.value_map.is_empty()
+            && let Some(f) = &fo_const
+        {
             let members: Vec<String> = column.value_map.iter().map(|(m, _)| m.to_string()).collect();
             checks.push(quote_spanned! {span=>
                 const _: () = {
@@ -343,9 +438,18 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             }
         };
     });
-    let company = args.company.as_ref().map_or(quote! { ::core::option::Option::None }, |c| quote! { ::core::option::Option::Some(#c) });
-    let fo_filter = args.fo_filter.as_ref().map_or(quote! { ::core::option::Option::None }, |c| quote! { ::core::option::Option::Some(#c) });
-    let dv_filter = args.dv_filter.as_ref().map_or(quote! { ::core::option::Option::None }, |c| quote! { ::core::option::Option::Some(#c) });
+    let company = args.company.as_ref().map_or(
+        quote! { ::core::option::Option::None },
+        |c| quote! { ::core::option::Option::Some(#c) },
+    );
+    let fo_filter = args.fo_filter.as_ref().map_or(
+        quote! { ::core::option::Option::None },
+        |c| quote! { ::core::option::Option::Some(#c) },
+    );
+    let dv_filter = args.dv_filter.as_ref().map_or(
+        quote! { ::core::option::Option::None },
+        |c| quote! { ::core::option::Option::Some(#c) },
+    );
     let _ = mapped_fo;
     // The struct's fields only carry attributes: read them once so they are not "never read".
     let field_idents: Vec<&Ident> = fields.iter().filter_map(|f| f.ident.as_ref()).collect();
@@ -393,7 +497,8 @@ fn one_direction(
 ) -> TokenStream {
     let span = column.span;
     let key = column.key;
-    let set_error = quote! { |source| ::dualsync::map::MapError::Value { column: <#dest>::#dest_const.name(), source } };
+    let set_error =
+        quote! { |source| ::dualsync::map::MapError::Value { column: <#dest>::#dest_const.name(), source } };
     let (Some(field), Some(source_const)) = (source_field, source_const) else {
         // A default fills the destination.
         let default = column.default.clone().unwrap_or_else(|| "null".into());

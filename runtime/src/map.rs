@@ -91,7 +91,24 @@ macro_rules! identity {
     )*};
 }
 
-identity!(String, bool, u8, i8, i16, i32, i64, f32, f64, Decimal, Guid, Date, DateTimeOffset, TimeOfDay, Duration, Binary);
+identity!(
+    String,
+    bool,
+    u8,
+    i8,
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    Decimal,
+    Guid,
+    Date,
+    DateTimeOffset,
+    TimeOfDay,
+    Duration,
+    Binary
+);
 
 macro_rules! widen {
     ($($from:ty => $to:ty),*) => {$(
@@ -104,6 +121,16 @@ macro_rules! widen {
 }
 
 widen!(u8 => i16, u8 => i32, u8 => i64, i8 => i16, i8 => i32, i8 => i64, i16 => i32, i16 => i64, i32 => i64);
+
+impl ConvertFrom<Decimal> for f64 {
+    /// Into a floating-point column (coordinates): the nearest `f64`, as the column itself stores.
+    fn convert_from(value: &Decimal) -> Result<Self, String> {
+        value
+            .to_string()
+            .parse()
+            .map_err(|e| format!("{value} as a float: {e}"))
+    }
+}
 
 impl ConvertFrom<Date> for DateTimeOffset {
     /// Midnight UTC of the date.
@@ -137,7 +164,7 @@ impl<T> Present<T> for Option<T> {
 }
 
 /// The value of `field` typed by its column (ties inference to the column's value type).
-pub fn read<'a, E, T, F: Present<T>>(_column: crate::entity::Column<E, T>, field: &'a F) -> Option<&'a T> {
+pub fn read<E, T, F: Present<T>>(_column: crate::entity::Column<E, T>, field: &F) -> Option<&T> {
     field.present()
 }
 
@@ -164,7 +191,10 @@ pub trait EnumMembers {
 }
 
 /// A value of `column`'s type from JSON text (a value map's or a default's literal).
-pub fn from_literal<E, T: crate::json::EdmJson>(column: crate::entity::Column<E, T>, json: &str) -> Result<T, MapError> {
+pub fn from_literal<E, T: crate::json::EdmJson>(
+    column: crate::entity::Column<E, T>,
+    json: &str,
+) -> Result<T, MapError> {
     let value: crate::json::Value = json.parse().map_err(|e: serde_json::Error| MapError::Value {
         column: column.name(),
         source: JsonError::Invalid {
@@ -244,7 +274,10 @@ pub const fn uncovered_member<T: EnumMembers>(mapped: &[&str]) -> &'static str {
 }
 
 /// [`uncovered_member`] for the enum a column holds.
-pub const fn uncovered_member_of<E, T: EnumMembers>(_column: crate::entity::Column<E, T>, mapped: &[&str]) -> &'static str {
+pub const fn uncovered_member_of<E, T: EnumMembers>(
+    _column: crate::entity::Column<E, T>,
+    mapped: &[&str],
+) -> &'static str {
     uncovered_member::<T>(mapped)
 }
 

@@ -54,7 +54,12 @@ impl EnumMembers for NoYes {
 }
 
 #[derive(Debug, Clone, PartialEq, dualsync::Entity)]
-#[entity(type_name = "Microsoft.Dynamics.DataEntities.CustomerV3", set = "CustomersV3", key("dataAreaId", "CustomerAccount"), company = "dataAreaId")]
+#[entity(
+    type_name = "Microsoft.Dynamics.DataEntities.CustomerV3",
+    set = "CustomersV3",
+    key("dataAreaId", "CustomerAccount"),
+    company = "dataAreaId"
+)]
 pub struct CustomerV3 {
     #[field(name = "dataAreaId", edm = "Edm.String", not_null, key)]
     pub data_area_id: String,
@@ -64,14 +69,21 @@ pub struct CustomerV3 {
     pub organization_name: Option<String>,
     #[field(name = "CreditLimit", edm = "Edm.Decimal", not_null)]
     pub credit_limit: Decimal,
-    #[field(name = "CreditLimitIsMandatory", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
+    #[field(
+        name = "CreditLimitIsMandatory",
+        edm = "Microsoft.Dynamics.DataEntities.NoYes"
+    )]
     pub credit_limit_is_mandatory: Option<NoYes>,
     #[field(name = "SalesCurrencyCode", edm = "Edm.String")]
     pub sales_currency_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, dualsync::Entity)]
-#[entity(type_name = "Microsoft.Dynamics.CRM.account", set = "accounts", key("accountid"))]
+#[entity(
+    type_name = "Microsoft.Dynamics.CRM.account",
+    set = "accounts",
+    key("accountid")
+)]
 pub struct Account {
     #[field(name = "accountid", edm = "Edm.Guid", key)]
     pub accountid: Option<dualsync::edm::Guid>,
@@ -85,7 +97,16 @@ pub struct Account {
     pub msdyn_creditlimitismandatory: Option<bool>,
     #[field(name = "customertypecode", edm = "Edm.Int32")]
     pub customertypecode: Option<i32>,
-    #[field(name = "_transactioncurrencyid_value", edm = "Edm.Guid", read_only, lookup(nav = "transactioncurrencyid", target = "Microsoft.Dynamics.CRM.transactioncurrency", set = "transactioncurrencies"))]
+    #[field(
+        name = "_transactioncurrencyid_value",
+        edm = "Edm.Guid",
+        read_only,
+        lookup(
+            nav = "transactioncurrencyid",
+            target = "Microsoft.Dynamics.CRM.transactioncurrency",
+            set = "transactioncurrencies"
+        )
+    )]
     pub transactioncurrencyid_value: Option<dualsync::edm::Guid>,
 }
 
@@ -121,30 +142,63 @@ fn customer(account: &str, name: Option<&str>, limit: &str, mandatory: Option<No
 fn metadata_for_the_engine() {
     assert_eq!(CustomersV3ToAccounts::COMPANY, Some("dataAreaId"));
     assert_eq!(CustomersV3ToAccounts::DV_FILTER, Some("customertypecode eq 3"));
-    let key: Vec<_> = CustomersV3ToAccounts::COLUMNS.iter().filter(|c| c.key).map(|c| (c.fo, c.dv)).collect();
+    let key: Vec<_> = CustomersV3ToAccounts::COLUMNS
+        .iter()
+        .filter(|c| c.key)
+        .map(|c| (c.fo, c.dv))
+        .collect();
     assert_eq!(key, [("CustomerAccount", "accountnumber")]);
-    let currency = CustomersV3ToAccounts::COLUMNS.iter().find(|c| c.lookup == "isocurrencycode").unwrap();
-    assert_eq!((currency.direction, currency.dv), (Direction::FoToDv, "_transactioncurrencyid_value"));
+    let currency = CustomersV3ToAccounts::COLUMNS
+        .iter()
+        .find(|c| c.lookup == "isocurrencycode")
+        .unwrap();
+    assert_eq!(
+        (currency.direction, currency.dv),
+        (Direction::FoToDv, "_transactioncurrencyid_value")
+    );
     assert_eq!(<CustomersV3ToAccounts as TableMap>::Dv::SET, "accounts");
 }
 
 #[test]
 fn fo_to_dv_patch_and_lookups() {
-    let out = CustomersV3ToAccounts::fo_to_dv(&customer("US-001", Some("Contoso"), "10000.000001", Some(NoYes::Yes))).unwrap();
+    let out = CustomersV3ToAccounts::fo_to_dv(&customer(
+        "US-001",
+        Some("Contoso"),
+        "10000.000001",
+        Some(NoYes::Yes),
+    ))
+    .unwrap();
     assert_eq!(
         out.patch.to_json(),
         r#"{"accountnumber":"US-001","creditlimit":10000.000001,"customertypecode":3,"msdyn_creditlimitismandatory":true,"name":"Contoso"}"#
     );
     assert_eq!(out.lookups.len(), 1);
-    assert_eq!((out.lookups[0].column, out.lookups[0].path, out.lookups[0].value.as_str()), ("_transactioncurrencyid_value", "isocurrencycode", "'USD'"));
+    assert_eq!(
+        (
+            out.lookups[0].column,
+            out.lookups[0].path,
+            out.lookups[0].value.as_str()
+        ),
+        ("_transactioncurrencyid_value", "isocurrencycode", "'USD'")
+    );
     // Null travels as null, not as "unchanged".
     let out = CustomersV3ToAccounts::fo_to_dv(&customer("US-002", None, "0", None)).unwrap();
     assert_eq!(out.patch.get(Account::NAME), Some(&PatchValue::Null));
     // An enum member the value map does not know is an error for the log, not a guess.
-    let error = CustomersV3ToAccounts::fo_to_dv(&customer("US-003", None, "0", Some(NoYes::Unrecognized("Maybe".into())))).unwrap_err();
-    assert_eq!(error.to_string(), "column `msdyn_creditlimitismandatory`: value `Maybe` has no entry in the value map");
+    let error = CustomersV3ToAccounts::fo_to_dv(&customer(
+        "US-003",
+        None,
+        "0",
+        Some(NoYes::Unrecognized("Maybe".into())),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "column `msdyn_creditlimitismandatory`: value `Maybe` has no entry in the value map"
+    );
     // A key too long for the Dataverse column is an error too.
-    let error = CustomersV3ToAccounts::fo_to_dv(&customer("US-0000000000000000000001", None, "0", None)).unwrap_err();
+    let error =
+        CustomersV3ToAccounts::fo_to_dv(&customer("US-0000000000000000000001", None, "0", None)).unwrap_err();
     assert!(error.to_string().contains("MaxLength=20"), "{error}");
 }
 
@@ -168,7 +222,10 @@ fn apply(mut record: CustomerV3, patch: &Patch<CustomerV3>) -> CustomerV3 {
 
 fn to_account(patch: &Patch<Account>) -> Account {
     let mut object = dualsync::json::Map::new();
-    object.insert("accountid".into(), Value::String("6f8a7b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()));
+    object.insert(
+        "accountid".into(),
+        Value::String("6f8a7b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()),
+    );
     for field in Account::FIELDS {
         match patch.get_name(field.name) {
             Some(PatchValue::Json(text)) => {

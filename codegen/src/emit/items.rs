@@ -363,7 +363,12 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
     let not_covered: Vec<String> = enum_type
         .members
         .iter()
-        .map(|m| format!("the value map does not cover member `{}` of `{type_name}`", m.name))
+        .map(|m| {
+            format!(
+                "the value map does not cover member `{}` of `{type_name}`",
+                m.name
+            )
+        })
         .collect();
     let member_docs = enum_type.members.iter().map(|m| {
         let mut lines = doc_lines(m.annotations.description());

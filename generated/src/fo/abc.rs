@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for Abc {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for Abc {
+    const MEMBERS: &'static [(&'static str, i64)] = Abc::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.ABC`",
+        "the value map does not cover member `A` of `Microsoft.Dynamics.DataEntities.ABC`",
+        "the value map does not cover member `B` of `Microsoft.Dynamics.DataEntities.ABC`",
+        "the value map does not cover member `C` of `Microsoft.Dynamics.DataEntities.ABC`",
+    ];
+}

@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for BomWhsReleasePolicy {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for BomWhsReleasePolicy {
+    const MEMBERS: &'static [(&'static str, i64)] = BomWhsReleasePolicy::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `AllowPartialReservation` of `Microsoft.Dynamics.DataEntities.BomWhsReleasePolicy`",
+        "the value map does not cover member `RequireFullReservation` of `Microsoft.Dynamics.DataEntities.BomWhsReleasePolicy`",
+    ];
+}

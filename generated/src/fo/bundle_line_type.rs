@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for BundleLineType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for BundleLineType {
+    const MEMBERS: &'static [(&'static str, i64)] = BundleLineType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.BundleLineType`",
+        "the value map does not cover member `BundleParent` of `Microsoft.Dynamics.DataEntities.BundleLineType`",
+        "the value map does not cover member `NestedBundleParent` of `Microsoft.Dynamics.DataEntities.BundleLineType`",
+        "the value map does not cover member `BundleComponent` of `Microsoft.Dynamics.DataEntities.BundleLineType`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for CompanyTypeMx {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CompanyTypeMx {
+    const MEMBERS: &'static [(&'static str, i64)] = CompanyTypeMx::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.CompanyType_MX`",
+        "the value map does not cover member `LegalEntity` of `Microsoft.Dynamics.DataEntities.CompanyType_MX`",
+        "the value map does not cover member `LegalPerson` of `Microsoft.Dynamics.DataEntities.CompanyType_MX`",
+        "the value map does not cover member `ForeignCompany` of `Microsoft.Dynamics.DataEntities.CompanyType_MX`",
+    ];
+}

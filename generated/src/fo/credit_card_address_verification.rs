@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for CreditCardAddressVerification {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CreditCardAddressVerification {
+    const MEMBERS: &'static [(&'static str, i64)] = CreditCardAddressVerification::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerification`",
+        "the value map does not cover member `No` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerification`",
+        "the value map does not cover member `Yes` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerification`",
+    ];
+}

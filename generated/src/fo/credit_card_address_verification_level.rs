@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for CreditCardAddressVerificationLevel {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CreditCardAddressVerificationLevel {
+    const MEMBERS: &'static [(&'static str, i64)] = CreditCardAddressVerificationLevel::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Accept` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerificationLevel`",
+        "the value map does not cover member `AccountHolderName` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerificationLevel`",
+        "the value map does not cover member `BillingPostalCode` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerificationLevel`",
+        "the value map does not cover member `BillingAddress` of `Microsoft.Dynamics.DataEntities.CreditCardAddressVerificationLevel`",
+    ];
+}

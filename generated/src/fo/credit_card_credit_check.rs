@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for CreditCardCreditCheck {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CreditCardCreditCheck {
+    const MEMBERS: &'static [(&'static str, i64)] = CreditCardCreditCheck::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Normal` of `Microsoft.Dynamics.DataEntities.CreditCardCreditCheck`",
+        "the value map does not cover member `ByPass` of `Microsoft.Dynamics.DataEntities.CreditCardCreditCheck`",
+    ];
+}

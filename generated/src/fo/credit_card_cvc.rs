@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for CreditCardCvc {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CreditCardCvc {
+    const MEMBERS: &'static [(&'static str, i64)] = CreditCardCvc::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.CreditCardCVC`",
+        "the value map does not cover member `No` of `Microsoft.Dynamics.DataEntities.CreditCardCVC`",
+        "the value map does not cover member `Yes` of `Microsoft.Dynamics.DataEntities.CreditCardCVC`",
+    ];
+}

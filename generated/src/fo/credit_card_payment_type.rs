@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for CreditCardPaymentType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CreditCardPaymentType {
+    const MEMBERS: &'static [(&'static str, i64)] = CreditCardPaymentType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NA` of `Microsoft.Dynamics.DataEntities.CreditCardPaymentType`",
+        "the value map does not cover member `CreditCard` of `Microsoft.Dynamics.DataEntities.CreditCardPaymentType`",
+    ];
+}

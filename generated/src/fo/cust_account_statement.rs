@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for CustAccountStatement {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustAccountStatement {
+    const MEMBERS: &'static [(&'static str, i64)] = CustAccountStatement::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Always` of `Microsoft.Dynamics.DataEntities.CustAccountStatement`",
+        "the value map does not cover member `Quarter` of `Microsoft.Dynamics.DataEntities.CustAccountStatement`",
+        "the value map does not cover member `Biannually` of `Microsoft.Dynamics.DataEntities.CustAccountStatement`",
+        "the value map does not cover member `Yearly` of `Microsoft.Dynamics.DataEntities.CustAccountStatement`",
+        "the value map does not cover member `Never` of `Microsoft.Dynamics.DataEntities.CustAccountStatement`",
+    ];
+}

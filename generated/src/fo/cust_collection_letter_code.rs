@@ -103,3 +103,16 @@ impl ::dualsync::entity::Literal for CustCollectionLetterCode {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustCollectionLetterCode {
+    const MEMBERS: &'static [(&'static str, i64)] = CustCollectionLetterCode::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `CollectionLetter1` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `CollectionLetter2` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `CollectionLetter3` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `CollectionLetter4` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `Collection` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `All` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+        "the value map does not cover member `CollectionPerCust` of `Microsoft.Dynamics.DataEntities.CustCollectionLetterCode`",
+    ];
+}

@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for CustPaymentType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustPaymentType {
+    const MEMBERS: &'static [(&'static str, i64)] = CustPaymentType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Other` of `Microsoft.Dynamics.DataEntities.CustPaymentType`",
+        "the value map does not cover member `ElectronicPayment` of `Microsoft.Dynamics.DataEntities.CustPaymentType`",
+        "the value map does not cover member `Check` of `Microsoft.Dynamics.DataEntities.CustPaymentType`",
+        "the value map does not cover member `BillOfExchange` of `Microsoft.Dynamics.DataEntities.CustPaymentType`",
+        "the value map does not cover member `CreditCard` of `Microsoft.Dynamics.DataEntities.CustPaymentType`",
+    ];
+}

@@ -103,3 +103,16 @@ impl ::dualsync::entity::Literal for CustVendPaymStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustVendPaymStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = CustVendPaymStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `Sent` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `Recieved` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `Confirmed` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `Rejected` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `Delete` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `SentDelete` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+        "the value map does not cover member `Deleted` of `Microsoft.Dynamics.DataEntities.CustVendPaymStatus`",
+    ];
+}

@@ -97,3 +97,15 @@ impl ::dualsync::entity::Literal for CustVendorBlocked {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustVendorBlocked {
+    const MEMBERS: &'static [(&'static str, i64)] = CustVendorBlocked::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `No` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+        "the value map does not cover member `Invoice` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+        "the value map does not cover member `All` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+        "the value map does not cover member `Payment` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+        "the value map does not cover member `Requisition` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+        "the value map does not cover member `Never` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+        "the value map does not cover member `PurchOrder` of `Microsoft.Dynamics.DataEntities.CustVendorBlocked`",
+    ];
+}

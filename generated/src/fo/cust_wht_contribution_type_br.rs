@@ -95,3 +95,14 @@ impl ::dualsync::entity::Literal for CustWhtContributionTypeBr {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustWhtContributionTypeBr {
+    const MEMBERS: &'static [(&'static str, i64)] = CustWhtContributionTypeBr::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Other` of `Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR`",
+        "the value map does not cover member `FederalAgencyAutarchyOrFoundation` of `Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR`",
+        "the value map does not cover member `OtherFederalAdministrationEntity` of `Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR`",
+        "the value map does not cover member `PrivateCompany` of `Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR`",
+        "the value map does not cover member `Cooperative` of `Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR`",
+        "the value map does not cover member `MachineOrVehicleManufacturer` of `Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for CustomInventTransStatusRu {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustomInventTransStatusRu {
+    const MEMBERS: &'static [(&'static str, i64)] = CustomInventTransStatusRu::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Empty` of `Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU`",
+        "the value map does not cover member `Purchased` of `Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU`",
+        "the value map does not cover member `Ordered` of `Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for CustomerTypeIn {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for CustomerTypeIn {
+    const MEMBERS: &'static [(&'static str, i64)] = CustomerTypeIn::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.CustomerType_IN`",
+        "the value map does not cover member `GovtCompanyOrOtherAgencies` of `Microsoft.Dynamics.DataEntities.CustomerType_IN`",
+        "the value map does not cover member `ECommerceOperator` of `Microsoft.Dynamics.DataEntities.CustomerType_IN`",
+    ];
+}

@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for DirPersonMaritalStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for DirPersonMaritalStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = DirPersonMaritalStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus`",
+        "the value map does not cover member `Single` of `Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus`",
+        "the value map does not cover member `Married` of `Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus`",
+        "the value map does not cover member `Divorced` of `Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus`",
+        "the value map does not cover member `Widowhood` of `Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus`",
+    ];
+}

@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for DocumentTypeIt {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for DocumentTypeIt {
+    const MEMBERS: &'static [(&'static str, i64)] = DocumentTypeIt::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.DocumentType_IT`",
+        "the value map does not cover member `PaymentOrder` of `Microsoft.Dynamics.DataEntities.DocumentType_IT`",
+        "the value map does not cover member `Contract` of `Microsoft.Dynamics.DataEntities.DocumentType_IT`",
+        "the value map does not cover member `Agreement` of `Microsoft.Dynamics.DataEntities.DocumentType_IT`",
+        "the value map does not cover member `ManagementSystem` of `Microsoft.Dynamics.DataEntities.DocumentType_IT`",
+        "the value map does not cover member `OriginalInvoice` of `Microsoft.Dynamics.DataEntities.DocumentType_IT`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for EcoResFieldServiceProductType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for EcoResFieldServiceProductType {
+    const MEMBERS: &'static [(&'static str, i64)] = EcoResFieldServiceProductType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Inventory` of `Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType`",
+        "the value map does not cover member `NonInventory` of `Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType`",
+        "the value map does not cover member `Service` of `Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType`",
+        "the value map does not cover member `NotAvailable` of `Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType`",
+    ];
+}

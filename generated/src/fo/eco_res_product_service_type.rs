@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for EcoResProductServiceType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for EcoResProductServiceType {
+    const MEMBERS: &'static [(&'static str, i64)] = EcoResProductServiceType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotSpecified` of `Microsoft.Dynamics.DataEntities.EcoResProductServiceType`",
+        "the value map does not cover member `Warranty` of `Microsoft.Dynamics.DataEntities.EcoResProductServiceType`",
+    ];
+}

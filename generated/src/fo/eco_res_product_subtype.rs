@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for EcoResProductSubtype {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for EcoResProductSubtype {
+    const MEMBERS: &'static [(&'static str, i64)] = EcoResProductSubtype::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Product` of `Microsoft.Dynamics.DataEntities.EcoResProductSubtype`",
+        "the value map does not cover member `ProductMaster` of `Microsoft.Dynamics.DataEntities.EcoResProductSubtype`",
+        "the value map does not cover member `ProductVariant` of `Microsoft.Dynamics.DataEntities.EcoResProductSubtype`",
+    ];
+}

@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for EcoResProductType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for EcoResProductType {
+    const MEMBERS: &'static [(&'static str, i64)] = EcoResProductType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Item` of `Microsoft.Dynamics.DataEntities.EcoResProductType`",
+        "the value map does not cover member `Service` of `Microsoft.Dynamics.DataEntities.EcoResProductType`",
+    ];
+}

@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for EfDocPresenceTypeBr {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for EfDocPresenceTypeBr {
+    const MEMBERS: &'static [(&'static str, i64)] = EfDocPresenceTypeBr::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `DoesNotApply` of `Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR`",
+        "the value map does not cover member `InPerson` of `Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR`",
+        "the value map does not cover member `Internet` of `Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR`",
+        "the value map does not cover member `Telesales` of `Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR`",
+        "the value map does not cover member `InPersonOut` of `Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR`",
+        "the value map does not cover member `Others` of `Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for FederalNonFederalIndicatorCode {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for FederalNonFederalIndicatorCode {
+    const MEMBERS: &'static [(&'static str, i64)] = FederalNonFederalIndicatorCode::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.FederalNonFederalIndicatorCode`",
+        "the value map does not cover member `Federal` of `Microsoft.Dynamics.DataEntities.FederalNonFederalIndicatorCode`",
+        "the value map does not cover member `NonFederal` of `Microsoft.Dynamics.DataEntities.FederalNonFederalIndicatorCode`",
+        "the value map does not cover member `NonFederalException` of `Microsoft.Dynamics.DataEntities.FederalNonFederalIndicatorCode`",
+    ];
+}

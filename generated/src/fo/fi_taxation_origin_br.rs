@@ -113,3 +113,17 @@ impl ::dualsync::entity::Literal for FiTaxationOriginBr {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for FiTaxationOriginBr {
+    const MEMBERS: &'static [(&'static str, i64)] = FiTaxationOriginBr::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `National` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `DirectImport` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `Import` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `NationalImportContent` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `LegalAdjusts` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `NationalLessThan40ImportContent` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `ImportNoSimilar` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `ImportAcquiredInRegion` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+        "the value map does not cover member `NationalGreaterThan70ImportContent` of `Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR`",
+    ];
+}

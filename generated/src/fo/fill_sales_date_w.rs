@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for FillSalesDateW {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for FillSalesDateW {
+    const MEMBERS: &'static [(&'static str, i64)] = FillSalesDateW::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Manually` of `Microsoft.Dynamics.DataEntities.FillSalesDate_W`",
+        "the value map does not cover member `VATDueDate` of `Microsoft.Dynamics.DataEntities.FillSalesDate_W`",
+        "the value map does not cover member `DocumentDate` of `Microsoft.Dynamics.DataEntities.FillSalesDate_W`",
+        "the value map does not cover member `PostingDate` of `Microsoft.Dynamics.DataEntities.FillSalesDate_W`",
+        "the value map does not cover member `LastDeliveryDate` of `Microsoft.Dynamics.DataEntities.FillSalesDate_W`",
+    ];
+}

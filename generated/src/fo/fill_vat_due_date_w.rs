@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for FillVatDueDateW {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for FillVatDueDateW {
+    const MEMBERS: &'static [(&'static str, i64)] = FillVatDueDateW::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Manually` of `Microsoft.Dynamics.DataEntities.FillVatDueDate_W`",
+        "the value map does not cover member `SalesDate` of `Microsoft.Dynamics.DataEntities.FillVatDueDate_W`",
+        "the value map does not cover member `DocumentDate` of `Microsoft.Dynamics.DataEntities.FillVatDueDate_W`",
+        "the value map does not cover member `PostingDate` of `Microsoft.Dynamics.DataEntities.FillVatDueDate_W`",
+        "the value map does not cover member `LastDeliveryDate` of `Microsoft.Dynamics.DataEntities.FillVatDueDate_W`",
+        "the value map does not cover member `Customized` of `Microsoft.Dynamics.DataEntities.FillVatDueDate_W`",
+    ];
+}

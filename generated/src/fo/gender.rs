@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for Gender {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for Gender {
+    const MEMBERS: &'static [(&'static str, i64)] = Gender::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Unknown` of `Microsoft.Dynamics.DataEntities.Gender`",
+        "the value map does not cover member `Male` of `Microsoft.Dynamics.DataEntities.Gender`",
+        "the value map does not cover member `Female` of `Microsoft.Dynamics.DataEntities.Gender`",
+        "the value map does not cover member `NonSpecific` of `Microsoft.Dynamics.DataEntities.Gender`",
+    ];
+}

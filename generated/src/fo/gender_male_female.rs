@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for GenderMaleFemale {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for GenderMaleFemale {
+    const MEMBERS: &'static [(&'static str, i64)] = GenderMaleFemale::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Male` of `Microsoft.Dynamics.DataEntities.GenderMaleFemale`",
+        "the value map does not cover member `Female` of `Microsoft.Dynamics.DataEntities.GenderMaleFemale`",
+    ];
+}

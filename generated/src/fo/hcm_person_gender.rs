@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for HcmPersonGender {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for HcmPersonGender {
+    const MEMBERS: &'static [(&'static str, i64)] = HcmPersonGender::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.HcmPersonGender`",
+        "the value map does not cover member `Male` of `Microsoft.Dynamics.DataEntities.HcmPersonGender`",
+        "the value map does not cover member `Female` of `Microsoft.Dynamics.DataEntities.HcmPersonGender`",
+        "the value map does not cover member `NonSpecific` of `Microsoft.Dynamics.DataEntities.HcmPersonGender`",
+    ];
+}

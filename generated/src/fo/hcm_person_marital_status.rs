@@ -109,3 +109,17 @@ impl ::dualsync::entity::Literal for HcmPersonMaritalStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for HcmPersonMaritalStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = HcmPersonMaritalStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `Married` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `Single` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `Widowed` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `Divorced` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `Cohabiting` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `RegisteredPartnership` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `Separated` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+        "the value map does not cover member `CivilPartnership` of `Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for HcmWorkerRelationType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for HcmWorkerRelationType {
+    const MEMBERS: &'static [(&'static str, i64)] = HcmWorkerRelationType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Both` of `Microsoft.Dynamics.DataEntities.HcmWorkerRelationType`",
+        "the value map does not cover member `Employee` of `Microsoft.Dynamics.DataEntities.HcmWorkerRelationType`",
+        "the value map does not cover member `Contractor` of `Microsoft.Dynamics.DataEntities.HcmWorkerRelationType`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for HcmWorkerStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for HcmWorkerStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = HcmWorkerStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Pending` of `Microsoft.Dynamics.DataEntities.HcmWorkerStatus`",
+        "the value map does not cover member `Employed` of `Microsoft.Dynamics.DataEntities.HcmWorkerStatus`",
+        "the value map does not cover member `Terminated` of `Microsoft.Dynamics.DataEntities.HcmWorkerStatus`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for InventBatchMergeDateCalculationMethod {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for InventBatchMergeDateCalculationMethod {
+    const MEMBERS: &'static [(&'static str, i64)] = InventBatchMergeDateCalculationMethod::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Manual` of `Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod`",
+        "the value map does not cover member `Earliest` of `Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod`",
+        "the value map does not cover member `Latest` of `Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod`",
+    ];
+}

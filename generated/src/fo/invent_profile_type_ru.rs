@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for InventProfileTypeRu {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for InventProfileTypeRu {
+    const MEMBERS: &'static [(&'static str, i64)] = InventProfileTypeRu::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotSpecified` of `Microsoft.Dynamics.DataEntities.InventProfileType_RU`",
+        "the value map does not cover member `General` of `Microsoft.Dynamics.DataEntities.InventProfileType_RU`",
+        "the value map does not cover member `CommissionAgent` of `Microsoft.Dynamics.DataEntities.InventProfileType_RU`",
+        "the value map does not cover member `CommissionPrincipalAgent` of `Microsoft.Dynamics.DataEntities.InventProfileType_RU`",
+        "the value map does not cover member `Bailee` of `Microsoft.Dynamics.DataEntities.InventProfileType_RU`",
+    ];
+}

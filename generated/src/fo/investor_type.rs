@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for InvestorType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for InvestorType {
+    const MEMBERS: &'static [(&'static str, i64)] = InvestorType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.InvestorType`",
+        "the value map does not cover member `Owner` of `Microsoft.Dynamics.DataEntities.InvestorType`",
+        "the value map does not cover member `Broker` of `Microsoft.Dynamics.DataEntities.InvestorType`",
+    ];
+}

@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for InvoiceOrderAccount {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for InvoiceOrderAccount {
+    const MEMBERS: &'static [(&'static str, i64)] = InvoiceOrderAccount::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `InvoiceAccount` of `Microsoft.Dynamics.DataEntities.InvoiceOrderAccount`",
+        "the value map does not cover member `OrderAccount` of `Microsoft.Dynamics.DataEntities.InvoiceOrderAccount`",
+    ];
+}

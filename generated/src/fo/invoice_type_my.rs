@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for InvoiceTypeMy {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for InvoiceTypeMy {
+    const MEMBERS: &'static [(&'static str, i64)] = InvoiceTypeMy::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Invoice` of `Microsoft.Dynamics.DataEntities.InvoiceType_MY`",
+        "the value map does not cover member `GST` of `Microsoft.Dynamics.DataEntities.InvoiceType_MY`",
+        "the value map does not cover member `SelfBilled` of `Microsoft.Dynamics.DataEntities.InvoiceType_MY`",
+        "the value map does not cover member `ServiceInvoice` of `Microsoft.Dynamics.DataEntities.InvoiceType_MY`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for ItemNumAlternative {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for ItemNumAlternative {
+    const MEMBERS: &'static [(&'static str, i64)] = ItemNumAlternative::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Never` of `Microsoft.Dynamics.DataEntities.ItemNumAlternative`",
+        "the value map does not cover member `InventWhen0` of `Microsoft.Dynamics.DataEntities.ItemNumAlternative`",
+        "the value map does not cover member `Always` of `Microsoft.Dynamics.DataEntities.ItemNumAlternative`",
+    ];
+}

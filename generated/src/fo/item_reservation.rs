@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for ItemReservation {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for ItemReservation {
+    const MEMBERS: &'static [(&'static str, i64)] = ItemReservation::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.ItemReservation`",
+        "the value map does not cover member `Automatic` of `Microsoft.Dynamics.DataEntities.ItemReservation`",
+        "the value map does not cover member `Explosion` of `Microsoft.Dynamics.DataEntities.ItemReservation`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for ItmVendType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for ItmVendType {
+    const MEMBERS: &'static [(&'static str, i64)] = ItmVendType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.ItmVendType`",
+        "the value map does not cover member `ShipVend` of `Microsoft.Dynamics.DataEntities.ItmVendType`",
+        "the value map does not cover member `CustomsBroker` of `Microsoft.Dynamics.DataEntities.ItmVendType`",
+        "the value map does not cover member `Agent` of `Microsoft.Dynamics.DataEntities.ItmVendType`",
+    ];
+}

@@ -115,3 +115,18 @@ impl ::dualsync::entity::Literal for LedgerJournalAcType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for LedgerJournalAcType {
+    const MEMBERS: &'static [(&'static str, i64)] = LedgerJournalAcType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Ledger` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `Cust` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `Vend` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `Project` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `FixedAssets` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `Bank` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `FixedAssets_RU` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `Employee_RU` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `RDeferrals` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+        "the value map does not cover member `RCash` of `Microsoft.Dynamics.DataEntities.LedgerJournalACType`",
+    ];
+}

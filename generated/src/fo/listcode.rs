@@ -109,3 +109,17 @@ impl ::dualsync::entity::Literal for Listcode {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for Listcode {
+    const MEMBERS: &'static [(&'static str, i64)] = Listcode::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `IncludeNot` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `EUTrade` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `ProductionOnToll` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `TriangularEUTrade` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `TriangularProductionOnToll` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `PropertyMoving_CZ` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `TriangularIntermediateRole_HU` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `DEL_EUService` of `Microsoft.Dynamics.DataEntities.Listcode`",
+        "the value map does not cover member `PurchasedOnBehalf_LV` of `Microsoft.Dynamics.DataEntities.Listcode`",
+    ];
+}

@@ -109,3 +109,17 @@ impl ::dualsync::entity::Literal for LogisticsElectronicAddressMethodType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for LogisticsElectronicAddressMethodType {
+    const MEMBERS: &'static [(&'static str, i64)] = LogisticsElectronicAddressMethodType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `Phone` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `Email` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `URL` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `Telex` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `Fax` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `Facebook` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `Twitter` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+        "the value map does not cover member `LinkedIn` of `Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType`",
+    ];
+}

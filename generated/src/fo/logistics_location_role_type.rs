@@ -193,3 +193,31 @@ impl ::dualsync::entity::Literal for LogisticsLocationRoleType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for LogisticsLocationRoleType {
+    const MEMBERS: &'static [(&'static str, i64)] = LogisticsLocationRoleType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Invoice` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Delivery` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `SWIFT` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Payment` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Service` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Home` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Other` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Business` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `RemitTo` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Statement` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `FixedAsset` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `OneTime` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Recruit` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `SMS` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Lading_W` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Unlading_W` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `HeadCompany_IT` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `StableOrganization_IT` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `PayrollResidencyLocation` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `PayrollWorkLocation` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `RealAddress_RU` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+        "the value map does not cover member `Consignment_IN` of `Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType`",
+    ];
+}

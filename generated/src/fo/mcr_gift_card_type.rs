@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for McrGiftCardType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for McrGiftCardType {
+    const MEMBERS: &'static [(&'static str, i64)] = McrGiftCardType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Email` of `Microsoft.Dynamics.DataEntities.McrGiftCardType`",
+        "the value map does not cover member `Physical` of `Microsoft.Dynamics.DataEntities.McrGiftCardType`",
+    ];
+}

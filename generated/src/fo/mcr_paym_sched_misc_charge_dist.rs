@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for McrPaymSchedMiscChargeDist {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for McrPaymSchedMiscChargeDist {
+    const MEMBERS: &'static [(&'static str, i64)] = McrPaymSchedMiscChargeDist::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Proportional` of `Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist`",
+        "the value map does not cover member `FirstRate` of `Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist`",
+        "the value map does not cover member `LastRate` of `Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist`",
+    ];
+}

@@ -115,3 +115,18 @@ impl ::dualsync::entity::Literal for McrsoAllocPriority {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for McrsoAllocPriority {
+    const MEMBERS: &'static [(&'static str, i64)] = McrsoAllocPriority::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `AllocationPriority1` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority2` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority3` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority4` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority5` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority6` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority7` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority8` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority9` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+        "the value map does not cover member `AllocationPriority10` of `Microsoft.Dynamics.DataEntities.MCRSOAllocPriority`",
+    ];
+}

@@ -133,3 +133,21 @@ impl ::dualsync::entity::Literal for MonthsOfYear {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for MonthsOfYear {
+    const MEMBERS: &'static [(&'static str, i64)] = MonthsOfYear::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `January` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `February` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `March` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `April` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `May` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `June` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `July` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `August` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `September` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `October` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `November` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+        "the value map does not cover member `December` of `Microsoft.Dynamics.DataEntities.MonthsOfYear`",
+    ];
+}

@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for MpsFullRunCtpStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for MpsFullRunCtpStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = MpsFullRunCtpStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Ready` of `Microsoft.Dynamics.DataEntities.MpsFullRunCtpStatus`",
+        "the value map does not cover member `NotReady` of `Microsoft.Dynamics.DataEntities.MpsFullRunCtpStatus`",
+    ];
+}

@@ -103,3 +103,16 @@ impl ::dualsync::entity::Literal for NatureOfAssesseeIn {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for NatureOfAssesseeIn {
+    const MEMBERS: &'static [(&'static str, i64)] = NatureOfAssesseeIn::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Company` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `HUF` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `Firm` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `Individual` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `AOP` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `BOI` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `LocalAuthority` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+        "the value map does not cover member `Others` of `Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN`",
+    ];
+}

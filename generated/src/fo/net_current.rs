@@ -97,3 +97,15 @@ impl ::dualsync::entity::Literal for NetCurrent {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for NetCurrent {
+    const MEMBERS: &'static [(&'static str, i64)] = NetCurrent::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Net` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+        "the value map does not cover member `CurrentMth` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+        "the value map does not cover member `CurrentQuart` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+        "the value map does not cover member `CurrentYear` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+        "the value map does not cover member `CurrentWeek` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+        "the value map does not cover member `COD` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+        "the value map does not cover member `CutOffDate` of `Microsoft.Dynamics.DataEntities.NetCurrent`",
+    ];
+}

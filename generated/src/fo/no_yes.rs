@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for NoYes {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for NoYes {
+    const MEMBERS: &'static [(&'static str, i64)] = NoYes::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `No` of `Microsoft.Dynamics.DataEntities.NoYes`",
+        "the value map does not cover member `Yes` of `Microsoft.Dynamics.DataEntities.NoYes`",
+    ];
+}

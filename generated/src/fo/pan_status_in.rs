@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for PanStatusIn {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PanStatusIn {
+    const MEMBERS: &'static [(&'static str, i64)] = PanStatusIn::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotAvailable` of `Microsoft.Dynamics.DataEntities.PANStatus_IN`",
+        "the value map does not cover member `Received` of `Microsoft.Dynamics.DataEntities.PANStatus_IN`",
+        "the value map does not cover member `Applied` of `Microsoft.Dynamics.DataEntities.PANStatus_IN`",
+        "the value map does not cover member `Invalid` of `Microsoft.Dynamics.DataEntities.PANStatus_IN`",
+    ];
+}

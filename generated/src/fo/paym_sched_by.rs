@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for PaymSchedBy {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymSchedBy {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymSchedBy::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Total` of `Microsoft.Dynamics.DataEntities.PaymSchedBy`",
+        "the value map does not cover member `AmountByPayment` of `Microsoft.Dynamics.DataEntities.PaymSchedBy`",
+        "the value map does not cover member `NumOfPayment` of `Microsoft.Dynamics.DataEntities.PaymSchedBy`",
+        "the value map does not cover member `Specified` of `Microsoft.Dynamics.DataEntities.PaymSchedBy`",
+    ];
+}

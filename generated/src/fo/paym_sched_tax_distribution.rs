@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for PaymSchedTaxDistribution {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymSchedTaxDistribution {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymSchedTaxDistribution::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Proportional` of `Microsoft.Dynamics.DataEntities.PaymSchedTaxDistribution`",
+        "the value map does not cover member `FirstRate` of `Microsoft.Dynamics.DataEntities.PaymSchedTaxDistribution`",
+        "the value map does not cover member `LastRate` of `Microsoft.Dynamics.DataEntities.PaymSchedTaxDistribution`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for PaymSumBy {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymSumBy {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymSumBy::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Invoice` of `Microsoft.Dynamics.DataEntities.PaymSumBy`",
+        "the value map does not cover member `TransDate` of `Microsoft.Dynamics.DataEntities.PaymSumBy`",
+        "the value map does not cover member `Week` of `Microsoft.Dynamics.DataEntities.PaymSumBy`",
+        "the value map does not cover member `Total` of `Microsoft.Dynamics.DataEntities.PaymSumBy`",
+    ];
+}

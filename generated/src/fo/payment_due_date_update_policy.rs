@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for PaymentDueDateUpdatePolicy {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymentDueDateUpdatePolicy {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymentDueDateUpdatePolicy::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NoUpdate` of `Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy`",
+        "the value map does not cover member `Next` of `Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy`",
+        "the value map does not cover member `Previous` of `Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy`",
+    ];
+}

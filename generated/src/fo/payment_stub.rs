@@ -133,3 +133,21 @@ impl ::dualsync::entity::Literal for PaymentStub {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymentStub {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymentStub::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `FIK` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `BBS` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `ESR_blue_PTT` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `ESR_red_bank` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `FIK762` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `ESR_orange` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `BelSMS101` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `BelSMS102` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `Finnish` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `FIK751` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `FIK752` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+        "the value map does not cover member `QRBill` of `Microsoft.Dynamics.DataEntities.PaymentStub`",
+    ];
+}

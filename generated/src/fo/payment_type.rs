@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for PaymentType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymentType {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymentType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.PaymentType`",
+        "the value map does not cover member `Check` of `Microsoft.Dynamics.DataEntities.PaymentType`",
+        "the value map does not cover member `ElectronicPayment` of `Microsoft.Dynamics.DataEntities.PaymentType`",
+        "the value map does not cover member `PromissoryNote` of `Microsoft.Dynamics.DataEntities.PaymentType`",
+    ];
+}

@@ -223,3 +223,36 @@ impl ::dualsync::entity::Literal for PaymentTypeMx {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PaymentTypeMx {
+    const MEMBERS: &'static [(&'static str, i64)] = PaymentTypeMx::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Cash` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Check` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Transfer` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `CreditCard` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `ElectronicWallet` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `ElectronicMoney` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `DigitalCards` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `FoodVoucher` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Goods` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Service` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `ThirdParty` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `DebtPayment` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Subrogation` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Consignment` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `DebtCancellation` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Cancellation` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Compensation` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Novation` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Confusion` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `DebtRelief` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `PrescriptionOrExpiration` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `SatisfactionOfCreditor` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `DebitCard` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `ServiceCard` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `AdvanceApplication` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `Other` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+        "the value map does not cover member `IntermediaryPayment` of `Microsoft.Dynamics.DataEntities.PaymentType_MX`",
+    ];
+}

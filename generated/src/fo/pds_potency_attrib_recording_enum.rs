@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for PdsPotencyAttribRecordingEnum {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PdsPotencyAttribRecordingEnum {
+    const MEMBERS: &'static [(&'static str, i64)] = PdsPotencyAttribRecordingEnum::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `PurchProdReceipt` of `Microsoft.Dynamics.DataEntities.PdsPotencyAttribRecordingEnum`",
+        "the value map does not cover member `Quality` of `Microsoft.Dynamics.DataEntities.PdsPotencyAttribRecordingEnum`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for PdsVendorCheckItem {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PdsVendorCheckItem {
+    const MEMBERS: &'static [(&'static str, i64)] = PdsVendorCheckItem::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NoCheck` of `Microsoft.Dynamics.DataEntities.PdsVendorCheckItem`",
+        "the value map does not cover member `WarningOnly` of `Microsoft.Dynamics.DataEntities.PdsVendorCheckItem`",
+        "the value map does not cover member `NotAllowed` of `Microsoft.Dynamics.DataEntities.PdsVendorCheckItem`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for PeriodUnit {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PeriodUnit {
+    const MEMBERS: &'static [(&'static str, i64)] = PeriodUnit::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Day` of `Microsoft.Dynamics.DataEntities.PeriodUnit`",
+        "the value map does not cover member `Month` of `Microsoft.Dynamics.DataEntities.PeriodUnit`",
+        "the value map does not cover member `Year` of `Microsoft.Dynamics.DataEntities.PeriodUnit`",
+        "the value map does not cover member `All` of `Microsoft.Dynamics.DataEntities.PeriodUnit`",
+    ];
+}

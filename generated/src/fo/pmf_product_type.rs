@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for PmfProductType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PmfProductType {
+    const MEMBERS: &'static [(&'static str, i64)] = PmfProductType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Co_Product` of `Microsoft.Dynamics.DataEntities.PmfProductType`",
+        "the value map does not cover member `By_Product` of `Microsoft.Dynamics.DataEntities.PmfProductType`",
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.PmfProductType`",
+        "the value map does not cover member `MainItem` of `Microsoft.Dynamics.DataEntities.PmfProductType`",
+        "the value map does not cover member `BOM` of `Microsoft.Dynamics.DataEntities.PmfProductType`",
+        "the value map does not cover member `Formula` of `Microsoft.Dynamics.DataEntities.PmfProductType`",
+    ];
+}

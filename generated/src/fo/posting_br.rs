@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for PostingBr {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PostingBr {
+    const MEMBERS: &'static [(&'static str, i64)] = PostingBr::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.Posting_BR`",
+        "the value map does not cover member `Vendor` of `Microsoft.Dynamics.DataEntities.Posting_BR`",
+        "the value map does not cover member `Bank` of `Microsoft.Dynamics.DataEntities.Posting_BR`",
+    ];
+}

@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for PrimaryMethodBr {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PrimaryMethodBr {
+    const MEMBERS: &'static [(&'static str, i64)] = PrimaryMethodBr::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.PrimaryMethod_BR`",
+        "the value map does not cover member `Duplicate` of `Microsoft.Dynamics.DataEntities.PrimaryMethod_BR`",
+        "the value map does not cover member `Check` of `Microsoft.Dynamics.DataEntities.PrimaryMethod_BR`",
+        "the value map does not cover member `Promissory` of `Microsoft.Dynamics.DataEntities.PrimaryMethod_BR`",
+        "the value map does not cover member `Receipt` of `Microsoft.Dynamics.DataEntities.PrimaryMethod_BR`",
+        "the value map does not cover member `Other` of `Microsoft.Dynamics.DataEntities.PrimaryMethod_BR`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for ProdFlushingPrincipItem {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for ProdFlushingPrincipItem {
+    const MEMBERS: &'static [(&'static str, i64)] = ProdFlushingPrincipItem::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Start` of `Microsoft.Dynamics.DataEntities.ProdFlushingPrincipItem`",
+        "the value map does not cover member `Finish` of `Microsoft.Dynamics.DataEntities.ProdFlushingPrincipItem`",
+        "the value map does not cover member `Manual` of `Microsoft.Dynamics.DataEntities.ProdFlushingPrincipItem`",
+        "the value map does not cover member `Picked` of `Microsoft.Dynamics.DataEntities.ProdFlushingPrincipItem`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for PurchMatchingPolicyWithNotSetOption {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for PurchMatchingPolicyWithNotSetOption {
+    const MEMBERS: &'static [(&'static str, i64)] = PurchMatchingPolicyWithNotSetOption::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotSet` of `Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption`",
+        "the value map does not cover member `ThreeWayMatch` of `Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption`",
+        "the value map does not cover member `TwoWayMatch` of `Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption`",
+        "the value map does not cover member `NoMatch` of `Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption`",
+    ];
+}

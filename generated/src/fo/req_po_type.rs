@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for ReqPoType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for ReqPoType {
+    const MEMBERS: &'static [(&'static str, i64)] = ReqPoType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Purch` of `Microsoft.Dynamics.DataEntities.ReqPOType`",
+        "the value map does not cover member `Production` of `Microsoft.Dynamics.DataEntities.ReqPOType`",
+        "the value map does not cover member `Transfer` of `Microsoft.Dynamics.DataEntities.ReqPOType`",
+        "the value map does not cover member `Kanban` of `Microsoft.Dynamics.DataEntities.ReqPOType`",
+    ];
+}

@@ -121,3 +121,19 @@ impl ::dualsync::entity::Literal for RetailFulfillmentLineStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailFulfillmentLineStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailFulfillmentLineStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Unknown` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Pending` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Accepted` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Picking` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `PartiallyPicked` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Picked` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `PartiallyPacked` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Packed` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `PartiallyInvoiced` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Invoiced` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+        "the value map does not cover member `Rejected` of `Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus`",
+    ];
+}

@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for RetailPriceKeyingRequirement {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailPriceKeyingRequirement {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailPriceKeyingRequirement::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotMandatory` of `Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement`",
+        "the value map does not cover member `NewPrice` of `Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement`",
+        "the value map does not cover member `HigherEqual` of `Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement`",
+        "the value map does not cover member `LowerEqual` of `Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement`",
+        "the value map does not cover member `NoPrice` of `Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for RetailQtyKeyingRequirement {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailQtyKeyingRequirement {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailQtyKeyingRequirement::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotMandatory` of `Microsoft.Dynamics.DataEntities.RetailQtyKeyingRequirement`",
+        "the value map does not cover member `KeyIn` of `Microsoft.Dynamics.DataEntities.RetailQtyKeyingRequirement`",
+        "the value map does not cover member `NotKeyIn` of `Microsoft.Dynamics.DataEntities.RetailQtyKeyingRequirement`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for RetailReceiptOptionBase {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailReceiptOptionBase {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailReceiptOptionBase::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `RetailEx3` of `Microsoft.Dynamics.DataEntities.RetailReceiptOptionBase`",
+        "the value map does not cover member `Email` of `Microsoft.Dynamics.DataEntities.RetailReceiptOptionBase`",
+        "the value map does not cover member `Both` of `Microsoft.Dynamics.DataEntities.RetailReceiptOptionBase`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for RetailRoundingTypeBase {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailRoundingTypeBase {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailRoundingTypeBase::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Up` of `Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase`",
+        "the value map does not cover member `Down` of `Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase`",
+        "the value map does not cover member `Nearest` of `Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for RetailSalesPriceRoundingBase {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailSalesPriceRoundingBase {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailSalesPriceRoundingBase::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.RetailSalesPriceRoundingBase`",
+        "the value map does not cover member `Rounding` of `Microsoft.Dynamics.DataEntities.RetailSalesPriceRoundingBase`",
+        "the value map does not cover member `PricePoints` of `Microsoft.Dynamics.DataEntities.RetailSalesPriceRoundingBase`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for RetailVendTypeBase {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RetailVendTypeBase {
+    const MEMBERS: &'static [(&'static str, i64)] = RetailVendTypeBase::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.RetailVendTypeBase`",
+        "the value map does not cover member `Own` of `Microsoft.Dynamics.DataEntities.RetailVendTypeBase`",
+        "the value map does not cover member `ThirdParty` of `Microsoft.Dynamics.DataEntities.RetailVendTypeBase`",
+        "the value map does not cover member `Concession` of `Microsoft.Dynamics.DataEntities.RetailVendTypeBase`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for RevRecRevenueType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RevRecRevenueType {
+    const MEMBERS: &'static [(&'static str, i64)] = RevRecRevenueType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Essential` of `Microsoft.Dynamics.DataEntities.RevRecRevenueType`",
+        "the value map does not cover member `NonEssential` of `Microsoft.Dynamics.DataEntities.RevRecRevenueType`",
+        "the value map does not cover member `PostContractSupport` of `Microsoft.Dynamics.DataEntities.RevRecRevenueType`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for RoundOffType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for RoundOffType {
+    const MEMBERS: &'static [(&'static str, i64)] = RoundOffType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Ordinary` of `Microsoft.Dynamics.DataEntities.RoundOffType`",
+        "the value map does not cover member `RoundDown` of `Microsoft.Dynamics.DataEntities.RoundOffType`",
+        "the value map does not cover member `RoundUp` of `Microsoft.Dynamics.DataEntities.RoundOffType`",
+    ];
+}

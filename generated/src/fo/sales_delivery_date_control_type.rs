@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for SalesDeliveryDateControlType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesDeliveryDateControlType {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesDeliveryDateControlType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType`",
+        "the value map does not cover member `SalesLeadTime` of `Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType`",
+        "the value map does not cover member `ATP` of `Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType`",
+        "the value map does not cover member `ATPPlusIssueMargin` of `Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType`",
+        "the value map does not cover member `CTP` of `Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType`",
+        "the value map does not cover member `FullRunCTP` of `Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType`",
+    ];
+}

@@ -91,3 +91,14 @@ impl ::dualsync::entity::Literal for SalesExternalWorkOrderStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesExternalWorkOrderStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesExternalWorkOrderStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `OpenUnscheduled` of `Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus`",
+        "the value map does not cover member `OpenScheduled` of `Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus`",
+        "the value map does not cover member `OpenInProgress` of `Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus`",
+        "the value map does not cover member `OpenCompleted` of `Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus`",
+        "the value map does not cover member `ClosedPosted` of `Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus`",
+        "the value map does not cover member `ClosedCanceled` of `Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus`",
+    ];
+}

@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for SalesInvoicePostingTypeRu {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesInvoicePostingTypeRu {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesInvoicePostingTypeRu::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Standard` of `Microsoft.Dynamics.DataEntities.SalesInvoicePostingType_RU`",
+        "the value map does not cover member `GoodsInRoute` of `Microsoft.Dynamics.DataEntities.SalesInvoicePostingType_RU`",
+    ];
+}

@@ -109,3 +109,17 @@ impl ::dualsync::entity::Literal for SalesOrderProcessingStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesOrderProcessingStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesOrderProcessingStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Active` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `Confirmed` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `Picked` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `PartiallyDelivered` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `Delivered` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `Invoiced` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `PartiallyInvoiced` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `Canceled` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+        "the value map does not cover member `DeliveredPartiallyInvoiced` of `Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for SalesOriginType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesOriginType {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesOriginType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NotSpecified` of `Microsoft.Dynamics.DataEntities.SalesOriginType`",
+        "the value map does not cover member `SalesOrderIntegration` of `Microsoft.Dynamics.DataEntities.SalesOriginType`",
+        "the value map does not cover member `WorkOrderIntegration` of `Microsoft.Dynamics.DataEntities.SalesOriginType`",
+    ];
+}

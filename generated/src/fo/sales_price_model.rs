@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for SalesPriceModel {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesPriceModel {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesPriceModel::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.SalesPriceModel`",
+        "the value map does not cover member `Contributionratio` of `Microsoft.Dynamics.DataEntities.SalesPriceModel`",
+        "the value map does not cover member `PercentMarkup` of `Microsoft.Dynamics.DataEntities.SalesPriceModel`",
+    ];
+}

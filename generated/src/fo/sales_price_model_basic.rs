@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for SalesPriceModelBasic {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesPriceModelBasic {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesPriceModelBasic::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `PurchPrice` of `Microsoft.Dynamics.DataEntities.SalesPriceModelBasic`",
+        "the value map does not cover member `CostPrice` of `Microsoft.Dynamics.DataEntities.SalesPriceModelBasic`",
+    ];
+}

@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for SalesSalesOrderCreationMethod {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesSalesOrderCreationMethod {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesSalesOrderCreationMethod::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `SalesOrder` of `Microsoft.Dynamics.DataEntities.SalesSalesOrderCreationMethod`",
+        "the value map does not cover member `RetailStatement` of `Microsoft.Dynamics.DataEntities.SalesSalesOrderCreationMethod`",
+    ];
+}

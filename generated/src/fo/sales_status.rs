@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for SalesStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SalesStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = SalesStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.SalesStatus`",
+        "the value map does not cover member `Backorder` of `Microsoft.Dynamics.DataEntities.SalesStatus`",
+        "the value map does not cover member `Delivered` of `Microsoft.Dynamics.DataEntities.SalesStatus`",
+        "the value map does not cover member `Invoiced` of `Microsoft.Dynamics.DataEntities.SalesStatus`",
+        "the value map does not cover member `Canceled` of `Microsoft.Dynamics.DataEntities.SalesStatus`",
+    ];
+}

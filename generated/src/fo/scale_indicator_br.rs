@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for ScaleIndicatorBr {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for ScaleIndicatorBr {
+    const MEMBERS: &'static [(&'static str, i64)] = ScaleIndicatorBr::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Relevant` of `Microsoft.Dynamics.DataEntities.ScaleIndicator_BR`",
+        "the value map does not cover member `NotRelevant` of `Microsoft.Dynamics.DataEntities.ScaleIndicator_BR`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for SettlementType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SettlementType {
+    const MEMBERS: &'static [(&'static str, i64)] = SettlementType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.SettlementType`",
+        "the value map does not cover member `OpenTransact` of `Microsoft.Dynamics.DataEntities.SettlementType`",
+        "the value map does not cover member `SelectedTransact` of `Microsoft.Dynamics.DataEntities.SettlementType`",
+    ];
+}

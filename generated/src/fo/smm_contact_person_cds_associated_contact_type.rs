@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for SmmContactPersonCdsAssociatedContactType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SmmContactPersonCdsAssociatedContactType {
+    const MEMBERS: &'static [(&'static str, i64)] = SmmContactPersonCdsAssociatedContactType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Customer` of `Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType`",
+        "the value map does not cover member `Vendor` of `Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType`",
+        "the value map does not cover member `Contact` of `Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType`",
+        "the value map does not cover member `NotSupported` of `Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType`",
+        "the value map does not cover member `Prospect` of `Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for SmmSensitivity {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SmmSensitivity {
+    const MEMBERS: &'static [(&'static str, i64)] = SmmSensitivity::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Normal` of `Microsoft.Dynamics.DataEntities.SmmSensitivity`",
+        "the value map does not cover member `Personal` of `Microsoft.Dynamics.DataEntities.SmmSensitivity`",
+        "the value map does not cover member `Privat` of `Microsoft.Dynamics.DataEntities.SmmSensitivity`",
+        "the value map does not cover member `Confidential` of `Microsoft.Dynamics.DataEntities.SmmSensitivity`",
+    ];
+}

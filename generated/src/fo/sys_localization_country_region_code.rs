@@ -277,3 +277,45 @@ impl ::dualsync::entity::Literal for SysLocalizationCountryRegionCode {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for SysLocalizationCountryRegionCode {
+    const MEMBERS: &'static [(&'static str, i64)] = SysLocalizationCountryRegionCode::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Default` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `BE` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `BR` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `CA` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `CZ` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `DE` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `EE` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `ES` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `FR` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `GB` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `HU` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `IE` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `IN` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `IT` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `JP` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `LT` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `LV` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `MX` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `NL` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `NO` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `PL` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `RU` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `SA` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `TH` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `US` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `AU` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `CN` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `DK` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `FI` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `MY` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `SG` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `ZA` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `SE` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `CH` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `IS` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+        "the value map does not cover member `AT` of `Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode`",
+    ];
+}

@@ -64,3 +64,10 @@ impl ::dualsync::entity::Literal for Tax1099NameChoice {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for Tax1099NameChoice {
+    const MEMBERS: &'static [(&'static str, i64)] = Tax1099NameChoice::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `VendorName` of `Microsoft.Dynamics.DataEntities.Tax1099NameChoice`",
+        "the value map does not cover member `DBA` of `Microsoft.Dynamics.DataEntities.Tax1099NameChoice`",
+    ];
+}

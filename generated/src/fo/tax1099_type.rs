@@ -97,3 +97,15 @@ impl ::dualsync::entity::Literal for Tax1099Type {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for Tax1099Type {
+    const MEMBERS: &'static [(&'static str, i64)] = Tax1099Type::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `F1099DIV` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+        "the value map does not cover member `F1099INT` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+        "the value map does not cover member `F1099MISC` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+        "the value map does not cover member `F1099OID` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+        "the value map does not cover member `F1099G` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+        "the value map does not cover member `F1099S` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+        "the value map does not cover member `F1099NEC` of `Microsoft.Dynamics.DataEntities.Tax1099Type`",
+    ];
+}

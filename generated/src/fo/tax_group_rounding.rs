@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for TaxGroupRounding {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for TaxGroupRounding {
+    const MEMBERS: &'static [(&'static str, i64)] = TaxGroupRounding::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `TaxCode` of `Microsoft.Dynamics.DataEntities.TaxGroupRounding`",
+        "the value map does not cover member `TaxCodeSet` of `Microsoft.Dynamics.DataEntities.TaxGroupRounding`",
+    ];
+}

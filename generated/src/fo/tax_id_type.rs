@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for TaxIdType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for TaxIdType {
+    const MEMBERS: &'static [(&'static str, i64)] = TaxIdType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Unknown` of `Microsoft.Dynamics.DataEntities.TaxIdType`",
+        "the value map does not cover member `EIN` of `Microsoft.Dynamics.DataEntities.TaxIdType`",
+        "the value map does not cover member `SSN` of `Microsoft.Dynamics.DataEntities.TaxIdType`",
+        "the value map does not cover member `ITIN` of `Microsoft.Dynamics.DataEntities.TaxIdType`",
+        "the value map does not cover member `ATIN` of `Microsoft.Dynamics.DataEntities.TaxIdType`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for TaxPrintDetail {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for TaxPrintDetail {
+    const MEMBERS: &'static [(&'static str, i64)] = TaxPrintDetail::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `TaxCode` of `Microsoft.Dynamics.DataEntities.TaxPrintDetail`",
+        "the value map does not cover member `TaxGroup` of `Microsoft.Dynamics.DataEntities.TaxPrintDetail`",
+        "the value map does not cover member `NoDetail` of `Microsoft.Dynamics.DataEntities.TaxPrintDetail`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for TaxWithholdVendorTypeTh {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for TaxWithholdVendorTypeTh {
+    const MEMBERS: &'static [(&'static str, i64)] = TaxWithholdVendorTypeTh::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH`",
+        "the value map does not cover member `Domestic` of `Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH`",
+        "the value map does not cover member `Foreign` of `Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH`",
+        "the value map does not cover member `Individual` of `Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH`",
+    ];
+}

@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for TypeOfDraft {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for TypeOfDraft {
+    const MEMBERS: &'static [(&'static str, i64)] = TypeOfDraft::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NoDraft` of `Microsoft.Dynamics.DataEntities.TypeOfDraft`",
+        "the value map does not cover member `NoAcceptance` of `Microsoft.Dynamics.DataEntities.TypeOfDraft`",
+        "the value map does not cover member `Acceptance` of `Microsoft.Dynamics.DataEntities.TypeOfDraft`",
+        "the value map does not cover member `Promissory` of `Microsoft.Dynamics.DataEntities.TypeOfDraft`",
+        "the value map does not cover member `BankAcceptance` of `Microsoft.Dynamics.DataEntities.TypeOfDraft`",
+    ];
+}

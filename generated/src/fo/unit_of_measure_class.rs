@@ -265,3 +265,43 @@ impl ::dualsync::entity::Literal for UnitOfMeasureClass {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for UnitOfMeasureClass {
+    const MEMBERS: &'static [(&'static str, i64)] = UnitOfMeasureClass::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Quantity` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Length` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Area` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `LiquidVolume` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `DryVolume` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Mass` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Time` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Monetary` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Temperature` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `InformationEntropy` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Luminance` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Speed` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Acceleration` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Angle` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `SolidAngle` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Force` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Pressure` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Torque` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Energy` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Power` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `AngularMomentum` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Capacitance` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Density` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `ElectricCurrent` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `MagneticField` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `MagneticFlux` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `ElectricCharge` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `ElectricDipole` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `ElectricPotential` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `ElectricalResistance` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Inductance` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `DynamicViscosity` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `KinematicViscosity` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Radioactivity` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+        "the value map does not cover member `Undefined` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureClass`",
+    ];
+}

@@ -193,3 +193,31 @@ impl ::dualsync::entity::Literal for UnitOfMeasureCodeSymbol {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for UnitOfMeasureCodeSymbol {
+    const MEMBERS: &'static [(&'static str, i64)] = UnitOfMeasureCodeSymbol::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Pieces` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Feet` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Inches` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Yards` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Centimeters` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Meters` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Millimeters` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Gallons` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Liters` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Ounces` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `TroyOunces` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Pounds` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Grams` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Kilograms` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Milliseconds` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Seconds` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Minutes` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Hours` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Days` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Weeks` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Months` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Years` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+        "the value map does not cover member `Tonnes` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol`",
+    ];
+}

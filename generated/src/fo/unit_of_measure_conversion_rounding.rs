@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for UnitOfMeasureConversionRounding {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for UnitOfMeasureConversionRounding {
+    const MEMBERS: &'static [(&'static str, i64)] = UnitOfMeasureConversionRounding::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Nearest` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureConversionRounding`",
+        "the value map does not cover member `Up` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureConversionRounding`",
+        "the value map does not cover member `Down` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureConversionRounding`",
+    ];
+}

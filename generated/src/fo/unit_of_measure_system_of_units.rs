@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for UnitOfMeasureSystemOfUnits {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for UnitOfMeasureSystemOfUnits {
+    const MEMBERS: &'static [(&'static str, i64)] = UnitOfMeasureSystemOfUnits::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureSystemOfUnits`",
+        "the value map does not cover member `Metric` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureSystemOfUnits`",
+        "the value map does not cover member `US` of `Microsoft.Dynamics.DataEntities.UnitOfMeasureSystemOfUnits`",
+    ];
+}

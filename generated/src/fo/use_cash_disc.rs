@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for UseCashDisc {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for UseCashDisc {
+    const MEMBERS: &'static [(&'static str, i64)] = UseCashDisc::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Normal` of `Microsoft.Dynamics.DataEntities.UseCashDisc`",
+        "the value map does not cover member `Always` of `Microsoft.Dynamics.DataEntities.UseCashDisc`",
+        "the value map does not cover member `Never` of `Microsoft.Dynamics.DataEntities.UseCashDisc`",
+    ];
+}

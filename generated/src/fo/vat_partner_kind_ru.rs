@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for VatPartnerKindRu {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for VatPartnerKindRu {
+    const MEMBERS: &'static [(&'static str, i64)] = VatPartnerKindRu::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `NA` of `Microsoft.Dynamics.DataEntities.VatPartnerKind_RU`",
+        "the value map does not cover member `NonResident` of `Microsoft.Dynamics.DataEntities.VatPartnerKind_RU`",
+        "the value map does not cover member `StateStructure` of `Microsoft.Dynamics.DataEntities.VatPartnerKind_RU`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for VendCisStatus {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for VendCisStatus {
+    const MEMBERS: &'static [(&'static str, i64)] = VendCisStatus::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.VendCisStatus`",
+        "the value map does not cover member `Gross` of `Microsoft.Dynamics.DataEntities.VendCisStatus`",
+        "the value map does not cover member `Standard` of `Microsoft.Dynamics.DataEntities.VendCisStatus`",
+        "the value map does not cover member `Higher` of `Microsoft.Dynamics.DataEntities.VendCisStatus`",
+    ];
+}

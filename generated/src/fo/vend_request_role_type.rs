@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for VendRequestRoleType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for VendRequestRoleType {
+    const MEMBERS: &'static [(&'static str, i64)] = VendRequestRoleType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.VendRequestRoleType`",
+        "the value map does not cover member `Admin` of `Microsoft.Dynamics.DataEntities.VendRequestRoleType`",
+        "the value map does not cover member `Clerk` of `Microsoft.Dynamics.DataEntities.VendRequestRoleType`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for VendVendorCollaborationType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for VendVendorCollaborationType {
+    const MEMBERS: &'static [(&'static str, i64)] = VendVendorCollaborationType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Disabled` of `Microsoft.Dynamics.DataEntities.VendVendorCollaborationType`",
+        "the value map does not cover member `WithoutAutoConfirmation` of `Microsoft.Dynamics.DataEntities.VendVendorCollaborationType`",
+        "the value map does not cover member `WithAutoConfirmation` of `Microsoft.Dynamics.DataEntities.VendVendorCollaborationType`",
+    ];
+}

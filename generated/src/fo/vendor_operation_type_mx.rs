@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for VendorOperationTypeMx {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for VendorOperationTypeMx {
+    const MEMBERS: &'static [(&'static str, i64)] = VendorOperationTypeMx::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.VendorOperationType_MX`",
+        "the value map does not cover member `ProServices` of `Microsoft.Dynamics.DataEntities.VendorOperationType_MX`",
+        "the value map does not cover member `RentLease` of `Microsoft.Dynamics.DataEntities.VendorOperationType_MX`",
+        "the value map does not cover member `Other` of `Microsoft.Dynamics.DataEntities.VendorOperationType_MX`",
+    ];
+}

@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for VendorTypeMx {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for VendorTypeMx {
+    const MEMBERS: &'static [(&'static str, i64)] = VendorTypeMx::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Blank` of `Microsoft.Dynamics.DataEntities.VendorType_MX`",
+        "the value map does not cover member `DomesticVendor` of `Microsoft.Dynamics.DataEntities.VendorType_MX`",
+        "the value map does not cover member `ForeignVendor` of `Microsoft.Dynamics.DataEntities.VendorType_MX`",
+        "the value map does not cover member `DomesticGlobal` of `Microsoft.Dynamics.DataEntities.VendorType_MX`",
+    ];
+}

@@ -73,3 +73,11 @@ impl ::dualsync::entity::Literal for WarrantablePriceRangeBaseType {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for WarrantablePriceRangeBaseType {
+    const MEMBERS: &'static [(&'static str, i64)] = WarrantablePriceRangeBaseType::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `None` of `Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType`",
+        "the value map does not cover member `BasePrice` of `Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType`",
+        "the value map does not cover member `SellingPrice` of `Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType`",
+    ];
+}

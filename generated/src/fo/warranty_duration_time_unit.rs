@@ -79,3 +79,12 @@ impl ::dualsync::entity::Literal for WarrantyDurationTimeUnit {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for WarrantyDurationTimeUnit {
+    const MEMBERS: &'static [(&'static str, i64)] = WarrantyDurationTimeUnit::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Day` of `Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit`",
+        "the value map does not cover member `Week` of `Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit`",
+        "the value map does not cover member `Month` of `Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit`",
+        "the value map does not cover member `Year` of `Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit`",
+    ];
+}

@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for WhsAllowMaterialOverPick {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for WhsAllowMaterialOverPick {
+    const MEMBERS: &'static [(&'static str, i64)] = WhsAllowMaterialOverPick::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Staging` of `Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPick`",
+        "the value map does not cover member `OrderPicking` of `Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPick`",
+    ];
+}

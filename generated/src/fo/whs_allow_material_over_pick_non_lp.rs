@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for WhsAllowMaterialOverPickNonLp {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for WhsAllowMaterialOverPickNonLp {
+    const MEMBERS: &'static [(&'static str, i64)] = WhsAllowMaterialOverPickNonLp::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Staging` of `Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPickNonLp`",
+        "the value map does not cover member `OrderPicking` of `Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPickNonLp`",
+    ];
+}

@@ -67,3 +67,10 @@ impl ::dualsync::entity::Literal for WhsSalesUnitRestricted {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for WhsSalesUnitRestricted {
+    const MEMBERS: &'static [(&'static str, i64)] = WhsSalesUnitRestricted::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `All` of `Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted`",
+        "the value map does not cover member `SalesUnitRestricted` of `Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted`",
+    ];
+}

@@ -85,3 +85,13 @@ impl ::dualsync::entity::Literal for WmsFreightChargeTerms {
         ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
     }
 }
+impl ::dualsync::map::EnumMembers for WmsFreightChargeTerms {
+    const MEMBERS: &'static [(&'static str, i64)] = WmsFreightChargeTerms::MEMBERS;
+    const NOT_COVERED: &'static [&'static str] = &[
+        "the value map does not cover member `Prepaid` of `Microsoft.Dynamics.DataEntities.WmsFreightChargeTerms`",
+        "the value map does not cover member `Collect` of `Microsoft.Dynamics.DataEntities.WmsFreightChargeTerms`",
+        "the value map does not cover member `ThirdParty` of `Microsoft.Dynamics.DataEntities.WmsFreightChargeTerms`",
+        "the value map does not cover member `Nofreight` of `Microsoft.Dynamics.DataEntities.WmsFreightChargeTerms`",
+        "the value map does not cover member `ConsigneeParty` of `Microsoft.Dynamics.DataEntities.WmsFreightChargeTerms`",
+    ];
+}
