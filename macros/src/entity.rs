@@ -215,6 +215,7 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     let entity = entity_args(&input, &mut errors);
     let mut defs = Vec::new();
     let mut columns = Vec::new();
+    let mut index = 0usize;
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     for field in &fields.named {
@@ -285,8 +286,9 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         let doc = format!(" Column `{}` ({}).", name.value(), edm.value());
         columns.push(quote! {
             #[doc = #doc]
-            pub const #constant: ::dualsync::entity::Column<#struct_ident, #value> = ::dualsync::entity::Column::new(#name);
+            pub const #constant: ::dualsync::entity::Column<#struct_ident, #value> = ::dualsync::entity::Column::indexed(#name, #index);
         });
+        index += 1;
     }
     errors.finish()?;
     let ident = &input.ident;

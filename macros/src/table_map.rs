@@ -503,8 +503,12 @@ fn one_direction(
         // A default fills the destination.
         let default = column.default.clone().unwrap_or_else(|| "null".into());
         return quote_spanned! {span=>
-            let value = ::dualsync::map::from_literal(<#dest>::#dest_const, #default)?;
-            patch.set(<#dest>::#dest_const, &value).map_err(#set_error)?;
+            {
+                static LITERAL: ::std::sync::OnceLock<::core::result::Result<::dualsync::json::Value, ::std::string::String>> =
+                    ::std::sync::OnceLock::new();
+                let value = ::dualsync::map::from_cached_literal(<#dest>::#dest_const, &LITERAL, #default)?;
+                patch.set(<#dest>::#dest_const, &value).map_err(#set_error)?;
+            }
         };
     };
     let absent = if key {
@@ -526,34 +530,42 @@ fn one_direction(
     }
     if !column.value_map.is_empty() {
         // F&O -> Dataverse: enum member name -> value; Dataverse -> F&O: value (as JSON) -> member.
-        let arms = column.value_map.iter().map(|(member, value)| {
+        // Each arm's literal is parsed once (a static per arm).
+        let count = column.value_map.len();
+        let arms = column.value_map.iter().enumerate().map(|(i, (member, value))| {
             let member = member.to_string();
             let member_json = format!("{member:?}");
             if fo_to_dv {
-                quote! { #member => #value, }
+                quote! { #member => (#i, #value), }
             } else {
-                quote! { #value => #member_json, }
+                quote! { #value => (#i, #member_json), }
             }
         });
         let source_text = if fo_to_dv {
-            quote! { ::std::string::ToString::to_string(value.name()) }
+            quote! { let text: &str = value.name(); }
         } else {
-            quote! { ::dualsync::json::EdmJson::to_json(value).to_string() }
+            quote! {
+                let mut owned = ::std::string::String::new();
+                ::dualsync::json::EdmJson::write_json(value, &mut owned);
+                let text: &str = owned.as_str();
+            }
         };
         return quote_spanned! {span=>
             match ::dualsync::map::read(<#source>::#source_const, &record.#field) {
                 ::core::option::Option::Some(value) => {
-                    let text: ::std::string::String = #source_text;
-                    let mapped: &str = match text.as_str() {
+                    static LITERALS: [::std::sync::OnceLock<::core::result::Result<::dualsync::json::Value, ::std::string::String>>; #count] =
+                        [const { ::std::sync::OnceLock::new() }; #count];
+                    #source_text
+                    let (index, mapped): (usize, &'static str) = match text {
                         #(#arms)*
                         _ => {
                             return ::core::result::Result::Err(::dualsync::map::MapError::Unmapped {
                                 column: <#dest>::#dest_const.name(),
-                                value: text,
+                                value: ::std::string::ToString::to_string(text),
                             });
                         }
                     };
-                    let value = ::dualsync::map::from_literal(<#dest>::#dest_const, mapped)?;
+                    let value = ::dualsync::map::from_cached_literal(<#dest>::#dest_const, &LITERALS[index], mapped)?;
                     patch.set(<#dest>::#dest_const, &value).map_err(#set_error)?;
                 }
                 ::core::option::Option::None => { #absent }
@@ -568,5 +580,29 @@ fn one_direction(
             }
             ::core::option::Option::None => { #absent }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expansion_of_a_small_map() {
+        let input: DeriveInput = syn::parse2(quote! {
+            #[table_map(fo = CustomerV3, dv = Account, company = "dataAreaId")]
+            struct Map {
+                #[map(key, both, fo = customer_account, dv = accountnumber)]
+                key: (),
+                #[map(both, fo = blocked, dv = donotemail, value_map(Yes = true, No = false))]
+                blocked: (),
+                #[map(fo_to_dv, dv = customertypecode, default = 3)]
+                kind: (),
+            }
+        })
+        .unwrap();
+        insta::assert_snapshot!(prettyplease::unparse(
+            &syn::parse2(expand(input).unwrap()).unwrap()
+        ));
     }
 }

@@ -191,6 +191,8 @@ type ColumnMarker<E, T> = PhantomData<fn() -> (E, Box<T>)>;
 /// A typed handle to column `name` of entity `E`, holding values of type `T`.
 pub struct Column<E, T: ?Sized> {
     name: &'static str,
+    /// Position in `E::FIELDS` when known (derive(Entity) sets it), for O(1) field lookups.
+    index: usize,
     marker: ColumnMarker<E, T>,
 }
 
@@ -209,10 +211,20 @@ impl<E, T: ?Sized> std::fmt::Debug for Column<E, T> {
 }
 
 impl<E, T: ?Sized> Column<E, T> {
-    /// A handle; generated code makes one constant per field.
+    /// A handle by wire name.
     pub const fn new(name: &'static str) -> Self {
         Column {
             name,
+            index: usize::MAX,
+            marker: PhantomData,
+        }
+    }
+
+    /// A handle that also knows its position in the entity's field table (what derive(Entity) emits).
+    pub const fn indexed(name: &'static str, index: usize) -> Self {
+        Column {
+            name,
+            index,
             marker: PhantomData,
         }
     }
@@ -408,7 +420,7 @@ pub enum PatchValue {
 /// A sparse update of entity `E`: columns not in the patch are left alone, which is not the same as
 /// setting them to null.
 pub struct Patch<E> {
-    values: BTreeMap<String, PatchValue>,
+    values: BTreeMap<std::borrow::Cow<'static, str>, PatchValue>,
     marker: PhantomData<fn() -> E>,
 }
 
@@ -434,14 +446,13 @@ impl<E> Patch<E> {
 
     /// Sets `column` to the JSON text `json` (already in OData JSON form, not checked).
     pub fn set_json<T: ?Sized>(&mut self, column: Column<E, T>, json: String) -> &mut Self {
-        self.values
-            .insert(column.name.to_string(), PatchValue::Json(json));
+        self.values.insert(column.name.into(), PatchValue::Json(json));
         self
     }
 
     /// Sets `column` to null.
     pub fn set_null<T: ?Sized>(&mut self, column: Column<E, T>) -> &mut Self {
-        self.values.insert(column.name.to_string(), PatchValue::Null);
+        self.values.insert(column.name.into(), PatchValue::Null);
         self
     }
 
@@ -476,7 +487,8 @@ impl<E> Patch<E> {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(out, "{}:", json_string(name));
+            write_json_string(&mut out, name);
+            out.push(':');
             match value {
                 PatchValue::Null => out.push_str("null"),
                 PatchValue::Json(text) => out.push_str(text),
@@ -488,14 +500,18 @@ impl<E> Patch<E> {
 }
 
 impl<E: Entity> Patch<E> {
-    fn writable(column: &str) -> Result<&'static FieldDef, crate::json::JsonError> {
-        let field = E::field(column).ok_or_else(|| crate::json::JsonError::Invalid {
-            field: column.to_string(),
-            message: format!("`{}` has no such column", E::TYPE_NAME),
-        })?;
+    fn writable<T: ?Sized>(column: Column<E, T>) -> Result<&'static FieldDef, crate::json::JsonError> {
+        let field = E::FIELDS
+            .get(column.index)
+            .filter(|f| f.name == column.name)
+            .or_else(|| E::field(column.name))
+            .ok_or_else(|| crate::json::JsonError::Invalid {
+                field: column.name.to_string(),
+                message: format!("`{}` has no such column", E::TYPE_NAME),
+            })?;
         if field.read_only {
             return Err(crate::json::JsonError::ReadOnly {
-                field: column.to_string(),
+                field: column.name.to_string(),
             });
         }
         Ok(field)
@@ -508,11 +524,11 @@ impl<E: Entity> Patch<E> {
         column: Column<E, T>,
         value: &T,
     ) -> Result<&mut Self, crate::json::JsonError> {
-        let field = Self::writable(column.name)?;
-        let json = value.to_json();
-        crate::json::check_facets(field, &json)?;
-        self.values
-            .insert(column.name.to_string(), PatchValue::Json(json.to_string()));
+        let field = Self::writable(column)?;
+        value.check_facets(field).map_err(|e| e.in_field(field.name))?;
+        let mut json = String::new();
+        value.write_json(&mut json);
+        self.values.insert(column.name.into(), PatchValue::Json(json));
         Ok(self)
     }
 
@@ -538,7 +554,7 @@ impl<E: Entity> Patch<E> {
             }
         })?;
         self.values.insert(
-            format!("{}@odata.bind", target.navigation),
+            format!("{}@odata.bind", target.navigation).into(),
             PatchValue::Json(json_string(&format!("/{target_set}({id})"))),
         );
         Ok(self)
@@ -548,22 +564,36 @@ impl<E: Entity> Patch<E> {
 /// A JSON string literal.
 pub fn json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    write_json_string(&mut out, text);
     out
+}
+
+/// Appends `text` as a JSON string literal (runs without escapes are copied whole).
+pub fn write_json_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
 
 #[cfg(test)]

@@ -96,11 +96,36 @@ fn type_error(expected: &'static str, value: &Value) -> JsonError {
 pub trait EdmJson: Sized {
     fn to_json(&self) -> Value;
     fn from_json(value: &Value) -> Result<Self, JsonError>;
+
+    /// Appends the JSON text (types override this to skip building a `Value`).
+    fn write_json(&self, out: &mut String) {
+        out.push_str(&self.to_json().to_string());
+    }
+
+    /// Checks the value against a column's facets (decimals and strings have some; other types none).
+    fn check_facets(&self, _field: &FieldDef) -> Result<(), JsonError> {
+        Ok(())
+    }
 }
 
 impl EdmJson for String {
     fn to_json(&self) -> Value {
         Value::String(self.clone())
+    }
+
+    fn write_json(&self, out: &mut String) {
+        crate::entity::write_json_string(out, self);
+    }
+
+    fn check_facets(&self, field: &FieldDef) -> Result<(), JsonError> {
+        match field.max_length {
+            Some(max) if self.chars().count() > max as usize => Err(JsonError::DoesNotFit {
+                field: String::new(),
+                value: format!("{} characters", self.chars().count()),
+                facet: format!("MaxLength={max}"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -116,6 +141,10 @@ impl EdmJson for bool {
         Value::Bool(*self)
     }
 
+    fn write_json(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_bool().ok_or_else(|| type_error("a boolean", value))
     }
@@ -126,6 +155,11 @@ macro_rules! integer_json {
         impl EdmJson for $t {
             fn to_json(&self) -> Value {
                 Value::Number(Number::from(*self))
+            }
+
+            fn write_json(&self, out: &mut String) {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{self}");
             }
 
             fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -178,6 +212,15 @@ impl EdmJson for Decimal {
             .unwrap_or(Value::Null)
     }
 
+    fn write_json(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{}", self.normalize());
+    }
+
+    fn check_facets(&self, field: &FieldDef) -> Result<(), JsonError> {
+        check_decimal(self, field.precision, field.scale)
+    }
+
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         // Exact digits: a JSON number's text, or a string (IEEE754Compatible=true).
         let text = match value {
@@ -199,6 +242,13 @@ macro_rules! string_form_json {
         impl EdmJson for $t {
             fn to_json(&self) -> Value {
                 Value::String(self.to_string())
+            }
+
+            fn write_json(&self, out: &mut String) {
+                use std::fmt::Write as _;
+                out.push('"');
+                let _ = write!(out, "{self}");
+                out.push('"');
             }
 
             fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -234,6 +284,17 @@ impl EdmJson for Json {
 impl<T: EdmJson> EdmJson for Option<T> {
     fn to_json(&self) -> Value {
         self.as_ref().map_or(Value::Null, T::to_json)
+    }
+
+    fn write_json(&self, out: &mut String) {
+        match self {
+            Some(value) => value.write_json(out),
+            None => out.push_str("null"),
+        }
+    }
+
+    fn check_facets(&self, field: &FieldDef) -> Result<(), JsonError> {
+        self.as_ref().map_or(Ok(()), |v| v.check_facets(field))
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {

@@ -290,3 +290,24 @@ pub const fn required_missing<E: Entity>(mapped: &[&str]) -> &'static str {
 pub const fn read_only<E: Entity>(name: &str) -> bool {
     is_read_only(E::FIELDS, name)
 }
+
+/// Like [`from_literal`], parsing the literal once per call site (`cell` is a `static` the derive
+/// writes next to it).
+pub fn from_cached_literal<E, T: crate::json::EdmJson>(
+    column: crate::entity::Column<E, T>,
+    cell: &'static std::sync::OnceLock<Result<crate::json::Value, String>>,
+    json: &'static str,
+) -> Result<T, MapError> {
+    let parsed = cell.get_or_init(|| json.parse::<crate::json::Value>().map_err(|e| e.to_string()));
+    let value = parsed.as_ref().map_err(|message| MapError::Value {
+        column: column.name(),
+        source: JsonError::Invalid {
+            field: String::new(),
+            message: message.clone(),
+        },
+    })?;
+    T::from_json(value).map_err(|source| MapError::Value {
+        column: column.name(),
+        source,
+    })
+}

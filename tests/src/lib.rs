@@ -1,6 +1,8 @@
 //! End-to-end tests for dualsync (see `tests/`): the codegen over the whole metadata corpus in
 //! `tests/corpus`, and, as the runtime grows, sync against local emulators.
 
+pub mod maps;
+
 use std::path::{Path, PathBuf};
 
 /// The corpus folder (`tests/corpus`).

@@ -1,102 +1,24 @@
 //! The Customers V3 ↔ accounts map of dual-write's template (shared/corpus/maps/dualwrite-standard-maps.txt),
 //! written against the generated bindings: it compiles, and records round-trip exactly.
 
-use std::str::FromStr;
-
-use dualsync::edm::Decimal;
-use dualsync::entity::{Entity, PatchValue};
+use dualsync::entity::PatchValue;
 use dualsync::json::{EntityJson, Value};
 use dualsync::map::TableMap;
 use dualsync_generated::dataverse::{Account, AccountCustomertypecode};
-use dualsync_generated::fo::{CustomerV3, NoYes};
-
-#[derive(dualsync::TableMap)]
-#[table_map(fo = CustomerV3, dv = Account, company = "dataAreaId", dv_filter = "customertypecode eq 3")]
-pub struct CustomersV3ToAccounts {
-    #[map(key, both, fo = customer_account, dv = accountnumber)]
-    customer_account: (),
-    #[map(both, fo = credit_limit, dv = creditlimit)]
-    credit_limit: (),
-    #[map(fo_to_dv, fo = sales_currency_code, dv = transactioncurrencyid_value, lookup = "isocurrencycode")]
-    sales_currency: (),
-    #[map(both, fo = sales_memo, dv = description)]
-    sales_memo: (),
-    #[map(both, fo = credit_limit_is_mandatory, dv = msdyn_creditlimitismandatory, value_map(Yes = true, No = false))]
-    credit_limit_is_mandatory: (),
-    #[map(both, fo = credit_rating, dv = msdyn_creditrating)]
-    credit_rating: (),
-    #[map(fo_to_dv, fo = customer_group_id, dv = msdyn_customergroupid_value, lookup = "msdyn_groupid")]
-    customer_group: (),
-    #[map(both, fo = identification_number, dv = msdyn_identificationnumber)]
-    identification_number: (),
-    #[map(both, fo = is_one_time_customer, dv = msdyn_onetimecustomer, value_map(Yes = true, No = false))]
-    one_time_customer: (),
-    #[map(both, fo = party_country, dv = msdyn_partycountry)]
-    party_country: (),
-    #[map(both, fo = party_state, dv = msdyn_partystateprovince)]
-    party_state: (),
-    #[map(both, fo = payment_terms_base_days, dv = msdyn_paymenttermsbasedays)]
-    payment_terms_base_days: (),
-    #[map(both, fo = tax_exempt_number, dv = msdyn_taxexemptnumber)]
-    tax_exempt_number: (),
-    #[map(both, fo = organization_name, dv = name)]
-    organization_name: (),
-    #[map(both, fo = organization_number_of_employees, dv = numberofemployees)]
-    employees: (),
-    #[map(both, fo = primary_contact_email, dv = emailaddress1)]
-    email: (),
-    #[map(both, fo = primary_contact_phone, dv = telephone1)]
-    phone: (),
-    #[map(both, fo = primary_contact_url, dv = websiteurl)]
-    url: (),
-    #[map(both, fo = invoice_address_city, dv = address2_city)]
-    invoice_city: (),
-    #[map(fo_to_dv, fo = delivery_address_latitude, dv = address1_latitude)]
-    delivery_latitude: (),
-    #[map(fo_to_dv, dv = customertypecode, default = 3)]
-    customer_type: (),
-    #[map(dv_to_fo, fo = party_type, default = "Organization")]
-    party_type: (),
-}
-
-/// A CustomerV3 with every non-nullable column filled (F&O sends them all).
-fn customer() -> CustomerV3 {
-    let mut object = dualsync::json::Map::new();
-    for field in CustomerV3::FIELDS {
-        let value = match (field.nullable, field.edm) {
-            (true, _) => Value::Null,
-            (false, "Edm.String") => Value::String(String::new()),
-            (false, "Edm.Decimal" | "Edm.Int32" | "Edm.Int64") => "0".parse().unwrap(),
-            (false, "Edm.DateTimeOffset") => Value::String("1900-01-01T00:00:00Z".into()),
-            (false, "Edm.Guid") => Value::String("00000000-0000-0000-0000-000000000000".into()),
-            (false, "Edm.Boolean") => Value::Bool(false),
-            (false, _) => Value::String("No".into()),
-        };
-        object.insert(field.name.to_string(), value);
-    }
-    let mut record = CustomerV3::from_json_object(&object).unwrap();
-    record.data_area_id = "usmf".into();
-    record.customer_account = "US-001".into();
-    record.organization_name = Some("Contoso Europe".into());
-    record.credit_limit = Decimal::from_str("250000.123456").unwrap();
-    record.credit_limit_is_mandatory = Some(NoYes::Yes);
-    record.is_one_time_customer = Some(NoYes::No);
-    record.sales_currency_code = Some("EUR".into());
-    record.payment_terms_base_days = 30;
-    record
-}
+use dualsync_generated::fo::CustomerV3;
+use dualsync_tests::maps::{CustomersV3ToAccounts, sample_customer};
 
 #[test]
 fn customers_v3_to_accounts() {
-    let out = CustomersV3ToAccounts::fo_to_dv(&customer()).unwrap();
+    let out = CustomersV3ToAccounts::fo_to_dv(&sample_customer(1)).unwrap();
     let patch = out.patch;
     assert_eq!(
         patch.get(Account::ACCOUNTNUMBER),
-        Some(&PatchValue::Json("\"US-001\"".into()))
+        Some(&PatchValue::Json("\"US-000001\"".into()))
     );
     assert_eq!(
         patch.get(Account::CREDITLIMIT),
-        Some(&PatchValue::Json("250000.123456".into()))
+        Some(&PatchValue::Json("250000.123457".into()))
     );
     assert_eq!(
         patch.get(Account::MSDYN_CREDITLIMITISMANDATORY),
@@ -141,4 +63,55 @@ fn accounts_to_customers_v3() {
         Some(&PatchValue::Json("\"Organization\"".into()))
     );
     assert!(CustomersV3ToAccounts::COLUMNS.len() >= 20);
+}
+
+proptest::proptest! {
+    /// Property-generated Customers V3 records round-trip F&O -> Dataverse -> F&O exactly on every
+    /// column the template maps both ways.
+    #[test]
+    fn generated_map_round_trips(
+        i in 0usize..1_000_000,
+        name in proptest::option::of("[ -~]{0,60}"),
+        mantissa in proptest::prelude::any::<i64>(),
+        scale in 0u32..=10,
+        mandatory in proptest::prelude::any::<bool>(),
+        days in proptest::prelude::any::<i32>(),
+    ) {
+        use dualsync::edm::Decimal;
+        use dualsync::json::EntityJson;
+        use dualsync_generated::fo::NoYes;
+        let mut original = sample_customer(i);
+        original.organization_name = name;
+        original.credit_limit = Decimal::new(mantissa, scale);
+        original.credit_limit_is_mandatory = Some(if mandatory { NoYes::Yes } else { NoYes::No });
+        original.payment_terms_base_days = days;
+        let there = CustomersV3ToAccounts::fo_to_dv(&original).unwrap();
+        // The account as Dataverse would store it.
+        let mut account = dualsync::json::Map::new();
+        account.insert("accountid".into(), Value::String("6f8a7b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c".into()));
+        for field in <Account as dualsync::entity::Entity>::FIELDS {
+            if let Some(PatchValue::Json(text)) = there.patch.get_name(field.name) {
+                account.insert(field.name.to_string(), text.parse().unwrap());
+            }
+        }
+        let account = Account::from_json_object(&account).unwrap();
+        let back = CustomersV3ToAccounts::dv_to_fo(&account).unwrap();
+        // Apply the patch to a record that differs on every mapped column.
+        let mut object = sample_customer(i + 1).to_json_object();
+        object.insert("CustomerAccount".into(), Value::String(String::new()));
+        for field in <CustomerV3 as dualsync::entity::Entity>::FIELDS {
+            match back.patch.get_name(field.name) {
+                Some(PatchValue::Json(text)) => { object.insert(field.name.to_string(), text.parse().unwrap()); }
+                Some(PatchValue::Null) => { object.insert(field.name.to_string(), Value::Null); }
+                None => {}
+            }
+        }
+        let rebuilt = CustomerV3::from_json_object(&object).unwrap();
+        proptest::prop_assert_eq!(&rebuilt.customer_account, &original.customer_account);
+        proptest::prop_assert_eq!(&rebuilt.organization_name, &original.organization_name);
+        proptest::prop_assert_eq!(rebuilt.credit_limit, original.credit_limit);
+        proptest::prop_assert_eq!(&rebuilt.credit_limit_is_mandatory, &original.credit_limit_is_mandatory);
+        proptest::prop_assert_eq!(rebuilt.payment_terms_base_days, original.payment_terms_base_days);
+        proptest::prop_assert_eq!(&rebuilt.sales_memo, &original.sales_memo);
+    }
 }
