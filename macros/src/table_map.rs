@@ -105,7 +105,17 @@ fn parse_column(field: &syn::Field, errors: &mut Errors) -> Option<Column> {
                     .get_ident()
                     .cloned()
                     .ok_or_else(|| entry.error("expected `Member = value`"))?;
-                let value = literal_json(&entry.value()?.parse()?)?;
+                let value = entry.value()?;
+                // `null` is the sentinel for "no value" (Dataverse null <-> an F&O member).
+                let value = if value.peek(syn::Ident) {
+                    let word: Ident = value.parse()?;
+                    if word != "null" {
+                        return Err(syn::Error::new(word.span(), "expected a literal or `null`"));
+                    }
+                    "null".to_string()
+                } else {
+                    literal_json(&value.parse()?)?
+                };
                 column.value_map.push((member, value));
                 Ok(())
             })?;
@@ -541,6 +551,19 @@ fn one_direction(
                 quote! { #value => (#i, #member_json), }
             }
         });
+        // Dataverse -> F&O: a null source takes the member mapped from `null`, if any.
+        let null_member = column
+            .value_map
+            .iter()
+            .find(|(_, v)| v == "null")
+            .map(|(m, _)| format!("{:?}", m.to_string()));
+        let absent_mapped = match (&null_member, fo_to_dv) {
+            (Some(member), false) => quote! {
+                let value = ::dualsync::map::from_literal(<#dest>::#dest_const, #member)?;
+                patch.set(<#dest>::#dest_const, &value).map_err(#set_error)?;
+            },
+            _ => absent.clone(),
+        };
         let source_text = if fo_to_dv {
             quote! { let text: &str = value.name(); }
         } else {
@@ -565,10 +588,14 @@ fn one_direction(
                             });
                         }
                     };
-                    let value = ::dualsync::map::from_cached_literal(<#dest>::#dest_const, &LITERALS[index], mapped)?;
-                    patch.set(<#dest>::#dest_const, &value).map_err(#set_error)?;
+                    if mapped == "null" {
+                        patch.set_null(<#dest>::#dest_const);
+                    } else {
+                        let value = ::dualsync::map::from_cached_literal(<#dest>::#dest_const, &LITERALS[index], mapped)?;
+                        patch.set(<#dest>::#dest_const, &value).map_err(#set_error)?;
+                    }
                 }
-                ::core::option::Option::None => { #absent }
+                ::core::option::Option::None => { #absent_mapped }
             }
         };
     }

@@ -476,6 +476,22 @@ mod tests {
         }
 
         #[test]
+        fn dates_and_instants_round_trip(days in 0i64..2_900_000, seconds in 0i64..86_400, nanos in 0u32..1_000_000_000, offset in -50_400i32..50_400) {
+            let date = time::Date::from_julian_day(i32::try_from(days + 1_721_426).unwrap()).unwrap();
+            let d = Date(date);
+            prop_assert_eq!(d.to_string().parse::<Date>().unwrap(), d);
+            let offset = time::UtcOffset::from_whole_seconds(offset - offset % 60).unwrap();
+            let at = date.with_hms_nano(0, 0, 0, nanos).unwrap().assume_offset(offset) + time::Duration::seconds(seconds);
+            if (1..=9999).contains(&at.year()) {
+                let value = DateTimeOffset(at);
+                let text = value.to_string();
+                let back: DateTimeOffset = text.parse().unwrap();
+                prop_assert_eq!(back, value);
+                prop_assert_eq!(back.0.offset(), value.0.offset(), "the offset is kept");
+            }
+        }
+
+        #[test]
         fn duration_round_trips(seconds in -10_000_000i64..10_000_000, nanos in 0i64..1_000_000_000) {
             let d = Duration(time::Duration::seconds(seconds) + time::Duration::nanoseconds(nanos));
             prop_assert_eq!(d.to_string().parse::<Duration>().unwrap(), d);

@@ -263,3 +263,37 @@ proptest! {
         prop_assert_eq!(rebuilt, original);
     }
 }
+
+#[derive(dualsync::TableMap)]
+#[table_map(fo = CustomerV3, dv = Account)]
+pub struct SentinelMap {
+    #[map(key, both, fo = customer_account, dv = accountnumber)]
+    account: (),
+    #[map(both, fo = credit_limit_is_mandatory, dv = customertypecode, value_map(Yes = 1, No = null))]
+    mandatory: (),
+}
+
+#[test]
+fn null_sentinel_maps_both_ways() {
+    let out = SentinelMap::fo_to_dv(&customer("US-9", None, "0", Some(NoYes::No))).unwrap();
+    assert_eq!(out.patch.get(Account::CUSTOMERTYPECODE), Some(&PatchValue::Null));
+    let out = SentinelMap::fo_to_dv(&customer("US-9", None, "0", Some(NoYes::Yes))).unwrap();
+    assert_eq!(
+        out.patch.get(Account::CUSTOMERTYPECODE),
+        Some(&PatchValue::Json("1".into()))
+    );
+    let account = Account {
+        accountid: None,
+        accountnumber: Some("US-9".into()),
+        name: None,
+        creditlimit: None,
+        msdyn_creditlimitismandatory: None,
+        customertypecode: None,
+        transactioncurrencyid_value: None,
+    };
+    let back = SentinelMap::dv_to_fo(&account).unwrap();
+    assert_eq!(
+        back.patch.get(CustomerV3::CREDIT_LIMIT_IS_MANDATORY),
+        Some(&PatchValue::Json("\"No\"".into()))
+    );
+}
