@@ -239,6 +239,13 @@ async fn errors_say_what_is_likely_wrong_and_nothing_is_written() {
     assert!(!format!("{e:?}").contains("tok-abc"));
 }
 
+/// The `$metadata` URL an error starts with (each mock server has its own port).
+fn url_of(e: &FetchError) -> String {
+    let text = e.to_string();
+    let end = text.find("$metadata").map_or(0, |i| i + "$metadata".len());
+    text[..end].to_string()
+}
+
 #[tokio::test]
 async fn exact_messages() {
     let (e, _) = failing(401, "").await;
@@ -251,6 +258,7 @@ async fn exact_messages() {
         )
     );
     let (e, _) = failing(403, "").await;
+    let url = url_of(&e);
     assert_eq!(
         e.to_string(),
         format!(
@@ -258,6 +266,7 @@ async fn exact_messages() {
         )
     );
     let (e, _) = failing(404, "").await;
+    let url = url_of(&e);
     assert_eq!(
         e.to_string(),
         format!(
@@ -265,6 +274,7 @@ async fn exact_messages() {
         )
     );
     let (e, _) = failing(200, "<html><body>Sign in</body></html>").await;
+    let url = url_of(&e);
     assert_eq!(
         e.to_string(),
         format!(
@@ -272,6 +282,7 @@ async fn exact_messages() {
         )
     );
     let (e, _) = failing(429, "").await;
+    let url = url_of(&e);
     assert_eq!(e.to_string(), format!("{url}: HTTP 429 after 2 attempt(s)"));
 }
 

@@ -8,22 +8,7 @@ use quote::{format_ident, quote};
 use syn::punctuated::Punctuated;
 use syn::{Data, DeriveInput, Fields, GenericArgument, LitInt, LitStr, PathArguments, Token, Type};
 
-/// Collects errors, serde-style, so every mistake shows at once.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
+use crate::errors::Errors;
 
 #[derive(Default)]
 struct EntityArgs {

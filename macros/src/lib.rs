@@ -5,6 +5,7 @@
 //! constants. OData JSON and `#[derive(TableMap)]` are still to come (the macros issue).
 
 mod entity;
+mod errors;
 mod table_map;
 
 use proc_macro::TokenStream;

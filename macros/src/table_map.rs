@@ -14,17 +14,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, Lit, LitStr, Path};
 
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-}
+use crate::errors::Errors;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -350,7 +340,6 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     let mut to_fo = Vec::new();
     let mut checks = Vec::new();
     let mut mapped_dv = Vec::new();
-    let mut mapped_fo = Vec::new();
     for column in &columns {
         let span = column.span;
         let direction = match column.direction {
@@ -390,7 +379,6 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             });
         }
         if writes_fo && let Some(f) = &fo_const {
-            mapped_fo.push(quote_spanned! {f.span()=> <#fo>::#f.name() });
             let message = format!(
                 "map `{ident}` writes F&O column `{}`, which is read-only",
                 column.fo.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -460,7 +448,6 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         quote! { ::core::option::Option::None },
         |c| quote! { ::core::option::Option::Some(#c) },
     );
-    let _ = mapped_fo;
     // The struct's fields only carry attributes: read them once so they are not "never read".
     let field_idents: Vec<&Ident> = fields.iter().filter_map(|f| f.ident.as_ref()).collect();
     Ok(quote! {

@@ -136,7 +136,7 @@ pub fn run(args: Args) -> Result<(), Report> {
         jsons.sort();
         inputs.extend(jsons);
     }
-    let (model, sources) = super::load(&inputs)?;
+    let (model, _) = super::load(&inputs)?;
     if !model.warnings.is_empty() {
         eprintln!(
             "{} warning(s) in the metadata (`dualsync-codegen inspect` lists them)",
@@ -165,7 +165,6 @@ pub fn run(args: Args) -> Result<(), Report> {
             .map(|p| relative(&base, p).display().to_string().replace('\\', "/"))
             .collect(),
     };
-    let _ = sources;
     let files = emit::generate(&model, &options).map_err(|e| miette::miette!("{e}"))?;
     if args.check {
         let stale = emit::check(&out, &files);

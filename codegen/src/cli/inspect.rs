@@ -261,7 +261,7 @@ fn entity_json(model: &Model, entity: &EntityType) -> Value {
 }
 
 /// One type in detail.
-pub fn one_type(model: &Model, _sources: &Sources, name: &str, as_json: bool) -> Result<String, Report> {
+pub fn one_type(model: &Model, name: &str, as_json: bool) -> Result<String, Report> {
     let qualified = find(model, name)?;
     let value = if let Some(entity) = model.entity_types.get(&qualified) {
         entity_json(model, entity)

@@ -73,7 +73,7 @@ pub fn run(cli: Cli) -> Result<(), Report> {
             let (model, sources) = load(&files)?;
             let out = match type_name {
                 _ if outline => model.outline(),
-                Some(name) => inspect::one_type(&model, &sources, &name, json)?,
+                Some(name) => inspect::one_type(&model, &name, json)?,
                 None => inspect::summary(&model, &sources, json),
             };
             print!("{out}");

@@ -15,7 +15,7 @@ use quote::quote;
 
 use crate::model::{Model, OptionSet, OptionSetKind, Primitive, TypeKind};
 use crate::naming::{self, Collision, Scope};
-use crate::select::{Selection, select};
+use crate::select::select;
 
 pub use write::{Stale, WriteReport, check, write};
 
@@ -449,9 +449,4 @@ fn render(file: &str, tokens: TokenStream) -> Result<String, GenerateError> {
         text.push('\n');
     }
     Ok(text)
-}
-
-/// Re-exported for `select`-aware callers.
-pub fn selection(model: &Model, options: &Options) -> Selection {
-    select(model, &options.include, &options.exclude)
 }
