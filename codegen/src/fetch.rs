@@ -2,17 +2,18 @@
 //! from a running service and saves it byte for byte with a manifest, so `generate` and CI work
 //! offline from checked-in files.
 //!
-//! Requests carry the OData headers and a bearer token from [`dualsync::auth::TokenProvider`]; 429, 502,
-//! 503, 504 and transport failures are retried with exponential backoff (backon), waiting as long as a
-//! `Retry-After` header in seconds asks; option-set requests run with bounded concurrency. Files are
-//! written to a scratch folder next to the output and moved into place only when everything succeeded.
+//! Every request goes through the runtime's one transport ([`dualsync::odata::Transport`]): token,
+//! OData headers, bounded concurrency, retries that honour `Retry-After`, an overall deadline and a
+//! size limit per response. Names from the served metadata are hostile: a table name becomes part of a
+//! URL or a file name only if it is an OData identifier, and then percent-encoded. Files are written
+//! to a scratch folder inside `--out` and moved into place only when everything succeeded; a folder
+//! that holds files `fetch` did not write (no `manifest.json`) is never written into.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
-use dualsync::auth::{AuthError, TokenProvider};
+use dualsync::auth::Credentials;
+use dualsync::odata::{self, Transport, TransportConfig};
 use sha2::{Digest, Sha256};
 
 use crate::csdl::{self, optionsets};
@@ -31,6 +32,13 @@ impl Service {
         match self {
             Service::Dataverse => "dataverse",
             Service::Fo => "fo",
+        }
+    }
+
+    fn kind(self) -> odata::ServiceKind {
+        match self {
+            Service::Dataverse => odata::ServiceKind::Dataverse,
+            Service::Fo => odata::ServiceKind::FinOps,
         }
     }
 }
@@ -53,11 +61,22 @@ pub struct FetchOptions {
     pub retries: usize,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// Time allowed for one request, its retries and waits included.
+    pub deadline: Duration,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
     /// Longest `Retry-After` honoured; longer waits are refused as errors.
     pub max_retry_after: Duration,
+    /// Largest `$metadata` document read (bytes).
+    pub max_metadata_bytes: u64,
+    /// Largest JSON answer read (bytes).
+    pub max_json_bytes: u64,
 }
+
+/// Default size limit of `$metadata` (a real F&O document is about 28 MB).
+pub const DEFAULT_MAX_METADATA_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default size limit of a JSON answer.
+pub const DEFAULT_MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for FetchOptions {
     fn default() -> Self {
@@ -71,8 +90,11 @@ impl Default for FetchOptions {
             concurrency: 8,
             retries: 5,
             timeout: Duration::from_secs(120),
+            deadline: Duration::from_secs(600),
             progress: true,
             max_retry_after: Duration::from_secs(300),
+            max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
+            max_json_bytes: DEFAULT_MAX_JSON_BYTES,
         }
     }
 }
@@ -89,236 +111,57 @@ pub struct FetchReport {
 /// Why a fetch failed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("invalid service URL `{url}`: {reason}")]
-    Url { url: String, reason: String },
+    /// A request failed (the transport's error: status, service message, hint, attempts).
     #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error("{url}: HTTP 401 Unauthorized: the service did not accept the token. {hint}")]
-    Unauthorized { url: String, hint: &'static str },
-    #[error("{url}: HTTP 403 Forbidden: the token is valid but its identity may not read this. {hint}")]
-    Forbidden { url: String, hint: &'static str },
-    #[error("{url}: HTTP 404 Not Found: no OData service there. {hint}")]
-    NotFound { url: String, hint: &'static str },
-    #[error("{url}: HTTP {status} after {attempts} attempt(s){detail}")]
-    Status {
-        url: String,
-        status: u16,
-        attempts: usize,
-        detail: String,
-    },
-    #[error("{url}: {message} (after {attempts} attempt(s))")]
-    Transport {
-        url: String,
-        message: String,
-        attempts: usize,
-    },
-    #[error("{url}: the service asks to wait {seconds} s (Retry-After), longer than the {limit} s allowed")]
-    WaitTooLong { url: String, seconds: u64, limit: u64 },
+    Http(#[from] odata::Error),
     #[error("{url} did not return OData CSDL metadata: {reason}")]
     NotCsdl { url: String, reason: String },
     #[error("{url}: not an attribute-metadata response: {reason}")]
     BadOptionSets { url: String, reason: String },
+    #[error(
+        "the metadata names table `{name}`, which is not an OData identifier: refusing to use it in a URL or a file name"
+    )]
+    BadName { name: String },
     #[error("cannot write {path}: {message}")]
     Write { path: PathBuf, message: String },
-}
-
-fn hints(service: Service) -> (&'static str, &'static str, &'static str) {
-    match service {
-        Service::Dataverse => (
-            "Check the tenant and client id, and that the environment has an application user for this app registration (Power Platform admin center > Environment > Settings > Application users).",
-            "Give the application user a security role that may read metadata (for example System Customizer).",
-            "Check the URL: the Dataverse Web API root looks like https://<org>.crm.dynamics.com/api/data/v9.2/ (organization URL and API version).",
-        ),
-        Service::Fo => (
-            "Check the tenant and client id, and that the app is registered in Finance & Operations (System administration > Setup > Microsoft Entra applications) with a user.",
-            "Give the user mapped to the Entra application a role that may read data entities.",
-            "Check the URL: the F&O OData root looks like https://<environment>.operations.dynamics.com/data/.",
-        ),
-    }
-}
-
-/// The origin (`scheme://host[:port]`) of a URL: the resource a token is requested for.
-fn origin(url: &str) -> Result<String, FetchError> {
-    let bad = |reason: &str| FetchError::Url {
-        url: url.to_string(),
-        reason: reason.to_string(),
-    };
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| bad("expected http:// or https://"))?;
-    if scheme != "https" && scheme != "http" {
-        return Err(bad("expected http:// or https://"));
-    }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return Err(bad("no host"));
-    }
-    Ok(format!("{scheme}://{host}"))
-}
-
-/// The OData error message of a response body, if it is one.
-fn odata_error(body: &[u8]) -> String {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return String::new();
-    };
-    let error = &value["error"];
-    match (error["code"].as_str(), error["message"].as_str()) {
-        (Some(code), Some(message)) if !code.is_empty() => format!(": {code}: {message}"),
-        (_, Some(message)) => format!(": {message}"),
-        _ => String::new(),
-    }
-}
-
-/// Sends GETs with the OData headers, a token, and retries.
-struct Client {
-    http: reqwest::Client,
-    tokens: TokenProvider,
-    resource: String,
-    service: Service,
-    retries: usize,
-    max_retry_after: Duration,
-    counters: std::sync::Mutex<(usize, usize)>,
-}
-
-impl Client {
-    async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
-        let mut backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(500))
-            .with_max_delay(Duration::from_secs(30))
-            .with_max_times(self.retries)
-            .with_jitter()
-            .build();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            if let Ok(mut c) = self.counters.lock() {
-                c.0 += 1;
-                if attempts > 1 {
-                    c.1 += 1;
-                }
-            }
-            let token = self.tokens.token(&self.resource).await?;
-            let mut request = self
-                .http
-                .get(url)
-                .header("Accept", accept)
-                .header("OData-MaxVersion", "4.0")
-                .header("OData-Version", "4.0");
-            if let Some(token) = &token {
-                request = request.bearer_auth(token.expose());
-            }
-            let (retry_after, failure) = match request.send().await {
-                Err(e) => (
-                    None,
-                    FetchError::Transport {
-                        url: url.to_string(),
-                        message: e.without_url().to_string(),
-                        attempts,
-                    },
-                ),
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let retry_after = response
-                        .headers()
-                        .get("Retry-After")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok());
-                    let body = response.bytes().await.map_err(|e| FetchError::Transport {
-                        url: url.to_string(),
-                        message: e.without_url().to_string(),
-                        attempts,
-                    })?;
-                    let (unauthorized, forbidden, not_found) = hints(self.service);
-                    match status {
-                        200..=299 => return Ok(body.to_vec()),
-                        401 => {
-                            return Err(FetchError::Unauthorized {
-                                url: url.to_string(),
-                                hint: unauthorized,
-                            });
-                        }
-                        403 => {
-                            return Err(FetchError::Forbidden {
-                                url: url.to_string(),
-                                hint: forbidden,
-                            });
-                        }
-                        404 => {
-                            return Err(FetchError::NotFound {
-                                url: url.to_string(),
-                                hint: not_found,
-                            });
-                        }
-                        429 | 502 | 503 | 504 => (
-                            retry_after,
-                            FetchError::Status {
-                                url: url.to_string(),
-                                status,
-                                attempts,
-                                detail: odata_error(&body),
-                            },
-                        ),
-                        _ => {
-                            return Err(FetchError::Status {
-                                url: url.to_string(),
-                                status,
-                                attempts,
-                                detail: odata_error(&body),
-                            });
-                        }
-                    }
-                }
-            };
-            let Some(delay) = backoff.next() else {
-                return Err(failure);
-            };
-            let delay = match retry_after {
-                Some(seconds) if Duration::from_secs(seconds) > self.max_retry_after => {
-                    return Err(FetchError::WaitTooLong {
-                        url: url.to_string(),
-                        seconds,
-                        limit: self.max_retry_after.as_secs(),
-                    });
-                }
-                Some(seconds) => Duration::from_secs(seconds),
-                None => delay,
-            };
-            tokio::time::sleep(delay).await;
-        }
-    }
 }
 
 /// Attribute kinds whose option sets Dataverse serves, with the file name part the corpus uses.
 const OPTION_SET_KINDS: [&str; 5] = ["Picklist", "MultiSelectPicklist", "State", "Status", "Boolean"];
 
-/// Fetches everything and writes it to `options.out` (replacing what was there) only on success.
-pub async fn fetch(options: &FetchOptions, tokens: TokenProvider) -> Result<FetchReport, FetchError> {
+/// Fetches everything and writes it to `options.out` only on success (see the module docs).
+pub async fn fetch(options: &FetchOptions, credentials: Credentials) -> Result<FetchReport, FetchError> {
     let root = if options.url.ends_with('/') {
         options.url.clone()
     } else {
         format!("{}/", options.url)
     };
-    let resource = origin(&root)?;
-    let http = reqwest::Client::builder()
-        .timeout(options.timeout)
-        .user_agent("dualsync-codegen")
-        .build()
-        .map_err(|e| FetchError::Transport {
-            url: root.clone(),
-            message: e.to_string(),
-            attempts: 0,
-        })?;
-    let client = Arc::new(Client {
-        http,
-        tokens,
-        resource,
-        service: options.service,
-        retries: options.retries,
-        max_retry_after: options.max_retry_after,
-        counters: std::sync::Mutex::new((0, 0)),
-    });
+    // Refuse an output folder we may not write into before asking the service anything.
+    let previous = previous_files(&options.out)?;
+    let transport = Transport::new(
+        &root,
+        credentials,
+        TransportConfig {
+            kind: options.service.kind(),
+            max_in_flight: options.concurrency.max(1),
+            timeout: options.timeout,
+            deadline: options.deadline,
+            retries: u32::try_from(options.retries).unwrap_or(u32::MAX),
+            max_retry_after: options.max_retry_after,
+            max_response_bytes: options.max_json_bytes,
+            user_agent: "dualsync-codegen".into(),
+            ..TransportConfig::default()
+        },
+    )?;
     let metadata_url = format!("{root}$metadata");
-    let metadata = client.get(&metadata_url, "application/xml").await?;
+    let metadata = transport
+        .send(
+            odata::Request::get(&metadata_url)
+                .header(reqwest::header::ACCEPT, "application/xml")
+                .max_response_bytes(options.max_metadata_bytes),
+        )
+        .await?
+        .body;
     let document = csdl::parse_bytes(&metadata).map_err(|e| FetchError::NotCsdl {
         url: metadata_url.clone(),
         reason: if metadata.trim_ascii_start().starts_with(b"<!DOCTYPE html")
@@ -326,43 +169,54 @@ pub async fn fetch(options: &FetchOptions, tokens: TokenProvider) -> Result<Fetc
         {
             "an HTML page came back (a sign-in page or a portal?)".to_string()
         } else {
-            e.to_string()
+            odata::clean_text(&e.to_string(), &[], 500)
         },
     })?;
     let mut files: Vec<(String, Vec<u8>)> = vec![("metadata.xml".to_string(), metadata)];
     if options.service == Service::Dataverse && options.option_sets {
         let model = Model::resolve(vec![document]).map_err(|e| FetchError::NotCsdl {
             url: metadata_url.clone(),
-            reason: e.to_string(),
+            reason: odata::clean_text(&e.to_string(), &[], 500),
         })?;
-        let tables = tables(&model, &options.include, &options.exclude);
+        let tables = tables(&model, &options.include, &options.exclude)?;
         let root = root.as_str();
         let requests: Vec<(String, String)> = tables
             .iter()
             .flat_map(|table| {
+                let literal = odata::query::encode_path(&table.replace('\'', "''"));
                 OPTION_SET_KINDS.iter().map(move |kind| {
                     (
                         format!("optionsets/{table}.{kind}OptionSetAttribute.json"),
                         format!(
-                            "{root}EntityDefinitions(LogicalName='{table}')/Attributes/Microsoft.Dynamics.CRM.{kind}AttributeMetadata?$select=LogicalName&$expand=OptionSet,GlobalOptionSet"
+                            "{root}EntityDefinitions(LogicalName='{literal}')/Attributes/Microsoft.Dynamics.CRM.{kind}AttributeMetadata?$select=LogicalName&$expand=OptionSet,GlobalOptionSet"
                         ),
                     )
                 })
             })
             .collect();
-        files.extend(fetch_all(&client, requests, options).await?);
+        files.extend(fetch_all(&transport, requests, options).await?);
     }
-    let (requests, retries) = client.counters.lock().map(|c| *c).unwrap_or((0, 0));
-    write_atomically(&options.out, options.service, &root, &files)?;
+    let stats = transport.stats();
+    write_files(&options.out, options.service, &root, &files, &previous)?;
     Ok(FetchReport {
         files: files.iter().map(|(p, b)| (p.clone(), b.len())).collect(),
-        requests,
-        retries,
+        requests: usize::try_from(stats.requests).unwrap_or(usize::MAX),
+        retries: usize::try_from(stats.retries).unwrap_or(usize::MAX),
     })
 }
 
+/// A table name usable in a URL and a file name: an OData identifier of at most 128 bytes.
+fn safe_table_name(name: &str) -> Result<&str, FetchError> {
+    match odata::query::check_identifier(name) {
+        Ok(name) if name.len() <= 128 => Ok(name),
+        _ => Err(FetchError::BadName {
+            name: odata::clean_text(name, &[], 80),
+        }),
+    }
+}
+
 /// Dataverse tables (entity types with an entity set) matching the globs.
-fn tables(model: &Model, include: &[String], exclude: &[String]) -> Vec<String> {
+fn tables(model: &Model, include: &[String], exclude: &[String]) -> Result<Vec<String>, FetchError> {
     let matches =
         |patterns: &[String], names: &[&str]| patterns.iter().any(|p| names.iter().any(|n| glob_match(p, n)));
     let mut out: Vec<String> = model
@@ -374,15 +228,15 @@ fn tables(model: &Model, include: &[String], exclude: &[String]) -> Vec<String> 
             names.extend(e.entity_sets.iter().map(String::as_str));
             (include.is_empty() || matches(include, &names)) && !matches(exclude, &names)
         })
-        .map(|e| e.simple_name.clone())
-        .collect();
+        .map(|e| safe_table_name(&e.simple_name).map(str::to_string))
+        .collect::<Result<_, _>>()?;
     out.sort();
     out.dedup();
-    out
+    Ok(out)
 }
 
 async fn fetch_all(
-    client: &Arc<Client>,
+    transport: &Transport,
     requests: Vec<(String, String)>,
     options: &FetchOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, FetchError> {
@@ -395,14 +249,12 @@ async fn fetch_all(
         indicatif::ProgressBar::hidden()
     };
     progress.set_message("option sets");
-    let limit = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    // The transport holds the concurrency limit; a task per request waits for its turn there.
     let mut tasks = tokio::task::JoinSet::new();
     for (index, (path, url)) in requests.into_iter().enumerate() {
-        let client = Arc::clone(client);
-        let limit = Arc::clone(&limit);
+        let transport = transport.clone();
         tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let body = client.get(&url, "application/json").await?;
+            let body = transport.send(odata::Request::get(&url)).await?.body;
             let table = path
                 .trim_start_matches("optionsets/")
                 .split('.')
@@ -412,18 +264,15 @@ async fn fetch_all(
             let text = String::from_utf8_lossy(&body);
             optionsets::parse_option_sets(&text, Some(&table)).map_err(|e| FetchError::BadOptionSets {
                 url: url.clone(),
-                reason: e.to_string(),
+                reason: odata::clean_text(&e.to_string(), &[], 300),
             })?;
             Ok::<_, FetchError>((index, path, body))
         });
     }
     let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let result = joined.map_err(|e| FetchError::Transport {
-            url: String::from("(option-set request)"),
-            message: e.to_string(),
-            attempts: 0,
-        })?;
+        let result =
+            joined.map_err(|e| odata::Error::Invalid(format!("an option-set request failed: {e}")))?;
         results.push(result?);
         progress.inc(1);
     }
@@ -439,48 +288,126 @@ fn write_error(path: &Path, e: std::io::Error) -> FetchError {
     }
 }
 
-/// Writes the files and `manifest.json` into a scratch folder, then swaps it into place.
-fn write_atomically(
+/// A path `fetch` writes: `metadata.xml`, `manifest.json`, or `optionsets/<identifier>.<kind>....json`.
+fn is_fetch_path(path: &str) -> bool {
+    if path == "metadata.xml" || path == "manifest.json" {
+        return true;
+    }
+    let Some(name) = path.strip_prefix("optionsets/") else {
+        return false;
+    };
+    let Some((table, rest)) = name.split_once('.') else {
+        return false;
+    };
+    safe_table_name(table).is_ok()
+        && OPTION_SET_KINDS
+            .iter()
+            .any(|k| rest == format!("{k}OptionSetAttribute.json"))
+}
+
+/// The files a previous fetch wrote into `out` (from its manifest). A folder with other content and
+/// no manifest, or a file, is refused: fetch never deletes or overwrites what it did not write.
+fn previous_files(out: &Path) -> Result<Vec<String>, FetchError> {
+    let refuse = |message: &str| FetchError::Write {
+        path: out.to_path_buf(),
+        message: message.to_string(),
+    };
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(write_error(out, e)),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(refuse(
+                "exists and is not a folder; choose a folder for the fetched files",
+            ));
+        }
+        Ok(_) => {}
+    }
+    let manifest = out.join("manifest.json");
+    if !manifest.is_file() {
+        let empty = std::fs::read_dir(out)
+            .map_err(|e| write_error(out, e))?
+            .next()
+            .is_none();
+        return if empty {
+            Ok(Vec::new())
+        } else {
+            Err(refuse(
+                "holds files that fetch did not write (no manifest.json); choose a new or empty folder",
+            ))
+        };
+    }
+    let text = std::fs::read(&manifest).map_err(|e| write_error(&manifest, e))?;
+    let value: serde_json::Value = serde_json::from_slice(&text).map_err(|_| {
+        refuse("has a manifest.json that fetch cannot read; remove the folder or choose another")
+    })?;
+    Ok(value["files"]
+        .as_array()
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| f["path"].as_str())
+                .filter(|p| is_fetch_path(p))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Removes the scratch folder on every way out.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes the files and `manifest.json` into a scratch folder inside `out`, then moves each into
+/// place and removes files of the previous fetch that are no longer produced.
+fn write_files(
     out: &Path,
     service: Service,
     url: &str,
     files: &[(String, Vec<u8>)],
+    previous: &[String],
 ) -> Result<(), FetchError> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "fetched".into());
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| write_error(parent, e))?;
-    let scratch = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(out).map_err(|e| write_error(out, e))?;
+    let scratch = Scratch(out.join(format!(".dualsync-fetch-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
     let mut manifest_files = Vec::new();
+    let mut all: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len() + 1);
     for (path, bytes) in files {
-        let target = scratch.join(path);
+        if !is_fetch_path(path) {
+            return Err(FetchError::BadName { name: path.clone() });
+        }
+        let digest = Sha256::digest(bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        manifest_files.push(serde_json::json!({"path": path, "sha256": hex, "bytes": bytes.len()}));
+        all.push((path.clone(), bytes.clone()));
+    }
+    let manifest = serde_json::json!({"service": service.name(), "url": url, "files": manifest_files});
+    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+    // The manifest goes last: a folder with a manifest is complete.
+    all.push(("manifest.json".to_string(), text.into_bytes()));
+    for (path, bytes) in &all {
+        let target = scratch.0.join(path);
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
         }
         std::fs::write(&target, bytes).map_err(|e| write_error(&target, e))?;
-        let digest = Sha256::digest(bytes);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        manifest_files.push(serde_json::json!({"path": path, "sha256": hex, "bytes": bytes.len()}));
     }
-    let manifest = serde_json::json!({"service": service.name(), "url": url, "files": manifest_files});
-    let manifest_path = scratch.join("manifest.json");
-    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    std::fs::write(&manifest_path, text).map_err(|e| write_error(&manifest_path, e))?;
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(|e| write_error(out, e))?;
+    for (path, _) in &all {
+        let target = out.join(path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+        }
+        std::fs::rename(scratch.0.join(path), &target).map_err(|e| write_error(&target, e))?;
     }
-    if let Err(e) = std::fs::rename(&scratch, out) {
-        let _ = std::fs::rename(&old, out);
-        return Err(write_error(out, e));
+    for old in previous {
+        if !all.iter().any(|(p, _)| p == old) {
+            let _ = std::fs::remove_file(out.join(old));
+        }
     }
-    let _ = std::fs::remove_dir_all(&old);
     Ok(())
 }
 
@@ -510,25 +437,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origins() {
-        assert_eq!(
-            origin("https://contoso.crm.dynamics.com/api/data/v9.2/").unwrap(),
-            "https://contoso.crm.dynamics.com"
-        );
-        assert_eq!(
-            origin("http://127.0.0.1:8080/data/").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert!(origin("contoso.crm.dynamics.com").is_err());
-        assert!(origin("ftp://x/").is_err());
-    }
-
-    #[test]
-    fn odata_errors_are_summarized() {
-        assert_eq!(
-            odata_error(br#"{"error":{"code":"0x80060888","message":"Resource not found"}}"#),
-            ": 0x80060888: Resource not found"
-        );
-        assert_eq!(odata_error(b"<html>"), "");
+    fn only_fetch_paths_are_touched() {
+        assert!(is_fetch_path("metadata.xml"));
+        assert!(is_fetch_path(
+            "optionsets/account.PicklistOptionSetAttribute.json"
+        ));
+        assert!(!is_fetch_path(
+            "optionsets/../../x.PicklistOptionSetAttribute.json"
+        ));
+        assert!(!is_fetch_path("src/main.rs"));
+        assert!(!is_fetch_path("optionsets/account.Evil.json"));
+        assert!(safe_table_name("../../../../tmp/x/PWNED").is_err());
+        assert!(safe_table_name(&"a".repeat(200)).is_err());
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use dualsync::auth::{Credentials, Secret, TokenProvider};
+use dualsync::auth::{Credentials, Secret};
 use dualsync_codegen::fetch::{self, FetchError, FetchOptions, Service};
 use wiremock::matchers::{body_string_contains, header, method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -38,16 +38,13 @@ fn options(server: &MockServer, out: &std::path::Path) -> FetchOptions {
     }
 }
 
-fn client_credentials(server: &MockServer) -> TokenProvider {
-    TokenProvider::new(
-        Credentials::ClientCredentials {
-            authority: server.uri(),
-            tenant: "contoso.onmicrosoft.com".into(),
-            client_id: "app-id".into(),
-            client_secret: Secret::new("s3cr3t-value"),
-        },
-        reqwest::Client::new(),
-    )
+fn client_credentials(server: &MockServer) -> Credentials {
+    Credentials::ClientCredentials {
+        authority: server.uri(),
+        tenant: "contoso.onmicrosoft.com".into(),
+        client_id: "app-id".into(),
+        client_secret: Secret::new("s3cr3t-value"),
+    }
 }
 
 async fn mount_token(server: &MockServer) {
@@ -151,12 +148,7 @@ async fn retries_after_429_honouring_retry_after() {
     opts.service = Service::Fo;
     opts.url = format!("{}/data/", server.uri());
     let start = Instant::now();
-    let report = fetch::fetch(
-        &opts,
-        TokenProvider::new(Credentials::None, reqwest::Client::new()),
-    )
-    .await
-    .unwrap();
+    let report = fetch::fetch(&opts, Credentials::None).await.unwrap();
     assert!(
         start.elapsed() >= Duration::from_secs(1),
         "waited as Retry-After asked"
@@ -173,18 +165,18 @@ async fn failing(status: u16, body: &str) -> (FetchError, PathBuf) {
         .await;
     let out = out_dir(&format!("fail{status}"));
     std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("keep.txt"), "earlier fetch").unwrap();
+    // An earlier fetch, which a failed one must leave as it was.
+    std::fs::write(out.join("metadata.xml"), "earlier fetch").unwrap();
+    std::fs::write(
+        out.join("manifest.json"),
+        r#"{"service":"dataverse","url":"x","files":[{"path":"metadata.xml","sha256":"","bytes":13}]}"#,
+    )
+    .unwrap();
     let mut opts = options(&server, &out);
     opts.retries = 1;
-    let error = fetch::fetch(
-        &opts,
-        TokenProvider::new(
-            Credentials::Static(Secret::new("tok-abc")),
-            reqwest::Client::new(),
-        ),
-    )
-    .await
-    .unwrap_err();
+    let error = fetch::fetch(&opts, Credentials::Static(Secret::new("tok-abc")))
+        .await
+        .unwrap_err();
     (error, out)
 }
 
@@ -196,10 +188,9 @@ async fn errors_say_what_is_likely_wrong_and_nothing_is_written() {
         "{e}"
     );
     assert_eq!(
-        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+        std::fs::read_to_string(out.join("metadata.xml")).unwrap(),
         "earlier fetch"
     );
-    assert!(!out.join("metadata.xml").exists());
     let (e, _) = failing(403, "").await;
     assert!(
         e.to_string().contains("HTTP 403 Forbidden") && e.to_string().contains("security role"),
@@ -222,18 +213,13 @@ async fn errors_say_what_is_likely_wrong_and_nothing_is_written() {
     .await;
     assert!(
         e.to_string()
-            .contains("HTTP 503 after 2 attempt(s): 0x80072321: Service unavailable"),
+            .contains("HTTP 503 Service Unavailable: 0x80072321: Service unavailable (after 2 attempts)"),
         "{e}"
     );
-    let parent = out.parent().unwrap();
-    let leftovers = std::fs::read_dir(parent)
+    let leftovers = std::fs::read_dir(&out)
         .unwrap()
         .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .contains(&format!("dualsync-fetch-fail503-{}.partial", std::process::id()))
-        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".dualsync-fetch"))
         .count();
     assert_eq!(leftovers, 0, "no scratch folders left behind");
     assert!(!format!("{e:?}").contains("tok-abc"));
@@ -262,7 +248,7 @@ async fn exact_messages() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{url}: HTTP 403 Forbidden: the token is valid but its identity may not read this. Give the application user a security role that may read metadata (for example System Customizer)."
+            "{url}: HTTP 403 Forbidden: the token is valid but its identity may not do this. Give the application user a security role that may read metadata (for example System Customizer)."
         )
     );
     let (e, _) = failing(404, "").await;
@@ -283,7 +269,10 @@ async fn exact_messages() {
     );
     let (e, _) = failing(429, "").await;
     let url = url_of(&e);
-    assert_eq!(e.to_string(), format!("{url}: HTTP 429 after 2 attempt(s)"));
+    assert_eq!(
+        e.to_string(),
+        format!("{url}: HTTP 429 Too Many Requests (after 2 attempts)")
+    );
 }
 
 #[tokio::test]
@@ -356,4 +345,149 @@ async fn secrets_never_appear_in_cli_output() {
             "{all}"
         );
     }
+}
+
+/// Metadata whose table name is a path: it must never become a file name or URL structure.
+const HOSTILE_METADATA: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+<Schema Namespace="Microsoft.Dynamics.CRM" Alias="mscrm" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+<EntityType Name="../../../../../../../../tmp/dualsync-pwned/PWNED"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.Guid"/></EntityType>
+<EntityContainer Name="System"><EntitySet Name="pwned" EntityType="mscrm.../../../../../../../../tmp/dualsync-pwned/PWNED"/></EntityContainer>
+</Schema></edmx:DataServices></edmx:Edmx>"#;
+
+#[tokio::test]
+async fn names_from_metadata_never_become_paths_or_urls() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/$metadata"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(HOSTILE_METADATA))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"value":[]}"#))
+        .mount(&server)
+        .await;
+    let out = out_dir("hostile-names");
+    let _ = std::fs::remove_dir_all("/tmp/dualsync-pwned");
+    let error = fetch::fetch(&options(&server, &out), Credentials::None)
+        .await
+        .unwrap_err();
+    assert!(!std::path::Path::new("/tmp/dualsync-pwned").exists());
+    assert!(!out.exists(), "nothing written");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "only $metadata was asked for: {error}");
+    assert!(
+        error.to_string().contains("not an OData identifier")
+            || error.to_string().contains("did not return OData CSDL"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_at_the_size_limit_and_nothing_is_written() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&sent);
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buffer = vec![0u8; 4096];
+        let _ = socket.read(&mut buffer).await;
+        let _ = socket
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n")
+            .await;
+        let chunk = vec![b'<'; 64 * 1024];
+        // Endless, until the client hangs up (bounded so a broken client cannot hang the test).
+        for _ in 0..100_000 {
+            if socket.write_all(&chunk).await.is_err() {
+                return;
+            }
+            counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let out = out_dir("endless");
+    let options = FetchOptions {
+        service: Service::Fo,
+        url: format!("http://{address}/data/"),
+        out: out.clone(),
+        progress: false,
+        retries: 0,
+        max_metadata_bytes: 1024 * 1024,
+        ..FetchOptions::default()
+    };
+    let error = fetch::fetch(&options, Credentials::None).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("larger than the limit of 1048576 bytes"),
+        "{error}"
+    );
+    assert!(!out.exists());
+    assert!(sent.load(std::sync::atomic::Ordering::Relaxed) < 64 * 1024 * 1024);
+}
+
+#[tokio::test]
+async fn fetch_never_writes_into_a_folder_it_did_not_write() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(METADATA))
+        .mount(&server)
+        .await;
+    let out = out_dir("foreign");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("main.rs"), "fn main() {}").unwrap();
+    let mut opts = options(&server, &out);
+    opts.option_sets = false;
+    let error = fetch::fetch(&opts, Credentials::None).await.unwrap_err();
+    assert!(error.to_string().contains("did not write"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("main.rs")).unwrap(),
+        "fn main() {}"
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    // A file as --out is refused too, and left alone.
+    let file = out.join("main.rs");
+    opts.out = file.clone();
+    let error = fetch::fetch(&opts, Credentials::None).await.unwrap_err();
+    assert!(error.to_string().contains("not a folder"), "{error}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "fn main() {}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    // An earlier fetch's folder is refreshed in place; files it did not write stay.
+    let fetched = out_dir("refetch");
+    opts.out = fetched.clone();
+    fetch::fetch(&opts, Credentials::None).await.unwrap();
+    std::fs::write(fetched.join("NOTES.md"), "mine").unwrap();
+    fetch::fetch(&opts, Credentials::None).await.unwrap();
+    assert_eq!(std::fs::read_to_string(fetched.join("NOTES.md")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(fetched.join("metadata.xml")).unwrap(),
+        METADATA
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&fetched);
+}
+
+#[tokio::test]
+async fn a_refused_secret_is_not_retried_and_never_echoed() {
+    let server = MockServer::start().await;
+    // A token endpoint that echoes the form body, secret included.
+    Mock::given(method("POST"))
+        .respond_with(|request: &wiremock::Request| {
+            let form = String::from_utf8_lossy(&request.body).to_string();
+            ResponseTemplate::new(401).set_body_string(format!(
+                r#"{{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. You sent: {form} \u001b[2J"}}"#
+            ))
+        })
+        .mount(&server)
+        .await;
+    let out = out_dir("refused");
+    let error = fetch::fetch(&options(&server, &out), client_credentials(&server))
+        .await
+        .unwrap_err();
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains("s3cr3t-value"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+    let posts = server.received_requests().await.unwrap().len();
+    assert_eq!(posts, 1, "a refused secret is not retried");
 }

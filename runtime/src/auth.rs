@@ -118,6 +118,23 @@ fn hint(code: &str, description: &str) -> &'static str {
     }
 }
 
+/// The longest a token is cached, whatever `expires_in` says (Entra issues 60 to 90 minutes).
+const MAX_TOKEN_LIFETIME: u64 = 24 * 3600;
+
+/// When to refresh a token received at `now`. `expires_in` is a number of seconds (Entra sends it as a
+/// number, some servers as a string; absent or unreadable: an hour), clamped to a day so that no value
+/// (up to `18446744073709551615`) can overflow the clock.
+fn refresh_at(now: Instant, expires_in: Option<&serde_json::Value>) -> Instant {
+    let lifetime = expires_in
+        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .unwrap_or(3600)
+        .min(MAX_TOKEN_LIFETIME);
+    // Refresh five minutes early (or at half the lifetime of short tokens).
+    let margin = (lifetime / 2).min(300);
+    now.checked_add(Duration::from_secs(lifetime - margin))
+        .unwrap_or(now)
+}
+
 impl TokenProvider {
     /// A provider using `http` for token requests.
     pub fn new(credentials: Credentials, http: reqwest::Client) -> Self {
@@ -158,6 +175,7 @@ impl TokenProvider {
         let response = self
             .http
             .post(&url)
+            .timeout(std::time::Duration::from_secs(60))
             .form(&form)
             .send()
             .await
@@ -166,48 +184,79 @@ impl TokenProvider {
                 message: e.without_url().to_string(),
             })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| AuthError::Unreachable {
-            url: url.clone(),
-            message: e.without_url().to_string(),
-        })?;
+        let body = read_bounded(response, &url).await?;
+        // The endpoint's words are outside text: escape control codes and never repeat the secret
+        // (a misbehaving endpoint may echo the form body), raw or form-encoded.
+        let encoded_secret: String = form_urlencoded_secret(client_secret.expose());
+        let secrets = [client_secret.expose(), encoded_secret.as_str()];
+        let clean = |text: &str| crate::odata::clean_text(text, &secrets, 500);
         if !status.is_success() {
             let error: TokenError = serde_json::from_slice(&body).unwrap_or(TokenError {
                 error: String::new(),
                 error_description: String::from_utf8_lossy(&body).chars().take(300).collect(),
             });
+            let code = clean(&error.error);
+            let description = clean(&error.error_description);
             return Err(AuthError::Refused {
                 url,
                 status: status.as_u16(),
-                code: if error.error.is_empty() {
+                code: if code.is_empty() {
                     String::new()
                 } else {
-                    format!(", {}", error.error)
+                    format!(", {code}")
                 },
-                hint: hint(&error.error, &error.error_description),
-                description: error.error_description,
+                hint: hint(&code, &description),
+                description,
             });
         }
         let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| AuthError::Malformed {
             url: url.clone(),
-            message: e.to_string(),
+            message: clean(&e.to_string()),
         })?;
-        // `expires_in` is a number of seconds (Entra sends it as a number, some servers as a string).
-        let lifetime = parsed
-            .expires_in
-            .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
-            .unwrap_or(3600);
-        // Refresh five minutes early (or at half the lifetime of short tokens).
-        let margin = (lifetime / 2).min(300);
         let token = Secret::new(parsed.access_token);
         cache.insert(
             resource.to_string(),
             Cached {
                 token: token.clone(),
-                refresh_at: Instant::now() + Duration::from_secs(lifetime - margin),
+                refresh_at: refresh_at(Instant::now(), parsed.expires_in.as_ref()),
             },
         );
         Ok(Some(token))
     }
+}
+
+/// The largest token response read: a token endpoint answers a few kilobytes.
+const MAX_TOKEN_RESPONSE: usize = 1024 * 1024;
+
+async fn read_bounded(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, AuthError> {
+    let mut body = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|e| AuthError::Unreachable {
+            url: url.to_string(),
+            message: e.without_url().to_string(),
+        })?;
+        let Some(chunk) = chunk else { return Ok(body) };
+        if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
+            return Err(AuthError::Malformed {
+                url: url.to_string(),
+                message: format!("the answer is larger than {MAX_TOKEN_RESPONSE} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+}
+
+/// The secret as it appears in an `application/x-www-form-urlencoded` body.
+fn form_urlencoded_secret(secret: &str) -> String {
+    let mut out = String::new();
+    for byte in secret.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(byte as char),
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -235,6 +284,27 @@ mod tests {
         };
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(format!("{:?}", Secret::new("x")), "Secret(***)");
+    }
+
+    #[test]
+    fn huge_expires_in_is_clamped_not_an_overflow() {
+        let now = Instant::now();
+        let day = Duration::from_secs(MAX_TOKEN_LIFETIME - 300);
+        for huge in [
+            serde_json::json!(18446744073709551615u64),
+            serde_json::json!("18446744073709551615"),
+        ] {
+            assert_eq!(refresh_at(now, Some(&huge)), now + day);
+        }
+        assert_eq!(
+            refresh_at(now, Some(&serde_json::json!(3599))),
+            now + Duration::from_secs(3299)
+        );
+        assert_eq!(
+            refresh_at(now, Some(&serde_json::json!(60))),
+            now + Duration::from_secs(30)
+        );
+        assert_eq!(refresh_at(now, None), now + Duration::from_secs(3300));
     }
 
     #[tokio::test]

@@ -540,6 +540,18 @@ impl<E: Entity> Patch<E> {
         target_set: &str,
         id: &crate::edm::Guid,
     ) -> Result<&mut Self, crate::json::JsonError> {
+        self.bind_key(column, target_set, &id.to_string())
+    }
+
+    /// Points lookup `column` at the record of `target_set` with key `key`, the text between the
+    /// parentheses of its URL: an id, or an alternate key such as `isocurrencycode='EUR'` (already
+    /// quoted and percent-encoded, e.g. `odata::Key::as_url_text`).
+    pub fn bind_key(
+        &mut self,
+        column: Column<E, crate::edm::Guid>,
+        target_set: &str,
+        key: &str,
+    ) -> Result<&mut Self, crate::json::JsonError> {
         let field = E::field(column.name).ok_or_else(|| crate::json::JsonError::Invalid {
             field: column.name.to_string(),
             message: format!("`{}` has no such column", E::TYPE_NAME),
@@ -555,7 +567,7 @@ impl<E: Entity> Patch<E> {
         })?;
         self.values.insert(
             format!("{}@odata.bind", target.navigation).into(),
-            PatchValue::Json(json_string(&format!("/{target_set}({id})"))),
+            PatchValue::Json(json_string(&format!("/{target_set}({key})"))),
         );
         Ok(self)
     }

@@ -12,5 +12,7 @@ pub mod edm;
 pub mod entity;
 pub mod json;
 pub mod map;
+#[cfg(feature = "http")]
+pub mod odata;
 
 pub use dualsync_macros::{Complex, Entity, TableMap};

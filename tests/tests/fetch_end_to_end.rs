@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use dualsync::auth::{Credentials, TokenProvider};
+use dualsync::auth::Credentials;
 use dualsync_codegen::csdl;
 use dualsync_codegen::emit::{self, Options};
 use dualsync_codegen::fetch::{self, FetchOptions, Service};
@@ -81,10 +81,7 @@ fn fetch_generate_and_compile_against_a_third_party_odata_server() {
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let report = runtime
-        .block_on(fetch::fetch(
-            &options,
-            TokenProvider::new(Credentials::None, reqwest::Client::new()),
-        ))
+        .block_on(fetch::fetch(&options, Credentials::None))
         .unwrap();
     assert_eq!(report.files.len(), 1);
     let manifest: serde_json::Value =

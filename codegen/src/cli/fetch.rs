@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args as ClapArgs, ValueEnum};
 use miette::Report;
 
-use dualsync::auth::{Credentials, DEFAULT_AUTHORITY, Secret, TokenProvider};
+use dualsync::auth::{Credentials, DEFAULT_AUTHORITY, Secret};
 use dualsync_codegen::fetch::{self, FetchOptions, Service};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -73,6 +73,15 @@ pub struct Args {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
+    /// Time allowed for one request with its retries and waits, in seconds.
+    #[arg(long, default_value_t = 600)]
+    deadline_secs: u64,
+    /// Largest $metadata document accepted, in bytes (default 1 GiB).
+    #[arg(long, value_name = "BYTES", default_value_t = fetch::DEFAULT_MAX_METADATA_BYTES)]
+    max_metadata_size: u64,
+    /// Largest JSON answer accepted, in bytes (default 64 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = fetch::DEFAULT_MAX_JSON_BYTES)]
+    max_json_size: u64,
 }
 
 fn env_secret(var: &str, what: &str) -> Result<Secret, Report> {
@@ -112,6 +121,9 @@ pub fn run(args: Args) -> Result<(), Report> {
         concurrency: args.concurrency,
         retries: args.retries,
         timeout: Duration::from_secs(args.timeout_secs),
+        deadline: Duration::from_secs(args.deadline_secs),
+        max_metadata_bytes: args.max_metadata_size,
+        max_json_bytes: args.max_json_size,
         progress: true,
         ..FetchOptions::default()
     };
@@ -119,16 +131,9 @@ pub fn run(args: Args) -> Result<(), Report> {
         .enable_all()
         .build()
         .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
-    let report = runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .build()
-            .map_err(|e| miette::miette!("cannot build the HTTP client: {e}"))?;
-        let tokens = TokenProvider::new(credentials, http);
-        fetch::fetch(&options, tokens)
-            .await
-            .map_err(|e| miette::miette!("{e}"))
-    })?;
+    let report = runtime
+        .block_on(fetch::fetch(&options, credentials))
+        .map_err(|e| miette::miette!("{}", dualsync::odata::clean_text(&e.to_string(), &[], 4000)))?;
     let bytes: usize = report.files.iter().map(|(_, b)| b).sum();
     println!(
         "{}: {} file(s), {} bytes ({} request(s), {} retried); nothing else was written",
