@@ -71,3 +71,58 @@ pub fn detach_from_workspace(dir: &Path) -> std::io::Result<()> {
     text.push_str("\n[workspace]\n");
     std::fs::write(manifest, text)
 }
+
+/// A third-party OData server started with node for a test (SAP CAP, fe-mockserver); killed when
+/// dropped.
+pub struct NodeServer {
+    child: std::process::Child,
+    /// What the server printed after `listening `: its base URL or service root.
+    pub url: String,
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `node <package>/<script> <args>` (from `tests/<package>`, whose npm dependencies `.ci/run`
+/// installs) and waits for its `listening URL` line. Returns `None` with a SKIPPED notice when the
+/// package is not installed on a developer machine; under CI (`CI` set) it must be installed.
+pub fn node_server(package: &str, script: &str, args: &[&str], env: &[(&str, &str)]) -> Option<NodeServer> {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = workspace().join("tests").join(package);
+    if !dir.join("node_modules").is_dir() {
+        let message = format!("the test server in tests/{package} is not installed: run `npm ci --prefix tests/{package}` (.ci/run does)");
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("SKIPPED: {message}");
+        return None;
+    }
+    let mut command = Command::new("node");
+    command
+        .arg(dir.join(script))
+        .args(args)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("node must be installed to run the test servers");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut server = NodeServer {
+        child,
+        url: String::new(),
+    };
+    let mut line = String::new();
+    let _ = BufReader::new(stdout).read_line(&mut line);
+    server.url = line
+        .trim()
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("tests/{package}/{script} did not start; it said: {line:?}"))
+        .to_string();
+    Some(server)
+}
