@@ -61,10 +61,29 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
 }
 
+/// The largest config file read (bytes).
+pub const MAX_CONFIG_SIZE: u64 = 16 << 20;
+
+/// Reads a config file of at most [`MAX_CONFIG_SIZE`] bytes.
+fn read_limited(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_SIZE + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG_SIZE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {MAX_CONFIG_SIZE} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
 impl Codegen {
     /// Reads `[codegen]` from a `dualsync.toml`, making its relative paths relative to the file.
     pub fn load(path: &Path) -> Result<Codegen, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = read_limited(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;

@@ -336,6 +336,15 @@ fn previous_files(out: &Path) -> Result<Vec<String>, FetchError> {
             ))
         };
     }
+    let too_big = std::fs::metadata(&manifest)
+        .map_err(|e| write_error(&manifest, e))?
+        .len()
+        > 16 * 1024 * 1024;
+    if too_big {
+        return Err(refuse(
+            "has a manifest.json larger than 16 MiB; remove the folder or choose another",
+        ));
+    }
     let text = std::fs::read(&manifest).map_err(|e| write_error(&manifest, e))?;
     let value: serde_json::Value = serde_json::from_slice(&text).map_err(|_| {
         refuse("has a manifest.json that fetch cannot read; remove the folder or choose another")

@@ -166,3 +166,172 @@ fn inspect_json_is_right_on_every_corpus_document() {
         }
     }
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dualsync-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_input_read_is_bounded() {
+    let dir = scratch("limits");
+    let xml = dir.join("big.xml");
+    std::fs::write(&xml, common::edmx(&"<!-- padding -->\n".repeat(100))).unwrap();
+    let xml_arg = xml.to_str().unwrap();
+    let out = run(&["inspect", xml_arg, "--max-input-size", "1000"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("big.xml") && stderr.contains("larger than 1000 bytes"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--max-input-size"), "{stderr}");
+    let out = run(&["inspect", xml_arg, "--max-input-size", "100000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out_dir = dir.join("out");
+    let out = run(&[
+        "generate",
+        "--metadata",
+        xml_arg,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--max-input-size",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 1000 bytes"));
+    assert!(!out_dir.exists());
+
+    #[cfg(unix)]
+    if std::path::Path::new("/dev/zero").exists() {
+        // Not a regular file: its size is unknown until read; only limit + 1 bytes are.
+        let started = std::time::Instant::now();
+        let out = run(&["inspect", "/dev/zero", "--max-input-size", "4096"]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("/dev/zero") && stderr.contains("larger than 4096 bytes"),
+            "{stderr}"
+        );
+        assert!(started.elapsed().as_secs() < 30);
+        // Option-set JSON has a 64 MiB default.
+        let json = dir.join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &json).unwrap();
+        let out = run(&["inspect", xml_arg, json.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("larger than 67108864 bytes"), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bytes a terminal would act on: ESC, BEL, other C0 controls but tab and line feed, DEL, C1, and the
+/// bidi controls (in UTF-8).
+fn raw_controls(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .map(|c| format!("{c:?}"))
+        .collect()
+}
+
+#[test]
+fn outside_text_reaches_the_terminal_escaped() {
+    let dir = scratch("escapes");
+    // An error whose snippet holds escape sequences and bidi controls.
+    let bad = dir.join("bad\u{1b}[31m.xml");
+    std::fs::write(
+        &bad,
+        common::edmx(
+            "<!-- \u{1b}]0;pwned\u{7} \u{1b}[2J \u{7f} \u{9b} -->\n<ComplexType Name=\"C\u{202e}\"><Property Name=\"P\" Type=\"Demo.Missing\u{202e}\u{1b}[0m\"/></ComplexType>",
+        ),
+    )
+    .unwrap();
+    let out = run(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(raw_controls(&out.stderr), Vec::<String>::new());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r"\x1b[2J") && stderr.contains(r"\x07"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(r"Demo.Missing\u{202e}\x1b[0m"), "{stderr}");
+    assert!(stderr.contains(r"bad\x1b[31m.xml"), "{stderr}");
+    assert!(
+        stderr.contains("Type=\"Demo.Missing"),
+        "the snippet is still shown: {stderr}"
+    );
+
+    // Warnings, `--type` text and JSON output.
+    let good = dir.join("good.xml");
+    std::fs::write(
+        &good,
+        common::edmx(
+            "<EntityType Name=\"E\u{202e}vil\"><Key><PropertyRef Name=\"Id\"/></Key><Property Name=\"Id\" Type=\"Edm.Int32\" Nullable=\"false\"/>\
+             <Property Name=\"x\u{2066}\" Type=\"Edm.String\"/><Annotation Term=\"Org.OData.Core.V1.Description\" String=\"red \u{1b}[31m \u{9b}2J\"/></EntityType>\
+             <EntityContainer Name=\"C\"><EntitySet Name=\"Es\" EntityType=\"Demo.E\u{202e}vil\"><NavigationPropertyBinding Path=\"x\" Target=\"Missing\u{202e}\u{1b}[1m\"/></EntitySet></EntityContainer>",
+        ),
+    )
+    .unwrap();
+    let good = good.to_str().unwrap();
+    let out = run(&["inspect", good]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(raw_controls(&out.stdout), Vec::<String>::new());
+    assert_eq!(raw_controls(&out.stderr), Vec::<String>::new());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(r"Missing\u{202e}\x1b[1m"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["inspect", good, "--type", "Es"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(raw_controls(&out.stdout), Vec::<String>::new());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(r"E\u{202e}vil") && stdout.contains(r"red \x1b[31m"),
+        "{stdout}"
+    );
+    let out = run(&["inspect", good, "--type", "Es", "--json"]);
+    assert_eq!(raw_controls(&out.stdout), Vec::<String>::new());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["name"], "Demo.E\u{202e}vil", "the JSON value is unchanged");
+    let out = run(&["inspect", good, "--outline"]);
+    assert_eq!(raw_controls(&out.stdout), Vec::<String>::new());
+    let out = run(&["inspect", good, "--type", "Nope\u{1b}[2J"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(raw_controls(&out.stderr), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn generate_refuses_to_overwrite_a_hand_written_crate() {
+    let dir = scratch("foreign");
+    let manifest = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n";
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    let out = run(&[
+        "generate",
+        "--metadata",
+        &path("odata/TripPin.xml"),
+        "--out",
+        dir.to_str().unwrap(),
+        "--crate",
+        "trippin",
+        "--runtime-path",
+        "../runtime",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Cargo.toml") && stderr.contains("did not write"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("Cargo.toml")).unwrap(), manifest);
+    assert!(!dir.join("src").exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}

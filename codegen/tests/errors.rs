@@ -297,3 +297,100 @@ fn a_mutated_real_document_names_the_broken_reference() {
     );
     assert_eq!(e.span.start, at);
 }
+
+/// Resolves `xml`, returning every error.
+fn all_errors(xml: &str) -> Vec<dualsync_codegen::Error> {
+    let document = csdl::parse_str(xml).unwrap_or_else(|e| panic!("{e}"));
+    match Model::resolve(vec![document]) {
+        Err(errors) => errors.0,
+        Ok(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn enum_member_values_must_fit_the_underlying_type() {
+    for (underlying, bad, good) in [
+        ("Edm.Byte", "300", "255"),
+        ("Edm.Byte", "-1", "0"),
+        ("Edm.SByte", "-129", "-128"),
+        ("Edm.SByte", "128", "127"),
+        ("Edm.Int16", "40000", "32767"),
+        ("Edm.Int32", "2147483648", "-2147483648"),
+    ] {
+        let xml = edmx(&format!(
+            "<EnumType Name=\"E\" UnderlyingType=\"{underlying}\">\n<Member Name=\"Ok\" Value=\"{good}\"/>\n<Member Name=\"Big\" Value=\"{bad}\"/></EnumType>"
+        ));
+        let errors = all_errors(&xml);
+        assert_eq!(errors.len(), 1, "{underlying} {bad}: {errors:?}");
+        let e = &errors[0];
+        let message = e.to_string();
+        assert!(matches!(*e.kind, ErrorKind::InvalidAttribute { .. }), "{message}");
+        assert!(message.contains(&format!("Value=\"{bad}\"")), "{message}");
+        assert!(
+            message.contains("Big") && message.contains(underlying),
+            "{message}"
+        );
+        assert!(text_at(&xml, e).contains(r#"Name="Big""#), "{message}");
+        assert_eq!(e.span.line_col(&xml).0, 7, "{message}");
+    }
+    // An implied value (previous + 1) past the range.
+    let xml = edmx(
+        r#"<EnumType Name="E" UnderlyingType="Edm.Byte"><Member Name="A" Value="255"/><Member Name="B"/></EnumType>"#,
+    );
+    let errors = all_errors(&xml);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].to_string().contains("256 (implied"), "{}", errors[0]);
+    let xml = edmx(
+        r#"<EnumType Name="E" UnderlyingType="Edm.Int64"><Member Name="A" Value="9223372036854775807"/><Member Name="B"/></EnumType>"#,
+    );
+    let errors = all_errors(&xml);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].to_string().contains("Edm.Int64"), "{}", errors[0]);
+    // Values that are not integers at all.
+    for bad in ["abc", "1.5", "99999999999999999999"] {
+        let xml = edmx(&format!(
+            r#"<EnumType Name="E"><Member Name="A" Value="{bad}"/></EnumType>"#
+        ));
+        let e = first_error(&xml);
+        assert!(e.to_string().contains(&format!("Value=\"{bad}\"")), "{e}");
+    }
+    // Int32 is the default underlying type.
+    let xml = edmx(r#"<EnumType Name="E"><Member Name="A" Value="3000000000"/></EnumType>"#);
+    assert!(first_error(&xml).to_string().contains("Edm.Int32"));
+}
+
+#[test]
+fn scale_greater_than_precision_is_an_error_at_the_attribute() {
+    let xml = edmx(
+        "<ComplexType Name=\"C\">\n<Property Name=\"Amount\" Type=\"Edm.Decimal\" Precision=\"5\" Scale=\"8\"/></ComplexType>",
+    );
+    let e = first_error(&xml);
+    let message = e.to_string();
+    assert!(matches!(*e.kind, ErrorKind::InvalidAttribute { .. }), "{message}");
+    assert!(
+        message.contains(r#"Scale="8""#) && message.contains("Precision"),
+        "{message}"
+    );
+    assert_eq!(text_at(&xml, &e), "8", "the span is the attribute value");
+    assert_eq!(e.span.line_col(&xml).0, 6, "{message}");
+    for element in [
+        r#"<TypeDefinition Name="T" UnderlyingType="Edm.Decimal" Precision="2" Scale="3"/>"#,
+        r#"<Function Name="F"><Parameter Name="P" Type="Edm.Decimal" Precision="2" Scale="3"/><ReturnType Type="Edm.Int32"/></Function>"#,
+        r#"<Function Name="F"><ReturnType Type="Edm.Decimal" Precision="2" Scale="3"/></Function>"#,
+        r#"<Term Name="T" Type="Edm.Decimal" Precision="2" Scale="3"/>"#,
+    ] {
+        let e = first_error(&edmx(element));
+        assert!(e.to_string().contains(r#"Scale="3""#), "{element}: {e}");
+    }
+    // Equal is fine, and so are variable and floating scales.
+    for ok in [
+        r#"Precision="5" Scale="5""#,
+        r#"Precision="5" Scale="variable""#,
+        r#"Scale="8""#,
+    ] {
+        let xml = edmx(&format!(
+            r#"<ComplexType Name="C"><Property Name="Amount" Type="Edm.Decimal" {ok}/></ComplexType>"#
+        ));
+        assert!(all_errors(&xml).is_empty(), "{ok}");
+    }
+}

@@ -2,8 +2,9 @@
 //!
 //! Each type parses from and prints to the text form OData uses on the wire (JSON format, and URL
 //! literals where they agree), and serializes with serde as that string, so nothing goes through a
-//! float: `Decimal` is an exact decimal (`rust_decimal`), `DateTimeOffset` keeps its offset and up to 7
-//! fractional digits (100 ns, as .NET services send), `Duration` is ISO 8601.
+//! float: `Decimal` is an exact decimal (`rust_decimal`), `DateTimeOffset` keeps its offset and up to 9
+//! fractional digits (.NET services send 7: 100 ns), `Duration` is ISO 8601. Parsing outside text gives a
+//! value or a [`ParseError`] saying what and where, never a panic and never a rounding.
 
 use std::fmt;
 use std::str::FromStr;

@@ -395,6 +395,25 @@ impl<T: EdmJson> EdmJson for Option<T> {
     }
 }
 
+/// A boxed value (the generator boxes fields of recursive complex types) is its value on the wire.
+impl<T: EdmJson> EdmJson for Box<T> {
+    fn to_json(&self) -> Value {
+        (**self).to_json()
+    }
+
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        T::from_json(value).map(Box::new)
+    }
+
+    fn write_json(&self, out: &mut String) {
+        (**self).write_json(out)
+    }
+
+    fn check_facets(&self, field: &FieldDef) -> Result<(), JsonError> {
+        (**self).check_facets(field)
+    }
+}
+
 impl<T: EdmJson> EdmJson for Vec<T> {
     fn to_json(&self) -> Value {
         Value::Array(self.iter().map(T::to_json).collect())

@@ -1,10 +1,11 @@
 //! `dualsync`: the runtime that generated bindings and user code link against.
 //!
-//! Today: [`edm`], the Edm value types generated code uses, and the `Entity` derive (a placeholder
-//! from `dualsync-macros` that accepts the `#[entity]` / `#[field]` attributes the generator writes).
-//! With the `http` feature: [`auth`] (Entra ID client credentials, static tokens, token cache).
-//! Planned (see DESIGN.md): `entity` (typed columns, filters, patches), `map`, `odata`, `engine`,
-//! `store`; the README's status table says what works.
+//! Always: [`edm`] (exact Edm value types), [`entity`] (field tables, typed columns, `$filter` /
+//! `$select`, sparse patches), [`json`] (OData JSON, exact decimals, strict parsing) and [`map`] (table
+//! maps), with the `Entity`, `Complex` and `TableMap` derives of `dualsync-macros`.
+//! With the `http` feature: [`auth`] (Entra ID client credentials, static tokens, token cache) and
+//! [`odata`] (the one HTTP transport and the typed client: reads, writes, `$batch`, change tracking).
+//! Planned (see DESIGN.md): `engine` and `store`; the README's status table says what works.
 
 #[cfg(feature = "http")]
 pub mod auth;

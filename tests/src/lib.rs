@@ -95,7 +95,9 @@ pub fn node_server(package: &str, script: &str, args: &[&str], env: &[(&str, &st
     use std::process::{Command, Stdio};
     let dir = workspace().join("tests").join(package);
     if !dir.join("node_modules").is_dir() {
-        let message = format!("the test server in tests/{package} is not installed: run `npm ci --prefix tests/{package}` (.ci/run does)");
+        let message = format!(
+            "the test server in tests/{package} is not installed: run `npm ci --prefix tests/{package}` (.ci/run does)"
+        );
         assert!(std::env::var_os("CI").is_none(), "{message}");
         eprintln!("SKIPPED: {message}");
         return None;
@@ -111,7 +113,9 @@ pub fn node_server(package: &str, script: &str, args: &[&str], env: &[(&str, &st
     for (name, value) in env {
         command.env(name, value);
     }
-    let mut child = command.spawn().expect("node must be installed to run the test servers");
+    let mut child = command
+        .spawn()
+        .expect("node must be installed to run the test servers");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut server = NodeServer {
         child,

@@ -39,7 +39,9 @@ fn account(n: u32, name: &str) -> Patch<Account> {
     patch.set(Account::ACCOUNTID, &id(n)).unwrap();
     patch.set(Account::NAME, &name.to_string()).unwrap();
     patch.set(Account::ACCOUNTNUMBER, &format!("A-{n:03}")).unwrap();
-    patch.set(Account::CREDITLIMIT, &"1250.5".parse().unwrap()).unwrap();
+    patch
+        .set(Account::CREDITLIMIT, &"1250.5".parse().unwrap())
+        .unwrap();
     patch.set(Account::NUMBEROFEMPLOYEES, &(n as i32)).unwrap();
     patch
 }
@@ -54,14 +56,20 @@ fn reads_writes_etags_and_batches_against_sap_cap() {
     ) else {
         return;
     };
-    let client =
-        Client::<Generic>::new(&server.url, Credentials::None, TransportConfig::default()).unwrap();
+    let client = Client::<Generic>::new(&server.url, Credentials::None, TransportConfig::default()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         // Create five, one of them with a quote in its name.
         for n in 1..=5 {
-            let name = if n == 3 { "O'Brien & Co".to_string() } else { format!("Account {n}") };
-            let created = client.create(&account(n, &name), Precondition::None, true).await.unwrap();
+            let name = if n == 3 {
+                "O'Brien & Co".to_string()
+            } else {
+                format!("Account {n}")
+            };
+            let created = client
+                .create(&account(n, &name), Precondition::None, true)
+                .await
+                .unwrap();
             let record = created.record.expect("CAP returns the created record");
             assert!(record.etag().is_some(), "CAP sends an ETag");
             assert_eq!(record.entity().unwrap().accountid, id(n));
@@ -98,13 +106,22 @@ fn reads_writes_etags_and_batches_against_sap_cap() {
         let key = Key::<Account>::id(&id(2));
         let record = client.get(&key, &[]).await.unwrap().unwrap();
         let etag = record.etag().unwrap().to_string();
-        assert!(client.get(&Key::<Account>::id(&id(99)), &[]).await.unwrap().is_none());
+        assert!(
+            client
+                .get(&Key::<Account>::id(&id(99)), &[])
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         // Optimistic concurrency: the current ETag succeeds, the same one again is stale -> 412.
         let mut rename = Patch::<Account>::new();
         rename.set(Account::NAME, &"Renamed".to_string()).unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        client.update(&key, &rename, Precondition::Etag(etag.clone())).await.unwrap();
+        client
+            .update(&key, &rename, Precondition::Etag(etag.clone()))
+            .await
+            .unwrap();
         let e = client
             .update(&key, &rename, Precondition::Etag(etag))
             .await
@@ -119,7 +136,8 @@ fn reads_writes_etags_and_batches_against_sap_cap() {
 
         // A change set that succeeds, and one whose second request fails: CAP rolls it back whole.
         let mut batch = client.batch();
-        let (a, b) = batch.change_set(|set| (set.create(&account(6, "Six")), set.create(&account(7, "Seven"))));
+        let (a, b) =
+            batch.change_set(|set| (set.create(&account(6, "Six")), set.create(&account(7, "Seven"))));
         let results = batch.send().await.unwrap();
         assert_eq!(results.get(a).as_ref().unwrap().status, 201);
         assert_eq!(results.get(b).as_ref().unwrap().status, 201);
@@ -131,11 +149,19 @@ fn reads_writes_etags_and_batches_against_sap_cap() {
             (set.create(&account(8, "Eight")), set.create(&too_long))
         });
         let results = batch.send().await.unwrap();
-        assert!(matches!(results.get(good), Err(Error::RolledBack { .. })), "{:?}", results.get(good));
+        assert!(
+            matches!(results.get(good), Err(Error::RolledBack { .. })),
+            "{:?}",
+            results.get(good)
+        );
         let e = results.get(bad).as_ref().unwrap_err();
         assert_eq!(e.status(), Some(400), "{e}");
         assert!(
-            client.get(&Key::<Account>::id(&id(8)), &[]).await.unwrap().is_none(),
+            client
+                .get(&Key::<Account>::id(&id(8)), &[])
+                .await
+                .unwrap()
+                .is_none(),
             "the first create of the failed change set was rolled back"
         );
 
@@ -150,7 +176,16 @@ fn reads_writes_etags_and_batches_against_sap_cap() {
         assert_eq!(six.entity().unwrap().name.as_deref(), Some("Six"));
 
         // Delete (CAP wants a precondition on an entity with an ETag).
-        client.delete(&Key::<Account>::id(&id(7)), Precondition::Exists).await.unwrap();
-        assert!(client.get(&Key::<Account>::id(&id(7)), &[]).await.unwrap().is_none());
+        client
+            .delete(&Key::<Account>::id(&id(7)), Precondition::Exists)
+            .await
+            .unwrap();
+        assert!(
+            client
+                .get(&Key::<Account>::id(&id(7)), &[])
+                .await
+                .unwrap()
+                .is_none()
+        );
     });
 }

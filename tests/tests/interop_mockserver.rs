@@ -18,7 +18,11 @@ fn generated_dataverse_types_against_fe_mockserver() {
     let Some(server) = node_server(
         "mockserver",
         "serve-seeded.js",
-        &[document.to_str().unwrap(), "/api/data/v9.2", seed.to_str().unwrap()],
+        &[
+            document.to_str().unwrap(),
+            "/api/data/v9.2",
+            seed.to_str().unwrap(),
+        ],
         &[],
     ) else {
         return;
@@ -35,8 +39,15 @@ fn generated_dataverse_types_against_fe_mockserver() {
             .unwrap();
         assert_eq!(all.len(), 12);
         let accounts: Vec<Account> = all.iter().map(|r| r.entity().unwrap()).collect();
-        let contoso = accounts.iter().find(|a| a.accountnumber.as_deref() == Some("A-001")).unwrap();
-        assert_eq!(contoso.creditlimit.unwrap().to_string(), "1234.5678", "decimals kept exactly");
+        let contoso = accounts
+            .iter()
+            .find(|a| a.accountnumber.as_deref() == Some("A-001"))
+            .unwrap();
+        assert_eq!(
+            contoso.creditlimit.unwrap().to_string(),
+            "1234.5678",
+            "decimals kept exactly"
+        );
         assert_eq!(contoso.name.as_deref(), Some("Contoso Pharmaceuticals"));
 
         // $select gives partial records; $filter with an ampersand and non-ASCII text (fe-mockserver's
@@ -52,13 +63,19 @@ fn generated_dataverse_types_against_fe_mockserver() {
             .await
             .unwrap();
         assert_eq!(found.len(), 1);
-        assert!(!found[0].has(Account::CREDITLIMIT), "not selected: absent, not null");
+        assert!(
+            !found[0].has(Account::CREDITLIMIT),
+            "not selected: absent, not null"
+        );
         let ordered = client
             .list(&Query::<Account>::new().order_by_desc(Account::NAME).top(3))
             .collect_all()
             .await
             .unwrap();
-        assert_eq!(ordered[0].get(Account::NAME).unwrap().as_deref(), Some("Wide World Importers"));
+        assert_eq!(
+            ordered[0].get(Account::NAME).unwrap().as_deref(),
+            Some("Wide World Importers")
+        );
 
         // By key and by alternate key.
         let id = "a0000000-0000-4000-8000-000000000002".parse().unwrap();
@@ -66,17 +83,24 @@ fn generated_dataverse_types_against_fe_mockserver() {
         assert_eq!(fabrikam.entity().unwrap().accountnumber.as_deref(), Some("A-002"));
         let by_number = Key::by(Account::ACCOUNTNUMBER, &"A-005".to_string());
         let city_power = client.get(&by_number, &[]).await.unwrap().unwrap();
-        assert_eq!(city_power.get(Account::NAME).unwrap().as_deref(), Some("City Power & Light"));
+        assert_eq!(
+            city_power.get(Account::NAME).unwrap().as_deref(),
+            Some("City Power & Light")
+        );
 
         // Create, then update through the alternate key (an upsert of an existing record).
         let mut patch = Patch::<Account>::new();
         patch.set(Account::NAME, &"Trey Research".to_string()).unwrap();
         patch.set(Account::ACCOUNTNUMBER, &"A-100".to_string()).unwrap();
-        patch.set(Account::CREDITLIMIT, &"77.0001".parse().unwrap()).unwrap();
+        patch
+            .set(Account::CREDITLIMIT, &"77.0001".parse().unwrap())
+            .unwrap();
         let created = client.create(&patch, Precondition::None, true).await.unwrap();
         assert!(created.entity_id.is_some());
         let mut rename = Patch::<Account>::new();
-        rename.set(Account::NAME, &"Trey Research Ltd".to_string()).unwrap();
+        rename
+            .set(Account::NAME, &"Trey Research Ltd".to_string())
+            .unwrap();
         client
             .upsert(&Key::by(Account::ACCOUNTNUMBER, &"A-100".to_string()), &rename)
             .await
@@ -92,7 +116,10 @@ fn generated_dataverse_types_against_fe_mockserver() {
         assert_eq!(trey.creditlimit.unwrap().to_string(), "77.0001");
         // An update of a missing record is a typed 404 (never a create).
         let missing = Key::<Account>::id(&"a0000000-0000-4000-8000-0000000000ff".parse().unwrap());
-        let e = client.update(&missing, &rename, Precondition::None).await.unwrap_err();
+        let e = client
+            .update(&missing, &rename, Precondition::None)
+            .await
+            .unwrap_err();
         assert!(e.is_not_found(), "{e}");
 
         // $batch: a change set of two creates, each answer matched to its request by Content-ID.
@@ -109,14 +136,22 @@ fn generated_dataverse_types_against_fe_mockserver() {
             assert!((200..300).contains(&results.get(op).as_ref().unwrap().status));
         }
         let record = results.get(read).as_ref().unwrap().record::<Account>().unwrap();
-        assert_eq!(record.get(Account::ACCOUNTNUMBER).unwrap().as_deref(), Some("A-002"));
+        assert_eq!(
+            record.get(Account::ACCOUNTNUMBER).unwrap().as_deref(),
+            Some("A-002")
+        );
 
         // A change set whose second request fails is answered with that request's error alone: the
         // client reports it on that request and the other as rolled back (fe-mockserver itself does
         // not roll back, see its README; CAP's test checks real atomicity).
         let mut batch = client.batch();
         batch.relative_urls(true);
-        let (ok, failing) = batch.change_set(|set| (set.create(&first), set.update(&missing, &rename, Precondition::None)));
+        let (ok, failing) = batch.change_set(|set| {
+            (
+                set.create(&first),
+                set.update(&missing, &rename, Precondition::None),
+            )
+        });
         let results = batch.send().await.unwrap();
         assert_eq!(results.get(failing).as_ref().unwrap_err().status(), Some(404));
         assert!(matches!(results.get(ok), Err(Error::RolledBack { .. })));

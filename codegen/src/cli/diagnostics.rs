@@ -1,6 +1,7 @@
 //! Turning library errors (kind + byte span + source index) into miette reports that show the file,
 //! line, column and offending text.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Report, SourceSpan};
@@ -8,6 +9,108 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Report, SourceSpan};
 use dualsync_codegen::model::Model;
 use dualsync_codegen::span::line_col;
 use dualsync_codegen::{Error, ErrorKind};
+
+/// Whether `c` must not reach a terminal raw: control characters (C0 but tab and line feed, DEL, C1:
+/// ANSI escape sequences start with one) and bidi controls (they reorder the text around them).
+fn unsafe_for_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || dualsync_codegen::emit::text::is_bidi_control(c)
+}
+
+fn push_escaped(c: char, out: &mut String) {
+    if (c as u32) < 0x80 {
+        out.push_str(&format!("\\x{:02x}", c as u32));
+    } else {
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    }
+}
+
+/// Text from outside (file contents, names, labels, descriptions, paths) as it may be printed to a
+/// terminal: control and bidi characters written as `\x1b` / `\u{202e}`; line breaks and tabs kept.
+pub fn escape_terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_for_terminal) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_for_terminal(c) {
+            push_escaped(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// JSON text made safe for a terminal without changing its value: characters that
+/// [`escape_terminal`] escapes (they only occur inside strings) become `\uXXXX` JSON escapes.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(unsafe_for_terminal) {
+        return json.into();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_for_terminal(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A report with a message that may carry outside text (see [`escape_terminal`]).
+pub fn plain_report(message: impl std::fmt::Display) -> Report {
+    miette::miette!("{}", escape_terminal(&message.to_string()))
+}
+
+/// A source file's text as a report shows it ([`escape_terminal`], keeping CRLF line ends), with a
+/// map from byte offsets of the original to offsets of the shown text.
+struct Shown {
+    text: String,
+    /// (offset in the original just after an escaped character, bytes added so far).
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Shown {
+    fn new(original: String) -> Shown {
+        let bytes = original.as_bytes();
+        let unsafe_at =
+            |i: usize, c: char| unsafe_for_terminal(c) && !(c == '\r' && bytes.get(i + 1) == Some(&b'\n'));
+        if !original.char_indices().any(|(i, c)| unsafe_at(i, c)) {
+            return Shown {
+                text: original,
+                shifts: Vec::new(),
+            };
+        }
+        let mut text = String::with_capacity(original.len() + 64);
+        let mut shifts = Vec::new();
+        let mut added = 0;
+        for (i, c) in original.char_indices() {
+            if unsafe_at(i, c) {
+                let before = text.len();
+                push_escaped(c, &mut text);
+                added += text.len() - before - c.len_utf8();
+                shifts.push((i + c.len_utf8(), added));
+            } else {
+                text.push(c);
+            }
+        }
+        Shown { text, shifts }
+    }
+
+    /// The shown offset of original offset `offset`.
+    fn offset(&self, offset: usize) -> usize {
+        let index = self.shifts.partition_point(|&(end, _)| end <= offset);
+        let added = if index == 0 { 0 } else { self.shifts[index - 1].1 };
+        (offset + added).min(self.text.len())
+    }
+
+    /// The shown span of an original span (start, length).
+    fn span(&self, start: usize, len: usize) -> SourceSpan {
+        let (a, b) = (self.offset(start), self.offset(start + len));
+        SourceSpan::new(a.into(), b.saturating_sub(a))
+    }
+}
 
 /// The input files of one run, by index.
 #[derive(Debug, Default)]
@@ -94,29 +197,39 @@ impl Sources {
 
     fn diagnostic(&self, error: Error) -> SourceDiagnostic {
         let owned = self.display_text(error.source_index);
-        let text = owned.as_str();
-        let start = error.span.start.min(text.len());
-        let len = error.span.len().min(text.len() - start).min(400);
+        let original_len = owned.len();
+        let shown = Shown::new(owned);
+        let start = error.span.start.min(original_len);
+        let len = error.span.len().min(original_len - start).min(400);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(label(&error.kind)),
-            SourceSpan::new(start.into(), len),
+            Some(escape_terminal(&label(&error.kind)).into_owned()),
+            shown.span(start, len),
         )];
         let mut help = help(&error.kind);
         if let Some((what, index, span)) = error.related.as_deref() {
             if *index == error.source_index {
+                let related_start = span.start.min(original_len);
                 labels.push(LabeledSpan::new_with_span(
-                    Some(what.clone()),
-                    SourceSpan::new(span.start.min(text.len()).into(), span.len().min(400)),
+                    Some(escape_terminal(what).into_owned()),
+                    shown.span(
+                        related_start,
+                        span.len().min(original_len - related_start).min(400),
+                    ),
                 ));
             } else {
                 help = Some(format!("{what}: {}", self.location(*index, span.start)));
             }
         }
         SourceDiagnostic {
-            message: format!("{}: {}", self.location(error.source_index, start), error.kind),
-            source_code: NamedSource::new(self.name(error.source_index), owned.clone()),
+            message: escape_terminal(&format!(
+                "{}: {}",
+                self.location(error.source_index, start),
+                error.kind
+            ))
+            .into_owned(),
+            source_code: NamedSource::new(escape_terminal(self.name(error.source_index)), shown.text),
             labels,
-            help,
+            help: help.map(|h| escape_terminal(&h).into_owned()),
         }
     }
 }
@@ -195,8 +308,8 @@ pub fn print_warnings(model: &Model, sources: &Sources, all: bool) {
     for warning in model.warnings.iter().take(limit) {
         eprintln!(
             "{}: warning: {}",
-            sources.location(warning.source_index, warning.span.start),
-            warning.message
+            escape_terminal(&sources.location(warning.source_index, warning.span.start)),
+            escape_terminal(&warning.message)
         );
     }
     if total > limit {

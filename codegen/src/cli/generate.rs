@@ -8,6 +8,8 @@ use miette::Report;
 use dualsync_codegen::config::Codegen;
 use dualsync_codegen::emit::{self, Options};
 
+use super::{Limits, escape_terminal, plain_report};
+
 /// Flags of `generate`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -38,6 +40,9 @@ pub struct Args {
     /// Path of the `dualsync` runtime crate, for the generated Cargo.toml.
     #[arg(long, value_name = "PATH")]
     runtime_path: Option<PathBuf>,
+    /// The largest input file read, in bytes (default: 1 GiB for XML, 64 MiB for option-set JSON).
+    #[arg(long, value_name = "BYTES")]
+    max_input_size: Option<u64>,
 }
 
 /// `path` made absolute against the current directory, with `.` and `..` folded.
@@ -85,7 +90,7 @@ pub fn run(args: Args) -> Result<(), Report> {
             .then(|| PathBuf::from("dualsync.toml"))
     });
     let mut config = match &config_path {
-        Some(path) => Codegen::load(path).map_err(|e| miette::miette!("{e}"))?,
+        Some(path) => Codegen::load(path).map_err(plain_report)?,
         None => Codegen::default(),
     };
     if !args.metadata.is_empty() {
@@ -128,7 +133,7 @@ pub fn run(args: Args) -> Result<(), Report> {
     }
     if let Some(dir) = &config.option_sets {
         let mut jsons: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| miette::miette!("cannot read option-set folder {}: {e}", dir.display()))?
+            .map_err(|e| plain_report(format!("cannot read option-set folder {}: {e}", dir.display())))?
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -136,7 +141,7 @@ pub fn run(args: Args) -> Result<(), Report> {
         jsons.sort();
         inputs.extend(jsons);
     }
-    let (model, _) = super::load(&inputs)?;
+    let (model, _) = super::load(&inputs, Limits::new(args.max_input_size))?;
     if !model.warnings.is_empty() {
         eprintln!(
             "{} warning(s) in the metadata (`dualsync-codegen inspect` lists them)",
@@ -165,26 +170,30 @@ pub fn run(args: Args) -> Result<(), Report> {
             .map(|p| relative(&base, p).display().to_string().replace('\\', "/"))
             .collect(),
     };
-    let files = emit::generate(&model, &options).map_err(|e| miette::miette!("{e}"))?;
+    let files = emit::generate(&model, &options).map_err(plain_report)?;
     if args.check {
         let stale = emit::check(&out, &files);
         if stale.is_empty() {
-            println!("{}: up to date ({} files)", out.display(), files.len());
+            println!(
+                "{}: up to date ({} files)",
+                escape_terminal(&out.display().to_string()),
+                files.len()
+            );
             return Ok(());
         }
         let list: Vec<String> = stale.iter().map(|s| format!("  {s}")).collect();
-        return Err(miette::miette!(
+        return Err(plain_report(format!(
             "{} is stale: {} file(s) differ from what `dualsync-codegen generate` produces:\n{}\nrun `dualsync-codegen generate` and commit the result",
             out.display(),
             stale.len(),
             list.join("\n")
-        ));
+        )));
     }
-    let report =
-        emit::write(&out, &files).map_err(|e| miette::miette!("cannot write to {}: {e}", out.display()))?;
+    let report = emit::write(&out, &files)
+        .map_err(|e| plain_report(format!("cannot write to {}: {e}", out.display())))?;
     println!(
         "{}: {} file(s) written, {} unchanged, {} removed",
-        out.display(),
+        escape_terminal(&out.display().to_string()),
         report.written.len(),
         report.unchanged,
         report.removed.len()

@@ -137,13 +137,13 @@ fn find(model: &Model, name: &str) -> Result<String, Report> {
     matches.sort();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(miette::miette!(
+        [] => Err(super::plain_report(format!(
             "no entity, complex or enum type or entity set is named `{name}` (names are case-sensitive)"
-        )),
-        many => Err(miette::miette!(
+        ))),
+        many => Err(super::plain_report(format!(
             "`{name}` is ambiguous: {}; give the qualified name",
             many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        )),
+        ))),
     }
 }
 
@@ -287,9 +287,9 @@ pub fn one_type(model: &Model, name: &str, as_json: bool) -> Result<String, Repo
             })).collect::<Vec<_>>(),
         })
     } else {
-        return Err(miette::miette!(
+        return Err(super::plain_report(format!(
             "`{qualified}` is not an entity, complex or enum type"
-        ));
+        )));
     };
     if as_json {
         return Ok(format!(

@@ -13,7 +13,7 @@ use miette::Report;
 use dualsync_codegen::csdl::{self, optionsets};
 use dualsync_codegen::model::Model;
 
-pub use diagnostics::Sources;
+pub use diagnostics::{Sources, escape_json, escape_terminal, plain_report};
 
 /// Reads OData $metadata of Dataverse and Dynamics 365 F&O and generates typed Rust for it.
 #[derive(Debug, Parser)]
@@ -55,7 +55,61 @@ enum Command {
         /// Print an outline of every element of the model (types, keys, properties, sets, bindings).
         #[arg(long, conflicts_with_all = ["json", "type_name"])]
         outline: bool,
+        /// The largest input file read, in bytes (default: 1 GiB for XML, 64 MiB for option-set JSON).
+        #[arg(long, value_name = "BYTES")]
+        max_input_size: Option<u64>,
     },
+}
+
+/// How many bytes an input may have: XML documents and option-set JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub xml: u64,
+    pub json: u64,
+}
+
+impl Limits {
+    /// 1 GiB for XML (a real F&O `$metadata` is about 28 MB), 64 MiB for option-set JSON.
+    pub const DEFAULT: Limits = Limits {
+        xml: 1 << 30,
+        json: 64 << 20,
+    };
+
+    /// The defaults, or `max` for every input (`--max-input-size`).
+    pub fn new(max: Option<u64>) -> Limits {
+        match max {
+            Some(max) => Limits { xml: max, json: max },
+            None => Limits::DEFAULT,
+        }
+    }
+}
+
+/// Reads at most `limit` bytes of `path` (limit + 1 to tell), failing with the file and the limit
+/// when it is larger: `/dev/zero` or a runaway download never fills memory.
+pub fn read_bounded(path: &std::path::Path, limit: u64, what: &str) -> Result<Vec<u8>, Report> {
+    use std::io::Read as _;
+    let too_large = || {
+        plain_report(format!(
+            "{} is larger than {limit} bytes, the limit for {what}; pass --max-input-size BYTES to allow more",
+            path.display()
+        ))
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| plain_report(format!("cannot read {}: {e}", path.display())))?;
+    if let Ok(metadata) = file.metadata()
+        && metadata.is_file()
+        && metadata.len() > limit
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| plain_report(format!("cannot read {}: {e}", path.display())))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Runs a parsed command line.
@@ -69,14 +123,19 @@ pub fn run(cli: Cli) -> Result<(), Report> {
             type_name,
             all_warnings,
             outline,
+            max_input_size,
         } => {
-            let (model, sources) = load(&files)?;
+            let (model, sources) = load(&files, Limits::new(max_input_size))?;
             let out = match type_name {
                 _ if outline => model.outline(),
                 Some(name) => inspect::one_type(&model, &name, json)?,
                 None => inspect::summary(&model, &sources, json),
             };
-            print!("{out}");
+            if json {
+                print!("{}", escape_json(&out));
+            } else {
+                print!("{}", escape_terminal(&out));
+            }
             if !json {
                 diagnostics::print_warnings(&model, &sources, all_warnings);
             }
@@ -86,15 +145,18 @@ pub fn run(cli: Cli) -> Result<(), Report> {
 }
 
 /// Reads and resolves metadata files, attaching option-set JSON files.
-pub fn load(files: &[PathBuf]) -> Result<(Model, Sources), Report> {
+pub fn load(files: &[PathBuf], limits: Limits) -> Result<(Model, Sources), Report> {
     let mut sources = Sources::default();
     let mut documents = Vec::new();
     let mut positions = Vec::new();
     let mut option_files = Vec::new();
     for path in files {
-        let bytes =
-            std::fs::read(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
         let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let bytes = if is_json {
+            read_bounded(path, limits.json, "option-set JSON")?
+        } else {
+            read_bounded(path, limits.xml, "metadata XML")?
+        };
         let index = sources.add(path, bytes);
         if is_json {
             option_files.push((index, path.clone()));

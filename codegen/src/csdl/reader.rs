@@ -228,6 +228,22 @@ fn read_facet(
     Ok(true)
 }
 
+/// OData: "The value of Scale MUST be less than or equal to the value of Precision".
+fn check_scale(cursor: &Cursor<'_>, tag: &Tag<'_>, facets: &Facets) -> Result<(), Error> {
+    match (facets.precision, facets.scale) {
+        (Some(precision), Some(Scale::Fixed(scale))) if scale > precision => Err(Error::new(
+            ErrorKind::InvalidAttribute {
+                element: tag.local().to_string(),
+                attribute: "Scale".into(),
+                value: scale.to_string(),
+                expected: "a scale no greater than the element's Precision",
+            },
+            cursor.attribute_span(tag, "Scale"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn read_edmx<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Document, Error> {
     match tag.ns {
         Ns::Edmx if tag.local() == "Edmx" => {}
@@ -588,6 +604,7 @@ fn read_property<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Property, 
             }
         }
     }
+    check_scale(cursor, &tag, &property.facets)?;
     property.name = required(name, &tag, "Name")?;
     property.type_name = required(type_name, &tag, "Type")?;
     annotations_only(cursor, &tag, &mut property.annotations)?;
@@ -727,6 +744,7 @@ fn read_type_definition<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Typ
             }
         }
     }
+    check_scale(cursor, &tag, &definition.facets)?;
     definition.name = required(name, &tag, "Name")?;
     definition.underlying_type = required(underlying, &tag, "UnderlyingType")?;
     annotations_only(cursor, &tag, &mut definition.annotations)?;
@@ -771,6 +789,7 @@ fn read_operation<'i>(
                         }
                     }
                 }
+                check_scale(cursor, &child, &facets)?;
                 let mut parameter = Parameter {
                     name: required(name, &child, "Name")?,
                     type_name: required(type_name, &child, "Type")?,
@@ -795,6 +814,7 @@ fn read_operation<'i>(
                         }
                     }
                 }
+                check_scale(cursor, &child, &facets)?;
                 let mut return_type = ReturnType {
                     type_name: required(type_name, &child, "Type")?,
                     nullable,
@@ -846,6 +866,7 @@ fn read_term<'i>(cursor: &mut Cursor<'i>, tag: Tag<'i>) -> Result<Term, Error> {
             }
         }
     }
+    check_scale(cursor, &tag, &term.facets)?;
     term.name = required(name, &tag, "Name")?;
     term.type_name = required(type_name, &tag, "Type")?;
     annotations_only(cursor, &tag, &mut term.annotations)?;

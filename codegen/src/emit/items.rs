@@ -9,14 +9,15 @@ use crate::csdl::syntax::{MaxLength, Scale};
 use crate::model::{ComplexType, EntityType, EnumType, OptionSet, Primitive, Property, TypeKind, TypeRef};
 
 use super::Plan;
-use super::text::doc_lines;
+use super::text::{doc_lines, doc_safe};
 
 pub fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
+/// Doc attributes, one per line; text from the metadata (names too) made safe for rustc and rustdoc.
 fn docs(lines: &[String]) -> TokenStream {
-    let lines = lines.iter().map(|l| format!(" {l}"));
+    let lines = lines.iter().map(|l| format!(" {}", doc_safe(l)));
     quote! { #( #[doc = #lines] )* }
 }
 
@@ -28,10 +29,10 @@ fn element_type(plan: &Plan, from: &str, type_ref: &TypeRef, option_set: Option<
     }
     match &type_ref.kind {
         TypeKind::Primitive(p) => primitive(*p),
-        TypeKind::Entity(name)
-        | TypeKind::Complex(name)
-        | TypeKind::Enum(name)
-        | TypeKind::Definition(name) => {
+        // A structural property of an entity type (CSDL allows only navigation properties to point
+        // at entities): entities have no value JSON form, so it stays raw JSON.
+        TypeKind::Entity(_) => quote! { ::dualsync::edm::Json },
+        TypeKind::Complex(name) | TypeKind::Enum(name) | TypeKind::Definition(name) => {
             match plan.path_to(from, name) {
                 Some(path) => path,
                 // A type outside the selection (a definition, or an entity used as a property type):
@@ -114,6 +115,8 @@ fn field_args(property: &Property, edm: &str) -> Vec<TokenStream> {
 /// One field: docs, `#[field(...)]`, name and type.
 pub struct Field {
     pub rust_name: String,
+    /// The value is boxed: its complex type contains the struct holding the field.
+    pub boxed: bool,
     pub property: Property,
     pub key: bool,
     pub option_set: Option<(String, String)>,
@@ -142,6 +145,8 @@ fn field_tokens(plan: &Plan, from: &str, field: &Field) -> TokenStream {
     );
     let ty = if property.type_ref.collection {
         quote! { ::std::vec::Vec<#element> }
+    } else if field.boxed {
+        quote! { ::std::boxed::Box<#element> }
     } else {
         element
     };

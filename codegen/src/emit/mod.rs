@@ -7,7 +7,7 @@ mod items;
 pub mod text;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use proc_macro2::TokenStream;
@@ -17,7 +17,7 @@ use crate::model::{Model, OptionSet, OptionSetKind, Primitive, TypeKind};
 use crate::naming::{self, Collision, Scope};
 use crate::select::select;
 
-pub use write::{Stale, WriteReport, check, write};
+pub use write::{LOCK_FILE, LOCK_WAIT, MARKER, Stale, WriteReport, check, write};
 
 use items::Field;
 
@@ -56,7 +56,23 @@ pub enum GenerateError {
     Unparsable { file: String, message: String },
     #[error("template: {0}")]
     Template(String),
+    /// A selected type's base type chain is longer than [`MAX_INHERITANCE_DEPTH`]: every level repeats
+    /// the inherited fields, so the output would grow with the square of the depth.
+    #[error(
+        "{kind} `{name}` has {depth} levels of base types; dualsync generates at most {MAX_INHERITANCE_DEPTH} (real documents have a handful): leave it out with --exclude or fix the metadata"
+    )]
+    TooDeep {
+        kind: &'static str,
+        name: String,
+        depth: usize,
+    },
+    #[error("invalid crate name `{0}`: use ASCII letters, digits, `-` and `_`, starting with a letter")]
+    CrateName(String),
 }
+
+/// The deepest base type chain (entity or complex type) that `generate` accepts. The deepest in the
+/// corpus of real documents is 4.
+pub const MAX_INHERITANCE_DEPTH: usize = 32;
 
 /// Naming decisions: where every generated type lives.
 pub struct Plan {
@@ -84,17 +100,114 @@ impl Plan {
     }
 }
 
-/// The module of a namespace: configured, `dataverse` / `fo` for the two services, else the snake case
-/// of its last segment (`Microsoft.OData.SampleService.Models.TripPin` -> `trip_pin`).
+/// The module of a namespace: configured, `dataverse` / `fo` for the two services, else the module
+/// name ([`naming::module`]) of its last segment (`Microsoft.OData.SampleService.Models.TripPin` ->
+/// `trip_pin`). Two namespaces never share a module: `generate` reports a collision instead.
 pub fn service_module(options: &Options, namespace: &str) -> String {
-    if let Some(module) = options.services.get(namespace) {
-        return naming::snake(module);
+    match options.services.get(namespace) {
+        Some(module) => naming::module(module),
+        None => naming::module(default_service_module(namespace)),
     }
+}
+
+fn default_service_module(namespace: &str) -> &str {
     match namespace {
-        "Microsoft.Dynamics.CRM" => "dataverse".into(),
-        "Microsoft.Dynamics.DataEntities" => "fo".into(),
-        other => naming::snake(other.rsplit('.').next().unwrap_or(other)),
+        "Microsoft.Dynamics.CRM" => "dataverse",
+        "Microsoft.Dynamics.DataEntities" => "fo",
+        other => other.rsplit('.').next().unwrap_or(other),
     }
+}
+
+/// Complex-type fields that must be boxed: a non-collection property whose complex type leads back
+/// to the type that holds it (directly, or through other complex types), which would otherwise have
+/// an infinite size. Returns (holder, property) pairs.
+fn boxed_fields(model: &Model, complex_types: &BTreeSet<String>) -> BTreeSet<(String, String)> {
+    let names: Vec<&String> = complex_types.iter().collect();
+    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let mut edges: Vec<Vec<(usize, &str)>> = vec![Vec::new(); names.len()];
+    for (i, name) in names.iter().enumerate() {
+        let Some(complex) = model.complex_types.get(*name) else {
+            continue;
+        };
+        for property in model.all_complex_properties(complex) {
+            if let TypeKind::Complex(target) = &property.type_ref.kind
+                && !property.type_ref.collection
+                && let Some(&j) = index.get(target.as_str())
+            {
+                edges[i].push((j, property.name.as_str()));
+            }
+        }
+    }
+    let component = strongly_connected(&edges);
+    let mut fields = BTreeSet::new();
+    for (i, out) in edges.iter().enumerate() {
+        for &(j, property) in out {
+            if component[i] == component[j] {
+                fields.insert((names[i].clone(), property.to_string()));
+            }
+        }
+    }
+    fields
+}
+
+/// The strongly connected component of every node (Tarjan, iterative).
+fn strongly_connected(edges: &[Vec<(usize, &str)>]) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
+    let n = edges.len();
+    let (mut index, mut low, mut component) = (vec![NONE; n], vec![0; n], vec![NONE; n]);
+    let (mut on_stack, mut stack) = (vec![false; n], Vec::new());
+    let (mut next_index, mut next_component) = (0, 0);
+    for root in 0..n {
+        if index[root] != NONE {
+            continue;
+        }
+        let mut calls: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut edge)) = calls.last_mut() {
+            if let Some(&(w, _)) = edges[v].get(*edge) {
+                *edge += 1;
+                if index[w] == NONE {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    calls.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(parent, _)) = calls.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component[w] = next_component;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_component += 1;
+            }
+        }
+    }
+    component
+}
+
+/// Whether `name` is a valid Cargo package name.
+fn valid_crate_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A choice column that becomes an enum.
@@ -107,9 +220,64 @@ struct OptionEnum<'m> {
 
 /// Generates every file for `model`.
 pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, GenerateError> {
+    if let Some(name) = &options.crate_name
+        && !valid_crate_name(name)
+    {
+        return Err(GenerateError::CrateName(name.clone()));
+    }
     let selection = select(model, &options.include, &options.exclude);
+    for (kind, name, depth) in selection
+        .entity_types
+        .iter()
+        .filter_map(|n| {
+            model
+                .entity_types
+                .get(n)
+                .map(|e| ("entity type", n, e.ancestors.len()))
+        })
+        .chain(selection.complex_types.iter().filter_map(|n| {
+            model
+                .complex_types
+                .get(n)
+                .map(|c| ("complex type", n, c.ancestors.len()))
+        }))
+    {
+        if depth > MAX_INHERITANCE_DEPTH {
+            return Err(GenerateError::TooDeep {
+                kind,
+                name: name.clone(),
+                depth,
+            });
+        }
+    }
     let language = options.language.unwrap_or(1033);
     let mut collisions = Vec::new();
+    // One module per namespace, never shared: two namespaces that would get one module collide.
+    let mut service_of: BTreeMap<String, String> = BTreeMap::new();
+    {
+        let mut module_scope = naming::Scope::in_section("module", "services", &options.services);
+        let namespaces: BTreeSet<&str> = selection
+            .entity_types
+            .iter()
+            .chain(&selection.complex_types)
+            .chain(&selection.enum_types)
+            .map(|name| name.rsplit_once('.').map_or("", |(ns, _)| ns))
+            .collect();
+        for namespace in namespaces {
+            match module_scope.name(
+                namespace,
+                &format!("namespace {namespace}"),
+                default_service_module(namespace),
+                naming::module,
+            ) {
+                Ok(module) => {
+                    service_of.insert(namespace.to_string(), module);
+                }
+                Err(collision) => collisions.push(*collision),
+            }
+        }
+    }
+    let boxed_fields = boxed_fields(model, &selection.complex_types);
     let mut plan = Plan {
         types: BTreeMap::new(),
         definitions: model
@@ -119,6 +287,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             .collect(),
     };
     let mut scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
+    let mut file_scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
     let mut namespaces: BTreeMap<String, String> = BTreeMap::new();
     for name in selection
         .entity_types
@@ -127,16 +296,27 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         .chain(&selection.enum_types)
     {
         let (namespace, simple) = name.rsplit_once('.').unwrap_or(("", name));
-        let service = service_module(options, namespace);
+        let Some(service) = service_of.get(namespace).cloned() else {
+            continue;
+        };
         namespaces
             .entry(service.clone())
             .or_insert_with(|| namespace.to_string());
         let scope = scopes
             .entry(service.clone())
             .or_insert_with(|| Scope::new("type", &options.rename));
-        match scope.name(name, name, simple, naming::pascal) {
-            Ok(rust) => {
-                let file = naming::snake(&rust);
+        let rust = match scope.name(name, name, simple, naming::pascal) {
+            Ok(rust) => rust,
+            Err(collision) => {
+                collisions.push(*collision);
+                continue;
+            }
+        };
+        let files = file_scopes
+            .entry(service.clone())
+            .or_insert_with(|| Scope::new("file module", &options.rename));
+        match files.name(name, name, &rust, naming::module) {
+            Ok(file) => {
                 plan.types.insert(name.clone(), (service, rust, file));
             }
             Err(collision) => collisions.push(*collision),
@@ -151,7 +331,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         let Some(table) = model.option_sets.get(&entity.simple_name) else {
             continue;
         };
-        let service = service_module(options, &entity.namespace);
+        let Some(service) = service_of.get(&entity.namespace).cloned() else {
+            continue;
+        };
         for (column, set) in &table.columns {
             if !matches!(
                 set.kind,
@@ -232,6 +414,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 model.all_properties(entity),
                 entity.open_type,
                 &option_enums,
+                &BTreeSet::new(),
                 &mut collisions,
                 |p| {
                     let key = entity
@@ -273,6 +456,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 model.all_complex_properties(complex),
                 complex.open_type,
                 &option_enums,
+                &boxed_fields,
                 &mut collisions,
                 |_| (false, Vec::new()),
             );
@@ -392,13 +576,15 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
     Ok(files)
 }
 
-/// Fields of a struct: names checked for collisions, option-set enums linked.
+/// Fields of a struct: names checked for collisions, option-set enums linked, recursive fields boxed.
+#[allow(clippy::too_many_arguments)]
 fn fields_of(
     renames: &BTreeMap<String, String>,
     qualified: &str,
     properties: Vec<&crate::model::Property>,
     open: bool,
     option_enums: &BTreeMap<(String, String), OptionEnum<'_>>,
+    boxed: &BTreeSet<(String, String)>,
     collisions: &mut Vec<Collision>,
     extra: impl Fn(&crate::model::Property) -> (bool, Vec<(String, String, Option<String>)>),
 ) -> (Vec<Field>, Option<String>) {
@@ -427,8 +613,10 @@ fn fields_of(
                 ) && !property.type_ref.collection
             })
             .map(|o| (o.set.name.clone().unwrap_or_default(), o.rust.clone()));
+        let boxed = boxed.contains(&(qualified.to_string(), property.name.clone()));
         fields.push(Field {
             rust_name,
+            boxed,
             property: property.clone(),
             key: is_key,
             option_set,

@@ -1618,7 +1618,34 @@ impl<'r> Scope<'r> {
         };
         let mut members = Vec::with_capacity(enum_type.members.len());
         let mut seen: HashMap<&str, Span> = HashMap::default();
-        let mut next = 0i64;
+        let mut next = Some(0i64);
+        let (min, max, expected): (i64, i64, &'static str) = match underlying_type {
+            Primitive::Byte => (
+                0,
+                u8::MAX.into(),
+                "an integer from 0 to 255 (UnderlyingType Edm.Byte)",
+            ),
+            Primitive::SByte => (
+                i8::MIN.into(),
+                i8::MAX.into(),
+                "an integer from -128 to 127 (UnderlyingType Edm.SByte)",
+            ),
+            Primitive::Int16 => (
+                i16::MIN.into(),
+                i16::MAX.into(),
+                "an integer from -32768 to 32767 (UnderlyingType Edm.Int16)",
+            ),
+            Primitive::Int32 => (
+                i32::MIN.into(),
+                i32::MAX.into(),
+                "an integer from -2147483648 to 2147483647 (UnderlyingType Edm.Int32)",
+            ),
+            _ => (
+                i64::MIN,
+                i64::MAX,
+                "an integer from -9223372036854775808 to 9223372036854775807 (UnderlyingType Edm.Int64)",
+            ),
+        };
         for member in &mut enum_type.members {
             if let Some(first) = seen.insert(&member.name, member.span) {
                 let err = Error::new(
@@ -1632,8 +1659,32 @@ impl<'r> Scope<'r> {
                 .with_related("first defined here", doc, first);
                 self.errors.push(err);
             }
-            let value = member.value.unwrap_or(next);
-            next = value.saturating_add(1);
+            let value = match member.value.or(next) {
+                Some(value) if (min..=max).contains(&value) => value,
+                out_of_range => {
+                    let shown = match (member.value, out_of_range) {
+                        (Some(v), _) => v.to_string(),
+                        (None, Some(v)) => format!("{v} (implied: the previous member's value + 1)"),
+                        (None, None) => {
+                            "9223372036854775808 (implied: the previous member's value + 1)".into()
+                        }
+                    };
+                    self.errors.push(
+                        Error::new(
+                            ErrorKind::InvalidAttribute {
+                                element: format!("Member Name=\"{}\" of {name}", member.name),
+                                attribute: "Value".into(),
+                                value: shown,
+                                expected,
+                            },
+                            member.span,
+                        )
+                        .in_source(doc),
+                    );
+                    out_of_range.unwrap_or(i64::MAX)
+                }
+            };
+            next = value.checked_add(1);
             members.push(EnumMember {
                 name: member.name.clone(),
                 value,

@@ -613,7 +613,7 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0 && seconds < 1e9)
+        return (seconds.is_finite() && (0.0..1e9).contains(&seconds))
             .then(|| Duration::from_secs_f64(seconds));
     }
     let date = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
