@@ -39,13 +39,21 @@ impl Request {
         self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// Every preference of every `Prefer` header (a request may send several, as Microsoft's
+    /// documentation does).
+    fn preferences(&self) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("prefer"))
+            .flat_map(|(_, v)| v.split(','))
+    }
+
     fn prefers(&self, preference: &str) -> bool {
-        self.header("prefer")
-            .is_some_and(|p| p.split(',').any(|x| x.trim().eq_ignore_ascii_case(preference)))
+        self.preferences().any(|x| x.trim().eq_ignore_ascii_case(preference))
     }
 
     fn max_page_size(&self) -> Option<usize> {
-        self.header("prefer")?.split(',').find_map(|p| {
+        self.preferences().find_map(|p| {
             let (name, value) = p.trim().split_once('=')?;
             name.eq_ignore_ascii_case("odata.maxpagesize")
                 .then(|| value.trim().parse().ok())
@@ -372,13 +380,27 @@ impl Service {
         let Some(row) = located.key.as_ref().and_then(|k| self.store.tables.get(set)?.rows.get(k)) else {
             return self.not_found(&table, key);
         };
+        // Conditional retrieval: the ETag the caller holds is still current (never with $expand).
+        if request.option("$expand").is_none()
+            && request
+                .header("if-none-match")
+                .is_some_and(|v| v.split(',').any(|t| t.trim() == etag(row.version)))
+        {
+            let mut response = Response::empty(304);
+            response.headers.push(("ETag".into(), etag(row.version)));
+            return response;
+        }
         let mut body = self.render(&table, row, select.as_deref());
         if let Err(r) = self.expand(request, &table, row, &mut body) {
             return r;
         }
         body.insert(
             "@odata.context".into(),
-            Value::String(format!("{}$metadata#{set}/$entity", self.root_url(request))),
+            Value::String(format!(
+                "{}$metadata#{}/$entity",
+                self.root_url(request),
+                context_set(set, select.as_deref())
+            )),
         );
         let mut response = Response::json(200, &Value::Object(body));
         response.headers.push(("ETag".into(), etag(row.version)));
@@ -392,7 +414,7 @@ impl Service {
                 404,
                 codes::NOT_FOUND,
                 &format!(
-                    "{} With Ids = {} Does Not Exist",
+                    "{} With Id = {} Does Not Exist",
                     table.type_name.rsplit('.').next().unwrap_or(&table.type_name),
                     excerpt(&text)
                 ),
@@ -466,7 +488,7 @@ impl Service {
                     return self.error(
                         400,
                         codes::BAD_REQUEST,
-                        &format!("The query option {option} is not supported with change tracking."),
+                        &format!("The \"{option}\" query parameter isn't supported when Change Tracking is enabled."),
                     );
                 }
             }
@@ -551,7 +573,10 @@ impl Service {
             values.push(Value::Object(rendered));
         }
         let mut body = Map::new();
-        body.insert("@odata.context".into(), Value::String(format!("{root}$metadata#{set}")));
+        body.insert(
+            "@odata.context".into(),
+            Value::String(format!("{root}$metadata#{}", context_set(set, select.as_deref()))),
+        );
         if request.option("$count") == Some("true") {
             body.insert("@odata.count".into(), Value::Number(Number::from(end.saturating_sub(skip))));
         }
@@ -585,6 +610,11 @@ impl Service {
             next.push_str(&format!("&$trackstart={}", self.store.version));
         }
         let mut response = Response::json(200, &Value::Object(body));
+        if tracking {
+            response
+                .headers
+                .push(("Preference-Applied".into(), "odata.track-changes".into()));
+        }
         if let Some(n) = request.max_page_size() {
             response
                 .headers
@@ -636,7 +666,7 @@ impl Service {
             request.query.iter().filter(|(n, _)| n == "$select").cloned().collect();
         query.push(("$deltatoken".into(), format!("{now}!{}", now_ms())));
         let body = json!({
-            "@odata.context": format!("{root}$metadata#{}/$delta", table.set),
+            "@odata.context": format!("{root}$metadata#{}/$delta", context_set(&table.set, select.as_deref())),
             "value": values,
             "@odata.deltaLink": link(&root, &table.set, &query),
         });

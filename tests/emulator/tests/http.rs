@@ -605,3 +605,138 @@ fn the_binary_explains_itself_and_serves() {
     let _ = child.wait();
     assert!(line.starts_with("listening http://127.0.0.1:"), "{line}");
 }
+
+#[tokio::test]
+async fn entity_definitions_come_from_the_option_set_files() {
+    let running = start().await;
+    let http = Http::new(&running);
+    let (status, body) = http
+        .get(&format!(
+            "{DV}EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet,GlobalOptionSet"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(metadata("optionsets/account.PicklistOptionSetAttribute.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body, file);
+    let (status, body) = http
+        .get(&format!("{DV}EntityDefinitions(LogicalName='nosuchtable')/Attributes/Microsoft.Dynamics.CRM.StatusAttributeMetadata"))
+        .await;
+    assert_eq!((status, body["value"].as_array().map(Vec::len)), (200, Some(0)));
+}
+
+#[tokio::test]
+async fn downtime_latency_slow_bodies_and_resets_before_the_write() {
+    let running = start().await;
+    let http = Http::new(&running);
+    running.emulator.set_faults(FaultConfig {
+        downtime: vec![dualsync_emulator::faults::Downtime { from_ms: 0, to_ms: 400, status: 503 }],
+        ..FaultConfig::default()
+    });
+    let (status, headers, _) = http.send("GET", &format!("{DV}accounts"), &[], None).await;
+    assert_eq!(status, 503);
+    assert!(headers.contains_key("Retry-After"));
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(http.get(&format!("{DV}accounts")).await.0, 200, "the window is over");
+
+    running.emulator.set_faults(FaultConfig {
+        latency_ms: Some((150, 150)),
+        slow_body_rate: 1.0,
+        slow_body_ms: 30,
+        ..FaultConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let (status, body) = http.get(&format!("{DV}$metadata")).await;
+    assert_eq!(status, 200);
+    assert!(body.as_str().is_some_and(|x| x.contains("<edmx:Edmx")), "the slow body arrives whole");
+    assert!(started.elapsed() >= Duration::from_millis(150 + 30));
+
+    running.emulator.set_faults(FaultConfig {
+        reset_before_rate: 1.0,
+        methods: vec!["POST".into()],
+        ..FaultConfig::default()
+    });
+    let result = http
+        .client
+        .post(format!("{}{DV}accounts", running.url))
+        .header("Content-Type", "application/json")
+        .body(r#"{"name":"never written"}"#)
+        .send()
+        .await;
+    let broken = match result {
+        Err(_) => true,
+        Ok(response) => response.bytes().await.is_err(),
+    };
+    assert!(broken, "the connection drops");
+    running.emulator.set_faults(FaultConfig::default());
+    let (_, export) = http.get("/_admin/dataverse/export").await;
+    assert!(export.get("accounts").is_none(), "a reset before the write wrote nothing: {export}");
+    let (_, counters) = http.get("/_admin/counters").await;
+    assert!(counters["dataverse"]["faults"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn seed_data_and_the_state_file_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("dualsync-emulator-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"fo": {"CustomersV3": [{"dataAreaId": "usmf", "CustomerAccount": "S-1", "OrganizationName": "Seeded"}]}}).to_string(),
+    )
+    .unwrap();
+    let state = dir.join("state.json");
+    let binary = env!("CARGO_BIN_EXE_dualsync-emulator");
+    let start = |extra: &[&std::path::Path]| {
+        let mut command = std::process::Command::new(binary);
+        command.args(["--fo", metadata("fo-dualwrite-core.xml").to_str().unwrap(), "--port", "0", "--state"]);
+        command.arg(&state);
+        if let Some(seed) = extra.first() {
+            command.arg("--seed").arg(seed);
+        }
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        (child, line.trim().trim_start_matches("listening ").to_string())
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (mut first, url) = start(&[&seed]);
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let body: Value = client.get(format!("{url}/data/CustomersV3")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["value"][0]["OrganizationName"], "Seeded");
+        let response = client
+            .post(format!("{url}/data/CustomersV3"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"CustomerAccount":"S-2","OrganizationName":"Written"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let saved = client.post(format!("{url}/_admin/save")).send().await.unwrap();
+        assert_eq!(saved.status(), 200);
+    });
+    let _ = first.kill();
+    let _ = first.wait();
+    let (mut second, url) = start(&[]);
+    runtime.block_on(async {
+        let body: Value = reqwest::get(format!("{url}/data/CustomersV3?$orderby=CustomerAccount"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let names: Vec<&str> = body["value"].as_array().unwrap().iter().map(|r| r["OrganizationName"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Seeded", "Written"]);
+    });
+    let _ = second.kill();
+    let _ = second.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
