@@ -59,9 +59,16 @@ fn upsert_batch(from: usize, to: usize, round: usize) -> String {
 }
 
 fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
-    let metadata = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../generated/metadata/dataverse-dualwrite.xml");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let metadata =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../generated/metadata/dataverse-dualwrite.xml");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let emulator = Emulator::from_paths(Some(&metadata), None).unwrap();
     let running = runtime.block_on(emulator.clone().serve("127.0.0.1:0")).unwrap();
     let root = running.dataverse_root();
@@ -99,7 +106,12 @@ fn main() {
                     .unwrap();
                 assert_eq!(response.status(), 200);
                 let text = response.text().await.unwrap();
-                assert_eq!(text.matches("HTTP/1.1 204").count(), CHANGE_SET, "{}", &text[..300.min(text.len())]);
+                assert_eq!(
+                    text.matches("HTTP/1.1 204").count(),
+                    CHANGE_SET,
+                    "{}",
+                    &text[..300.min(text.len())]
+                );
             }
         });
         samples.push(start.elapsed());

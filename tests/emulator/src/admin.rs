@@ -36,6 +36,8 @@ fn bad(message: impl Into<String>) -> HttpResponse {
     answer(400, json!({"error": message.into()}))
 }
 
+// The error is the answer to send: a large `Err` on a path taken once per admin call is fine.
+#[allow(clippy::result_large_err)]
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, HttpResponse> {
     serde_json::from_slice(body).map_err(|e| bad(format!("invalid JSON: {e}")))
 }
@@ -63,7 +65,10 @@ pub fn handle(emulator: &Emulator, method: &Method, path: &str, body: &Bytes) ->
     match (method.as_str(), parts.as_slice()) {
         ("GET", ["counters"]) => emulator.with(|s| {
             let delivered = s.events.delivered.load(std::sync::atomic::Ordering::Relaxed);
-            let failed = s.events.failed_attempts.load(std::sync::atomic::Ordering::Relaxed);
+            let failed = s
+                .events
+                .failed_attempts
+                .load(std::sync::atomic::Ordering::Relaxed);
             answer(
                 200,
                 json!({
@@ -162,6 +167,9 @@ pub fn handle(emulator: &Emulator, method: &Method, path: &str, body: &Bytes) ->
                     return bad(format!("no F&O entity set `{set}`"));
                 }
                 s.events.subscribe(set, endpoint);
+                if let Some(fo) = s.fo.as_mut() {
+                    fo.emit_changes = true;
+                }
                 answer(200, json!({"ok": true}))
             })
         }
@@ -173,6 +181,9 @@ pub fn handle(emulator: &Emulator, method: &Method, path: &str, body: &Bytes) ->
             Ok(()) => answer(200, json!({"ok": true})),
             Err(e) => answer(500, json!({"error": e.to_string()})),
         }),
-        _ => answer(404, json!({"error": format!("no admin endpoint {method} /_admin/{path}")})),
+        _ => answer(
+            404,
+            json!({"error": format!("no admin endpoint {method} /_admin/{path}")}),
+        ),
     }
 }

@@ -100,7 +100,10 @@ fn split_headers(bytes: &[u8]) -> (Vec<(String, String)>, &[u8]) {
 
 fn parse_http_part(bytes: &[u8]) -> Result<Part, String> {
     let (mime, rest) = split_headers(bytes);
-    let content_id = mime.iter().find(|(n, _)| n == "content-id").map(|(_, v)| v.clone());
+    let content_id = mime
+        .iter()
+        .find(|(n, _)| n == "content-id")
+        .map(|(_, v)| v.clone());
     let (line, rest) = match rest.iter().position(|&b| b == b'\n') {
         Some(nl) => (&rest[..nl], &rest[nl + 1..]),
         None => (rest, &[][..]),
@@ -111,7 +114,12 @@ fn parse_http_part(bytes: &[u8]) -> Result<Part, String> {
         return Err(format!("bad request line '{}'", excerpt(&line)));
     };
     let (headers, body) = split_headers(rest);
-    let content_id = content_id.or_else(|| headers.iter().find(|(n, _)| n == "content-id").map(|(_, v)| v.clone()));
+    let content_id = content_id.or_else(|| {
+        headers
+            .iter()
+            .find(|(n, _)| n == "content-id")
+            .map(|(_, v)| v.clone())
+    });
     Ok(Part {
         content_id,
         method: method.to_string(),
@@ -151,7 +159,11 @@ fn write_part(out: &mut String, response: &Response, content_id: Option<&str>) {
         out.push_str(&format!("Content-ID: {id}\r\n"));
     }
     out.push_str("\r\n");
-    out.push_str(&format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status)));
+    out.push_str(&format!(
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    ));
     for (name, value) in &response.headers {
         out.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -168,6 +180,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        304 => "Not Modified",
         412 => "Precondition Failed",
         429 => "Too Many Requests",
         _ => "",
@@ -180,7 +193,9 @@ fn service_path(service: &Service, url: &str, references: &BTreeMap<String, Stri
     let mut path = url.to_string();
     if let Some(at) = path.find("://") {
         let after = &path[at + 3..];
-        path = after.find('/').map_or(String::new(), |slash| after[slash..].to_string());
+        path = after
+            .find('/')
+            .map_or(String::new(), |slash| after[slash..].to_string());
     }
     if let Some(stripped) = path.strip_prefix(root) {
         path = stripped.to_string();
@@ -249,12 +264,16 @@ pub fn execute(service: &mut Service, request: &Request, changes: &mut Vec<DataC
         return service.error(
             400,
             codes::BAD_REQUEST,
-            &format!("The number of requests in a batch ({count}) exceeds the limit of {}.", service.max_batch),
+            &format!(
+                "The number of requests in a batch ({count}) exceeds the limit of {}.",
+                service.max_batch
+            ),
         );
     }
-    let continue_on_error = request
-        .header("prefer")
-        .is_some_and(|p| p.split(',').any(|x| x.trim().eq_ignore_ascii_case("odata.continue-on-error")));
+    let continue_on_error = request.header("prefer").is_some_and(|p| {
+        p.split(',')
+            .any(|x| x.trim().eq_ignore_ascii_case("odata.continue-on-error"))
+    });
     let boundary = format!("batchresponse_{}", service.store.version);
     let mut out = String::new();
     let mut references: BTreeMap<String, String> = BTreeMap::new();
@@ -273,12 +292,22 @@ pub fn execute(service: &mut Service, request: &Request, changes: &mut Vec<DataC
                 let mut pending_changes = Vec::new();
                 let mut failure = None;
                 for part in parts {
-                    let response = run_part(service, part, request, &references, &mut journal, &mut pending_changes);
+                    let response = run_part(
+                        service,
+                        part,
+                        request,
+                        &references,
+                        &mut journal,
+                        &mut pending_changes,
+                    );
                     if response.status >= 400 {
                         failure = Some((response, part.content_id.clone()));
                         break;
                     }
-                    if let (Some(id), Some(url)) = (&part.content_id, response.header("OData-EntityId")) {
+                    let url = response
+                        .header("OData-EntityId")
+                        .or_else(|| response.header("Location"));
+                    if let (Some(id), Some(url)) = (&part.content_id, url) {
                         let root = format!("{}{}", request.origin, service.flavor().root());
                         references.insert(id.clone(), url.strip_prefix(&root).unwrap_or(url).to_string());
                     }
@@ -293,7 +322,9 @@ pub fn execute(service: &mut Service, request: &Request, changes: &mut Vec<DataC
                     None => {
                         changes.extend(pending_changes);
                         let inner = format!("changesetresponse_{}_{n}", service.store.version);
-                        out.push_str(&format!("Content-Type: multipart/mixed; boundary={inner}\r\n\r\n"));
+                        out.push_str(&format!(
+                            "Content-Type: multipart/mixed; boundary={inner}\r\n\r\n"
+                        ));
                         for (response, content_id) in &staged {
                             out.push_str(&format!("--{inner}\r\n"));
                             write_part(&mut out, response, content_id.as_deref());
@@ -311,7 +342,10 @@ pub fn execute(service: &mut Service, request: &Request, changes: &mut Vec<DataC
     out.push_str(&format!("--{boundary}--\r\n"));
     let mut response = Response {
         status: 200,
-        headers: vec![("Content-Type".into(), format!("multipart/mixed; boundary={boundary}"))],
+        headers: vec![(
+            "Content-Type".into(),
+            format!("multipart/mixed; boundary={boundary}"),
+        )],
         body: out.into_bytes(),
     };
     if continue_on_error {

@@ -127,7 +127,8 @@ impl Injector {
             return (Fault::None, Duration::ZERO);
         }
         if (!self.config.paths.is_empty() && !self.config.paths.iter().any(|p| path.contains(p.as_str())))
-            || (!self.config.methods.is_empty() && !self.config.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+            || (!self.config.methods.is_empty()
+                && !self.config.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
         {
             return (Fault::None, Duration::ZERO);
         }
@@ -140,7 +141,12 @@ impl Injector {
         };
         let elapsed = self.started.elapsed().as_millis() as u64;
         let mut fault = Fault::None;
-        if let Some(down) = self.config.downtime.iter().find(|d| (d.from_ms..d.to_ms).contains(&elapsed)) {
+        if let Some(down) = self
+            .config
+            .downtime
+            .iter()
+            .find(|d| (d.from_ms..d.to_ms).contains(&elapsed))
+        {
             fault = Fault::Error {
                 status: down.status,
                 retry_after: Some(((down.to_ms - elapsed) / 1000).max(1)),
@@ -189,8 +195,16 @@ mod tests {
         FaultConfig {
             seed,
             errors: vec![
-                ErrorRate { status: 429, rate: 0.1, retry_after: Some(1) },
-                ErrorRate { status: 503, rate: 0.1, retry_after: None },
+                ErrorRate {
+                    status: 429,
+                    rate: 0.1,
+                    retry_after: Some(1),
+                },
+                ErrorRate {
+                    status: 503,
+                    rate: 0.1,
+                    retry_after: None,
+                },
             ],
             latency_ms: Some((0, 20)),
             reset_after_rate: 0.05,
@@ -210,7 +224,10 @@ mod tests {
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
         let trace = run(7);
-        let errors = trace.iter().filter(|d| matches!(d.fault, Fault::Error { .. })).count();
+        let errors = trace
+            .iter()
+            .filter(|d| matches!(d.fault, Fault::Error { .. }))
+            .count();
         assert!((60..140).contains(&errors), "about 20 % errors: {errors}");
     }
 }

@@ -11,14 +11,15 @@
 //!   are three-valued, and a row matches only when the whole filter is true.
 //! - [`Dialect::Dataverse`]: SQL Server's case-insensitive collation makes every string comparison
 //!   (`eq`, `ne`, `gt`, `ge`, `lt`, `le`, `in`, `contains`, `startswith`, `endswith`) ignore case (Unicode
-//!   lowercase; accents still count). Dataverse has only `contains`, `startswith` and `endswith`:
-//!   `tolower`/`toupper` are refused.
+//!   lowercase, not full case folding; accents still count). Dataverse has only `contains`,
+//!   `startswith` and `endswith`: `tolower`/`toupper` are refused.
 //! - [`Dialect::FinOps`]: enums take only `eq` and `ne`; a string literal containing `*` on `eq`/`ne` is a
 //!   wildcard pattern (`'*x*'` contains, `'x*'` starts with, `'*x'` ends with, `'a*b'` both).
 //! - [`Dialect::Generic`]: OData as written (ordinal, case-sensitive strings).
 //! - Numbers compare exactly, in base 10, on their text, whatever their size; only a `Double` column
 //!   compares through `f64`. Guids compare case-insensitively, date-times as instants (offsets honoured; a
-//!   `Date` literal against a date-time is its midnight UTC), enums by member name.
+//!   `Date` against a date-time is its midnight UTC), enums by member name (a string literal names one).
+//! - `$orderby` sorts nulls first (last when descending), as SQL Server does, and strings ordinally.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -958,9 +959,13 @@ impl<'t> Parser<'t> {
 
     /// A chain of `or` (of `and`s) or of `and` (of comparisons), nested to the left.
     fn logical(&mut self, op: LogicalOp) -> Result<Parsed, FilterError> {
-        let (keyword, operand): (_, fn(&mut Self) -> Result<Parsed, FilterError>) = match op {
-            LogicalOp::Or => ("or", |p| p.logical(LogicalOp::And)),
-            LogicalOp::And => ("and", Self::equality),
+        let keyword = match op {
+            LogicalOp::Or => "or",
+            LogicalOp::And => "and",
+        };
+        let operand = |parser: &mut Self| match op {
+            LogicalOp::Or => parser.logical(LogicalOp::And),
+            LogicalOp::And => parser.equality(),
         };
         let mut left = operand(self)?;
         while self.at_word(keyword) {
@@ -1055,7 +1060,8 @@ impl<'t> Parser<'t> {
                     return Err(unsupported(
                         at,
                         format!(
-                            "The '{word}' operator at position {at} in '{}' is not supported by the emulator.",
+                            "The '{word}' operator at position {at} in '{}' is not supported by the \
+                             emulator.",
                             self.text()
                         ),
                     ));
@@ -1194,8 +1200,8 @@ impl<'t> Parser<'t> {
             unsupported(
                 at,
                 format!(
-                    "Bound and service functions ('{name}' at position {at} in '{}') are not supported by the \
-                     emulator.",
+                    "Bound and service functions ('{name}' at position {at} in '{}') are not supported \
+                     by the emulator.",
                     self.text()
                 ),
             )
@@ -1203,8 +1209,8 @@ impl<'t> Parser<'t> {
             invalid(
                 at,
                 format!(
-                    "An unknown function with name '{name}' was found. This may also be a function import or a \
-                     key lookup on a navigation property, which is not allowed."
+                    "An unknown function with name '{name}' was found. This may also be a function import or \
+                     a key lookup on a navigation property, which is not allowed."
                 ),
             )
         }
@@ -1383,8 +1389,8 @@ impl<'a> Checker<'a> {
                     Err(invalid(
                         *position,
                         format!(
-                            "A unary operator with an incompatible type was detected. Found operand type '{ty}' \
-                             for operator kind 'Not'."
+                            "A unary operator with an incompatible type was detected. Found operand type \
+                             '{ty}' for operator kind 'Not'."
                         ),
                     ))
                 }
@@ -1519,7 +1525,7 @@ enum Val<'a> {
     Guid(u128),
     /// Julian day.
     Date(i32),
-    /// Nanoseconds since the Unix epoch.
+    /// Nanoseconds since the Julian day origin.
     Instant(i128),
     Time(Time),
     /// Nanoseconds.
@@ -1807,8 +1813,8 @@ pub fn parse_order_by(text: &str) -> Result<OrderBy, FilterError> {
             return Err(unsupported(
                 at,
                 format!(
-                    "Ordering by an expression ('{name}(...)' at position {at} in '{text}') is not supported by \
-                     the emulator; order by a property."
+                    "Ordering by an expression ('{name}(...)' at position {at} in '{text}') is not supported \
+                     by the emulator; order by a property."
                 ),
             ));
         }
@@ -1884,8 +1890,10 @@ fn compare_json(kind: Option<EdmKind>, a: Option<&Value>, b: Option<&Value>) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use proptest::prelude::*;
+    use time::{Month, UtcOffset};
+
+    use super::*;
 
     /// An F&O-like entity with one property of every kind.
     struct Entity;

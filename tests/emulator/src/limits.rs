@@ -33,6 +33,19 @@ impl Default for Limits {
     }
 }
 
+/// `1200000` as `1,200,000`, as Dataverse's execution-time message writes it.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Which limit a request ran into.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
@@ -76,7 +89,9 @@ impl Protection {
             state
                 .requests
                 .front()
-                .map_or(Duration::from_secs(1), |(at, _)| window.saturating_sub(now.duration_since(*at)))
+                .map_or(Duration::from_secs(1), |(at, _)| {
+                    window.saturating_sub(now.duration_since(*at))
+                })
                 .max(Duration::from_millis(1))
         };
         if state.in_flight >= limits.max_concurrent {
@@ -106,7 +121,7 @@ impl Protection {
                 code: "0x80072321",
                 message: format!(
                     "Combined execution time of incoming requests exceeded limit of {} milliseconds over time window of {} seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later.",
-                    limits.max_execution_ms,
+                    thousands(limits.max_execution_ms),
                     limits.window_ms / 1000
                 ),
                 retry_after: until_oldest_leaves(),

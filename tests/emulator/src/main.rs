@@ -45,11 +45,13 @@ fn run(args: Args) -> Result<(), String> {
     let emulator = dualsync_emulator::Emulator::from_paths(args.dataverse.as_deref(), args.fo.as_deref())
         .map_err(|e| e.to_string())?;
     if let Some(path) = &args.faults {
-        let config = serde_json::from_value(read_json(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        let config =
+            serde_json::from_value(read_json(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
         emulator.set_faults(config);
     }
     if let Some(path) = &args.limits {
-        let limits = serde_json::from_value(read_json(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        let limits =
+            serde_json::from_value(read_json(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
         emulator.set_limits(limits);
     }
     if let Some(path) = &args.state {
@@ -77,10 +79,18 @@ fn run(args: Args) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         emulator.with(|s| {
             if let Some(d) = &s.dataverse {
-                eprintln!("Dataverse: {} entity sets at {}", d.schema.tables.len(), running.dataverse_root());
+                eprintln!(
+                    "Dataverse: {} entity sets at {}",
+                    d.schema.tables.len(),
+                    running.dataverse_root()
+                );
             }
             if let Some(f) = &s.fo {
-                eprintln!("F&O: {} entity sets at {}", f.schema.tables.len(), running.fo_root());
+                eprintln!(
+                    "F&O: {} entity sets at {}",
+                    f.schema.tables.len(),
+                    running.fo_root()
+                );
             }
         });
         println!("listening {}", running.url);

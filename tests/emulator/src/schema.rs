@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use dualsync_csdl::syntax::{MaxLength, Scale};
 use dualsync_csdl::model::{Model, Primitive, TypeKind};
+use dualsync_csdl::syntax::{MaxLength, Scale};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -106,7 +106,8 @@ impl crate::filter::Schema for Table {
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub flavor: Flavor,
-    pub tables: BTreeMap<String, Table>,
+    /// Shared: a request holds its table while the store changes.
+    pub tables: BTreeMap<String, std::sync::Arc<Table>>,
 }
 
 fn kind_of(primitive: Primitive) -> EdmKind {
@@ -209,12 +210,15 @@ impl Schema {
                         .map(|b| b.target.rsplit('/').next().unwrap_or(&b.target).to_string())
                         .or_else(|| lookups.get(&nav.name).map(|l| l.target_set.clone()));
                     if let Some(target_set) = target_set {
-                        navigations.insert(nav.name.clone(), (target_set, nav.referential_constraints.clone()));
+                        navigations.insert(
+                            nav.name.clone(),
+                            (target_set, nav.referential_constraints.clone()),
+                        );
                     }
                 }
                 tables.insert(
                     set.name.clone(),
-                    Table {
+                    std::sync::Arc::new(Table {
                         set: set.name.clone(),
                         type_name: entity.name.clone(),
                         key: entity.key.iter().map(|k| k.name.clone()).collect(),
@@ -227,7 +231,7 @@ impl Schema {
                         lookups,
                         company_specific: entity.company_specific,
                         navigations,
-                    },
+                    }),
                 );
             }
         }
@@ -260,7 +264,9 @@ pub fn check_value(column: &Column, value: &Value) -> Result<(), String> {
     };
     match column.kind {
         EdmKind::String => {
-            let Some(text) = value.as_str() else { return wrong("Edm.String") };
+            let Some(text) = value.as_str() else {
+                return wrong("Edm.String");
+            };
             if let Some(max) = column.max_length
                 && text.chars().count() as u64 > max
             {
@@ -295,7 +301,11 @@ pub fn check_value(column: &Column, value: &Value) -> Result<(), String> {
                 _ => return wrong("Edm.Decimal"),
             };
             let decimal = parse_decimal(&text).ok_or_else(|| {
-                format!("'{}': {} is not a decimal that fits 28 digits", column.name, crate::text::excerpt(&text))
+                format!(
+                    "'{}': {} is not a decimal that fits 28 digits",
+                    column.name,
+                    crate::text::excerpt(&text)
+                )
             })?;
             let scale = decimal.scale();
             if let Some(max) = column.scale
@@ -332,7 +342,11 @@ pub fn check_value(column: &Column, value: &Value) -> Result<(), String> {
             _ => wrong("Edm.DateTimeOffset"),
         },
         EdmKind::Enum => {
-            let members = column.enum_type.as_ref().map(|(_, m)| m.as_slice()).unwrap_or_default();
+            let members = column
+                .enum_type
+                .as_ref()
+                .map(|(_, m)| m.as_slice())
+                .unwrap_or_default();
             match value.as_str() {
                 Some(s) if members.iter().any(|m| m == s) => Ok(()),
                 _ => Err(format!(
@@ -367,5 +381,8 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 pub fn is_guid(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }

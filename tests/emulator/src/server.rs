@@ -51,22 +51,35 @@ pub fn load_service(path: &Path, flavor: Flavor) -> Result<Service, EmulatorErro
             xmls.sort();
             match xmls.as_slice() {
                 [one] => one.clone(),
-                _ => return Err(input_error(path, "expected metadata.xml (or exactly one .xml file) in the folder")),
+                _ => {
+                    return Err(input_error(
+                        path,
+                        "expected metadata.xml (or exactly one .xml file) in the folder",
+                    ));
+                }
             }
         };
         (xml, path.to_path_buf())
     } else {
-        (path.to_path_buf(), path.parent().map(Path::to_path_buf).unwrap_or_default())
+        (
+            path.to_path_buf(),
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        )
     };
     let bytes = std::fs::read(&xml_path).map_err(|e| input_error(&xml_path, e.to_string()))?;
     let document = dualsync_csdl::parse_bytes(&bytes).map_err(|e| input_error(&xml_path, e.to_string()))?;
-    let model = dualsync_csdl::Model::resolve(vec![document]).map_err(|e| input_error(&xml_path, e.to_string()))?;
+    let model =
+        dualsync_csdl::Model::resolve(vec![document]).map_err(|e| input_error(&xml_path, e.to_string()))?;
     let mut service = Service::new(Schema::from_model(&model, flavor), bytes);
     let optionsets = folder.join("optionsets");
     if let Ok(entries) = std::fs::read_dir(&optionsets) {
         for entry in entries.flatten() {
             let file = entry.path();
-            let Some(stem) = file.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+            let Some(stem) = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
                 continue;
             };
             let text = std::fs::read_to_string(&file).map_err(|e| input_error(&file, e.to_string()))?;
@@ -135,7 +148,9 @@ pub fn load_seed(state: &mut State, seed: &Value) -> Result<usize, String> {
             .service(name)
             .ok_or_else(|| format!("seed data for `{name}`, which is not served"))?;
         for (set, records) in sets {
-            let records = records.as_array().ok_or_else(|| format!("{name}.{set} is not an array"))?;
+            let records = records
+                .as_array()
+                .ok_or_else(|| format!("{name}.{set} is not an array"))?;
             loaded += service.load(set, records)?;
         }
     }
@@ -191,7 +206,9 @@ impl Emulator {
 
     /// Reads services from folders or files (see [`load_service`]).
     pub fn from_paths(dataverse: Option<&Path>, fo: Option<&Path>) -> Result<Self, EmulatorError> {
-        let dataverse = dataverse.map(|p| load_service(p, Flavor::Dataverse)).transpose()?;
+        let dataverse = dataverse
+            .map(|p| load_service(p, Flavor::Dataverse))
+            .transpose()?;
         let fo = fo.map(|p| load_service(p, Flavor::Fo)).transpose()?;
         Ok(Emulator::new(dataverse, fo))
     }
@@ -267,7 +284,10 @@ fn to_http(response: Response) -> HttpResponse {
 /// An answer whose body breaks off: the client sees the connection drop.
 fn broken() -> HttpResponse {
     let stream = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected reset",
+        ))
     });
     HttpResponse::new(Body::from_stream(stream))
 }
@@ -288,6 +308,8 @@ fn slow(response: Response, pause: Duration) -> HttpResponse {
     http
 }
 
+// The closure's error is the answer to send (a fault, a throttle): boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
 async fn handle(
     axum::extract::State(emulator): axum::extract::State<Emulator>,
     method: Method,
@@ -312,7 +334,12 @@ async fn handle(
     };
     let header_pairs: Vec<(String, String)> = headers
         .iter()
-        .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let host = headers
         .get("host")
@@ -354,7 +381,8 @@ async fn handle(
         match &fault {
             Fault::Error { status, retry_after } => {
                 service.counters.faults += 1;
-                let mut response = service.error(*status, "0x80040216", "An unexpected error occurred (injected).");
+                let mut response =
+                    service.error(*status, "0x80040216", "An unexpected error occurred (injected).");
                 if let Some(seconds) = retry_after {
                     response.headers.push(("Retry-After".into(), seconds.to_string()));
                 }
@@ -370,9 +398,10 @@ async fn handle(
             let service = s.service(service_name).ok_or_else(broken)?;
             service.counters.throttled += 1;
             let mut response = service.error(429, refusal.code, &refusal.message);
-            response
-                .headers
-                .push(("Retry-After".into(), refusal.retry_after.as_secs().max(1).to_string()));
+            response.headers.push((
+                "Retry-After".into(),
+                refusal.retry_after.as_secs().max(1).to_string(),
+            ));
             return Err(to_http(response));
         }
         let service = s.service(service_name).ok_or_else(broken)?;

@@ -3,6 +3,7 @@
 //! same code, and tests can call it directly.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Number, Value, json};
@@ -36,7 +37,10 @@ impl Request {
     }
 
     fn option(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every preference of every `Prefer` header (a request may send several, as Microsoft's
@@ -49,7 +53,8 @@ impl Request {
     }
 
     fn prefers(&self, preference: &str) -> bool {
-        self.preferences().any(|x| x.trim().eq_ignore_ascii_case(preference))
+        self.preferences()
+            .any(|x| x.trim().eq_ignore_ascii_case(preference))
     }
 
     fn max_page_size(&self) -> Option<usize> {
@@ -135,6 +140,8 @@ pub struct Service {
     pub counters: Counters,
     /// Dataverse: most requests per `$batch`.
     pub max_batch: usize,
+    /// Record writes as [`DataChange`]s (F&O data events are subscribed).
+    pub emit_changes: bool,
 }
 
 /// Dataverse error codes the emulator answers with.
@@ -172,7 +179,9 @@ struct Located {
 }
 
 fn now_ms() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 impl Service {
@@ -196,6 +205,7 @@ impl Service {
             token_ttl: Duration::from_secs(90 * 24 * 3600),
             counters: Counters::default(),
             max_batch: 1000,
+            emit_changes: false,
         }
     }
 
@@ -234,7 +244,12 @@ impl Service {
 
     /// Answers one request; writes are recorded in `journal` (for change-set rollback) and
     /// `changes` (for data events).
-    pub fn handle(&mut self, request: &Request, journal: &mut Vec<Undo>, changes: &mut Vec<DataChange>) -> Response {
+    pub fn handle(
+        &mut self,
+        request: &Request,
+        journal: &mut Vec<Undo>,
+        changes: &mut Vec<DataChange>,
+    ) -> Response {
         self.counters.requests += 1;
         let resource = match parse_resource(&request.path) {
             Ok(r) => r,
@@ -248,17 +263,24 @@ impl Service {
                 headers: vec![("Content-Type".into(), "application/xml".into())],
                 body: self.metadata.clone(),
             },
-            (Resource::Batch, _) => self.error(400, codes::BAD_REQUEST, "$batch is answered by the batch handler"),
+            (Resource::Batch, _) => {
+                self.error(400, codes::BAD_REQUEST, "$batch is answered by the batch handler")
+            }
             (Resource::EntityDefinitions(rest), "GET") => self.entity_definitions(&rest),
             (Resource::Collection(set), "GET") => self.read_collection(request, &set),
             (Resource::Collection(set), "POST") => self.create(request, &set, journal, changes),
             (Resource::Entity(set, key), "GET") => self.read_entity(request, &set, &key),
-            (Resource::Entity(set, key), "PATCH" | "PUT") => self.update(request, &set, &key, journal, changes),
+            (Resource::Entity(set, key), "PATCH" | "PUT") => {
+                self.update(request, &set, &key, journal, changes)
+            }
             (Resource::Entity(set, key), "DELETE") => self.delete(request, &set, &key, journal, changes),
             (_, method) => self.error(
                 405,
                 codes::BAD_REQUEST,
-                &format!("The HTTP method '{}' is not allowed on this resource.", excerpt(method)),
+                &format!(
+                    "The HTTP method '{}' is not allowed on this resource.",
+                    excerpt(method)
+                ),
             ),
         }
     }
@@ -271,14 +293,21 @@ impl Service {
             .keys()
             .map(|name| json!({"name": name, "kind": "EntitySet", "url": name}))
             .collect();
-        Response::json(200, &json!({"@odata.context": format!("{root}$metadata"), "value": sets}))
+        Response::json(
+            200,
+            &json!({"@odata.context": format!("{root}$metadata"), "value": sets}),
+        )
     }
 
     /// `EntityDefinitions(LogicalName='x')/Attributes/Microsoft.Dynamics.CRM.<Kind>AttributeMetadata`,
     /// answered from the option-set files of the service folder.
     fn entity_definitions(&self, rest: &str) -> Response {
         if self.flavor() != Flavor::Dataverse {
-            return self.error(404, "", "No HTTP resource was found that matches the request URI.");
+            return self.error(
+                404,
+                "",
+                "No HTTP resource was found that matches the request URI.",
+            );
         }
         let table = rest
             .split_once("LogicalName='")
@@ -297,7 +326,11 @@ impl Service {
                     headers: vec![("Content-Type".into(), "application/json".into())],
                     body: text.clone().into_bytes(),
                 },
-                None => self.error(404, codes::NOT_FOUND, &format!("Could not find entity '{}'", excerpt(&table))),
+                None => self.error(
+                    404,
+                    codes::NOT_FOUND,
+                    &format!("Could not find entity '{}'", excerpt(&table)),
+                ),
             };
         }
         let body = self
@@ -312,8 +345,8 @@ impl Service {
         }
     }
 
-    fn table(&self, set: &str) -> Result<&Table, Response> {
-        self.schema.tables.get(set).ok_or_else(|| {
+    fn table(&self, set: &str) -> Result<Arc<Table>, Response> {
+        self.schema.tables.get(set).cloned().ok_or_else(|| {
             self.error(
                 404,
                 codes::SEGMENT,
@@ -366,18 +399,22 @@ impl Service {
 
     fn read_entity(&mut self, request: &Request, set: &str, key: &KeySpec) -> Response {
         let table = match self.table(set) {
-            Ok(t) => t.clone(),
+            Ok(t) => t,
             Err(r) => return r,
         };
         let select = match self.parse_select(&table, request) {
             Ok(s) => s,
             Err(r) => return r,
         };
-        let located = match self.locate(&table, key, &request.caller) {
+        let located = match self.locate(&table, key) {
             Ok(l) => l,
             Err(r) => return r,
         };
-        let Some(row) = located.key.as_ref().and_then(|k| self.store.tables.get(set)?.rows.get(k)) else {
+        let Some(row) = located
+            .key
+            .as_ref()
+            .and_then(|k| self.store.tables.get(set)?.rows.get(k))
+        else {
             return self.not_found(&table, key);
         };
         // Conditional retrieval: the ETag the caller holds is still current (never with $expand).
@@ -424,7 +461,13 @@ impl Service {
     }
 
     /// `$expand` of single-valued navigation properties, one level.
-    fn expand(&self, request: &Request, table: &Table, row: &Row, out: &mut Map<String, Value>) -> Result<(), Response> {
+    fn expand(
+        &self,
+        request: &Request,
+        table: &Table,
+        row: &Row,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), Response> {
         let Some(text) = request.option("$expand") else {
             return Ok(());
         };
@@ -449,7 +492,10 @@ impl Service {
                 continue;
             };
             let target_key = if let Some(lookup) = table.lookups.get(name) {
-                row.data.get(&lookup.column).filter(|v| !v.is_null()).map(key_value_text)
+                row.data
+                    .get(&lookup.column)
+                    .filter(|v| !v.is_null())
+                    .map(key_value_text)
             } else {
                 let mut values = Map::new();
                 for (dependent, principal) in constraints {
@@ -474,7 +520,7 @@ impl Service {
 
     fn read_collection(&mut self, request: &Request, set: &str) -> Response {
         let table = match self.table(set) {
-            Ok(t) => t.clone(),
+            Ok(t) => t,
             Err(r) => return r,
         };
         let flavor = self.flavor();
@@ -497,7 +543,11 @@ impl Service {
             }
         }
         if flavor == Flavor::Dataverse && request.option("$skip").is_some() {
-            return self.error(400, codes::BAD_REQUEST, "The query parameter $skip is not supported");
+            return self.error(
+                400,
+                codes::BAD_REQUEST,
+                "The query parameter $skip is not supported",
+            );
         }
         let select = match self.parse_select(&table, request) {
             Ok(s) => s,
@@ -506,7 +556,7 @@ impl Service {
         let filter = match request.option("$filter") {
             None => None,
             Some(text) => match filter::parse(text).and_then(|e| {
-                filter::check(&e, &table, flavor.dialect())?;
+                filter::check(&e, &*table, flavor.dialect())?;
                 Ok(e)
             }) {
                 Ok(e) => Some(e),
@@ -515,7 +565,10 @@ impl Service {
         };
         let order = match request.option("$orderby") {
             None => None,
-            Some(text) => match filter::parse_order_by(text) {
+            Some(text) => match filter::parse_order_by(text).and_then(|o| {
+                filter::check_order_by(&o, &*table)?;
+                Ok(o)
+            }) {
                 Ok(o) => Some(o),
                 Err(e) => return self.error(400, codes::BAD_REQUEST, &e.to_string()),
             },
@@ -524,7 +577,11 @@ impl Service {
             match request.option(name) {
                 None => Ok(None),
                 Some(text) => text.parse().map(Some).map_err(|_| {
-                    self.error(400, codes::BAD_REQUEST, &format!("Invalid value '{}' for {name}.", excerpt(text)))
+                    self.error(
+                        400,
+                        codes::BAD_REQUEST,
+                        &format!("Invalid value '{}' for {name}.", excerpt(text)),
+                    )
                 }),
             }
         };
@@ -532,7 +589,10 @@ impl Service {
             (Ok(t), Ok(s)) => (t, s.unwrap_or(0)),
             (Err(r), _) | (_, Err(r)) => return r,
         };
-        let offset: usize = request.option("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+        let offset: usize = request
+            .option("$skiptoken")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
         // F&O: the caller's company unless cross-company.
         let company = (flavor == Flavor::Fo
             && table.company_specific
@@ -550,10 +610,14 @@ impl Service {
                     .as_ref()
                     .is_none_or(|c| row.data.get("dataAreaId").and_then(Value::as_str) == Some(c.as_str()))
             })
-            .filter(|row| filter.as_ref().is_none_or(|f| filter::evaluate(f, &row.data, &table, dialect)))
+            .filter(|row| {
+                filter
+                    .as_ref()
+                    .is_none_or(|f| filter::evaluate(f, &row.data, &*table, dialect))
+            })
             .collect();
         if let Some(order) = &order {
-            rows.sort_by(|a, b| filter::compare_rows(order, &a.data, &b.data, &table));
+            rows.sort_by(|a, b| filter::compare_rows(order, &a.data, &b.data, &*table));
         }
         let total = rows.len();
         let end = top.map_or(total, |t| skip.saturating_add(t).min(total));
@@ -564,28 +628,43 @@ impl Service {
             .clamp(1, flavor.max_page());
         let stop = start.saturating_add(page).min(end);
         let root = self.root_url(request);
-        let mut values = Vec::with_capacity(stop - start);
-        for row in &rows[start..stop] {
-            let mut rendered = self.render(&table, row, select.as_deref());
-            if let Err(r) = self.expand(request, &table, row, &mut rendered) {
-                return r;
+        // The rows as JSON text, written straight from the stored values (a page can hold 10,000 rows
+        // of hundreds of columns; no intermediate objects unless `$expand` needs them).
+        let mut values: Vec<u8> = Vec::with_capacity((stop - start) * 256);
+        let expanding = request.option("$expand").is_some();
+        for (i, row) in rows[start..stop].iter().enumerate() {
+            if i > 0 {
+                values.push(b',');
             }
-            values.push(Value::Object(rendered));
+            if expanding {
+                let mut rendered = self.render(&table, row, select.as_deref());
+                if let Err(r) = self.expand(request, &table, row, &mut rendered) {
+                    return r;
+                }
+                let _ = serde_json::to_writer(&mut values, &rendered);
+            } else {
+                write_row(&mut values, &table, row, select.as_deref());
+            }
         }
         let mut body = Map::new();
         body.insert(
             "@odata.context".into(),
             Value::String(format!("{root}$metadata#{}", context_set(set, select.as_deref()))),
         );
+        // Every matching record, whatever `$top` and `$skip` (OData URL conventions, `$count`).
         if request.option("$count") == Some("true") {
-            body.insert("@odata.count".into(), Value::Number(Number::from(end.saturating_sub(skip))));
+            body.insert("@odata.count".into(), Value::Number(Number::from(total)));
         }
-        body.insert("value".into(), Value::Array(values));
+        let mut tail = Map::new();
         if stop < end {
-            let mut query: Vec<(String, String)> =
-                request.query.iter().filter(|(n, _)| n != "$skiptoken").cloned().collect();
+            let mut query: Vec<(String, String)> = request
+                .query
+                .iter()
+                .filter(|(n, _)| n != "$skiptoken")
+                .cloned()
+                .collect();
             query.push(("$skiptoken".into(), (offset + (stop - start)).to_string()));
-            body.insert("@odata.nextLink".into(), Value::String(link(&root, set, &query)));
+            tail.insert("@odata.nextLink".into(), Value::String(link(&root, set, &query)));
         } else if tracking {
             let mut query: Vec<(String, String)> = request
                 .query
@@ -600,25 +679,42 @@ impl Service {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(self.store.version);
             query.push(("$deltatoken".into(), format!("{start_version}!{}", now_ms())));
-            body.insert("@odata.deltaLink".into(), Value::String(link(&root, set, &query)));
+            tail.insert("@odata.deltaLink".into(), Value::String(link(&root, set, &query)));
         }
         if tracking
             && stop < end
-            && let Some(Value::String(next)) = body.get_mut("@odata.nextLink")
+            && let Some(Value::String(next)) = tail.get_mut("@odata.nextLink")
             && request.option("$trackstart").is_none()
         {
             next.push_str(&format!("&$trackstart={}", self.store.version));
         }
-        let mut response = Response::json(200, &Value::Object(body));
+        let mut text = Value::Object(body).to_string().into_bytes();
+        text.pop();
+        if text.len() > 1 {
+            text.push(b',');
+        }
+        text.extend_from_slice(b"\"value\":[");
+        text.extend_from_slice(&values);
+        text.push(b']');
+        let tail = Value::Object(tail).to_string();
+        if tail.len() > 2 {
+            text.push(b',');
+            text.extend_from_slice(&tail.as_bytes()[1..]);
+        } else {
+            text.push(b'}');
+        }
+        let mut response = Response::json(200, &Value::Null);
+        response.body = text;
         if tracking {
             response
                 .headers
                 .push(("Preference-Applied".into(), "odata.track-changes".into()));
         }
         if let Some(n) = request.max_page_size() {
-            response
-                .headers
-                .push(("Preference-Applied".into(), format!("odata.maxpagesize={}", n.min(page))));
+            response.headers.push((
+                "Preference-Applied".into(),
+                format!("odata.maxpagesize={}", n.min(page)),
+            ));
         }
         response
     }
@@ -629,7 +725,11 @@ impl Service {
             .split_once('!')
             .and_then(|(v, t)| Some((v.parse::<u64>().ok()?, t.parse::<u128>().ok()?)));
         let Some((since, issued)) = parsed else {
-            return self.error(400, codes::EXPIRED_TOKEN, "The delta token is not valid. Please perform a full sync.");
+            return self.error(
+                400,
+                codes::EXPIRED_TOKEN,
+                "The delta token is not valid. Please perform a full sync.",
+            );
         };
         if now_ms().saturating_sub(issued) > self.token_ttl.as_millis() || since > self.store.version {
             return self.error(
@@ -662,8 +762,12 @@ impl Service {
                 "reason": "deleted"
             })
         }));
-        let mut query: Vec<(String, String)> =
-            request.query.iter().filter(|(n, _)| n == "$select").cloned().collect();
+        let mut query: Vec<(String, String)> = request
+            .query
+            .iter()
+            .filter(|(n, _)| n == "$select")
+            .cloned()
+            .collect();
         query.push(("$deltatoken".into(), format!("{now}!{}", now_ms())));
         let body = json!({
             "@odata.context": format!("{root}$metadata#{}/$delta", context_set(&table.set, select.as_deref())),
@@ -675,7 +779,7 @@ impl Service {
 
     /// Where a key points: the primary key text (computed from the key, or looked up through an
     /// alternate key) and the key's values.
-    fn locate(&self, table: &Table, key: &KeySpec, caller: &str) -> Result<Located, Response> {
+    fn locate(&self, table: &Table, key: &KeySpec) -> Result<Located, Response> {
         let mut values = Map::new();
         match key {
             KeySpec::Single(value) => {
@@ -683,7 +787,11 @@ impl Service {
                     return Err(self.error(
                         400,
                         codes::BAD_REQUEST,
-                        &format!("The key of '{}' has {} parts: name them.", table.set, table.key.len()),
+                        &format!(
+                            "The key of '{}' has {} parts: name them.",
+                            table.set,
+                            table.key.len()
+                        ),
                     ));
                 }
                 values.insert(table.key[0].clone(), value.clone());
@@ -694,9 +802,16 @@ impl Service {
                 }
             }
         }
-        // F&O: a company-specific key without dataAreaId means the caller's company.
+        // F&O: "all fields in the entity key must be provided" (Microsoft's OData article), dataAreaId too.
         if self.flavor() == Flavor::Fo && table.company_specific && !values.contains_key("dataAreaId") {
-            values.insert("dataAreaId".into(), Value::String(self.company_of(caller)));
+            return Err(self.error(
+                400,
+                "",
+                &format!(
+                    "The number of keys specified in the URI does not match number of key properties for the resource '{}'.",
+                    table.type_name
+                ),
+            ));
         }
         let names: std::collections::BTreeSet<&str> = values.keys().map(String::as_str).collect();
         let primary: std::collections::BTreeSet<&str> = table.key.iter().map(String::as_str).collect();
@@ -731,7 +846,12 @@ impl Service {
     }
 
     /// Applies a request body's properties onto `data` (validated; binds resolved).
-    fn apply_body(&self, table: &Table, body: &Map<String, Value>, data: &mut Map<String, Value>) -> Result<(), Response> {
+    fn apply_body(
+        &self,
+        table: &Table,
+        body: &Map<String, Value>,
+        data: &mut Map<String, Value>,
+    ) -> Result<(), Response> {
         for (name, value) in body {
             if let Some(navigation) = name.strip_suffix("@odata.bind") {
                 let Some(lookup) = table.lookups.get(navigation) else {
@@ -779,9 +899,9 @@ impl Service {
             let value = match (column.kind, value) {
                 (EdmKind::Guid, Value::String(s)) => Value::String(s.to_ascii_lowercase()),
                 // IEEE754Compatible strings are stored as the number they stand for.
-                (EdmKind::Decimal, Value::String(s)) => {
-                    serde_json::from_str::<Number>(s).map(Value::Number).unwrap_or(Value::Null)
-                }
+                (EdmKind::Decimal, Value::String(s)) => serde_json::from_str::<Number>(s)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null),
                 _ => value.clone(),
             };
             data.insert(name.clone(), value);
@@ -800,7 +920,10 @@ impl Service {
             self.error(
                 400,
                 codes::BAD_REQUEST,
-                &format!("The bind '{}' is not a URL of an entity of '{expected_set}'.", excerpt(link)),
+                &format!(
+                    "The bind '{}' is not a URL of an entity of '{expected_set}'.",
+                    excerpt(link)
+                ),
             )
         };
         let Ok(Resource::Entity(set, key)) = parse_resource(&crate::text::percent_decode(path, false)) else {
@@ -810,12 +933,12 @@ impl Service {
             return Err(bad());
         }
         let table = self.table(&set)?;
-        let located = self.locate(table, &key, "")?;
+        let located = self.locate(&table, &key)?;
         let row = located
             .key
             .as_ref()
             .and_then(|k| self.store.tables.get(&set)?.rows.get(k))
-            .ok_or_else(|| self.not_found(table, &key))?;
+            .ok_or_else(|| self.not_found(&table, &key))?;
         Ok(row
             .data
             .get(&table.key[0])
@@ -853,10 +976,16 @@ impl Service {
         match self.flavor() {
             Flavor::Dataverse => {
                 if table.key.len() == 1
-                    && table.columns.get(&table.key[0]).is_some_and(|c| c.kind == EdmKind::Guid)
+                    && table
+                        .columns
+                        .get(&table.key[0])
+                        .is_some_and(|c| c.kind == EdmKind::Guid)
                     && data.get(&table.key[0]).is_none_or(Value::is_null)
                 {
-                    data.insert(table.key[0].clone(), Value::String(new_guid(self.store.version + 1)));
+                    data.insert(
+                        table.key[0].clone(),
+                        Value::String(new_guid(self.store.version + 1)),
+                    );
                 }
                 for (name, value) in [("createdon", now_value()), ("modifiedon", now_value())] {
                     if table.columns.contains_key(name) && !data.contains_key(name) {
@@ -866,15 +995,23 @@ impl Service {
             }
             Flavor::Fo => {
                 if table.company_specific && data.get("dataAreaId").is_none_or(Value::is_null) {
-                    data.insert("dataAreaId".into(), Value::String(self.company_of(&request.caller)));
+                    data.insert(
+                        "dataAreaId".into(),
+                        Value::String(self.company_of(&request.caller)),
+                    );
                 }
                 // F&O fills non-nullable columns with their type's default.
                 for column in table.columns.values() {
-                    if !column.nullable && !data.contains_key(&column.name) && !table.key.contains(&column.name) {
+                    if !column.nullable
+                        && !data.contains_key(&column.name)
+                        && !table.key.contains(&column.name)
+                    {
                         let default = match column.kind {
                             EdmKind::String => Value::String(String::new()),
                             EdmKind::Boolean => Value::Bool(false),
-                            EdmKind::Int | EdmKind::Decimal | EdmKind::Double => Value::Number(Number::from(0)),
+                            EdmKind::Int | EdmKind::Decimal | EdmKind::Double => {
+                                Value::Number(Number::from(0))
+                            }
                             EdmKind::Enum => column
                                 .enum_type
                                 .as_ref()
@@ -933,11 +1070,20 @@ impl Service {
         }
     }
 
-    fn create(&mut self, request: &Request, set: &str, journal: &mut Vec<Undo>, changes: &mut Vec<DataChange>) -> Response {
+    fn create(
+        &mut self,
+        request: &Request,
+        set: &str,
+        journal: &mut Vec<Undo>,
+        changes: &mut Vec<DataChange>,
+    ) -> Response {
         let table = match self.table(set) {
-            Ok(t) => t.clone(),
+            Ok(t) => t,
             Err(r) => return r,
         };
+        if let Err(r) = self.parse_select(&table, request) {
+            return r;
+        }
         let body = match self.parse_body(request) {
             Ok(b) => b,
             Err(r) => return r,
@@ -951,10 +1097,18 @@ impl Service {
             return self.error(
                 400,
                 codes::BAD_REQUEST,
-                &format!("The key of '{}' ({}) must be given.", table.set, table.key.join(", ")),
+                &format!(
+                    "The key of '{}' ({}) must be given.",
+                    table.set,
+                    table.key.join(", ")
+                ),
             );
         };
-        let exists = self.store.tables.get(set).is_some_and(|d| d.rows.contains_key(&key));
+        let exists = self
+            .store
+            .tables
+            .get(set)
+            .is_some_and(|d| d.rows.contains_key(&key));
         if exists {
             return self.duplicate(&table, "key");
         }
@@ -967,29 +1121,49 @@ impl Service {
             return self.duplicate(&table, &columns.join(", "));
         }
         let row = self.store_row(&table, key, data, journal);
-        changes.push(self.change(&table, "Create", &row));
+        self.note(changes, &table, "Create", &row);
         let url = self.entity_url(request, &table, &row);
         self.write_answer(request, &table, &row, url, true)
     }
 
-    fn write_answer(&self, request: &Request, table: &Table, row: &Row, url: String, created: bool) -> Response {
+    fn write_answer(
+        &self,
+        request: &Request,
+        table: &Table,
+        row: &Row,
+        url: String,
+        created: bool,
+    ) -> Response {
         let representation = request.prefers("return=representation")
             || (self.flavor() == Flavor::Fo && created && !request.prefers("return=minimal"));
+        // `$select` on the write URL chooses the columns returned (checked before the write).
+        let select = self.parse_select(table, request).ok().flatten();
         let mut response = if representation {
-            let mut body = self.render(table, row, None);
+            let mut body = self.render(table, row, select.as_deref());
+            // `$expand` works as on a read (create with data returned); a bad one was refused on reads.
+            let _ = self.expand(request, table, row, &mut body);
             body.insert(
                 "@odata.context".into(),
-                Value::String(format!("{}$metadata#{}/$entity", self.root_url(request), table.set)),
+                Value::String(format!(
+                    "{}$metadata#{}/$entity",
+                    self.root_url(request),
+                    context_set(&table.set, select.as_deref())
+                )),
             );
             let mut r = Response::json(if created { 201 } else { 200 }, &Value::Object(body));
             if request.prefers("return=representation") {
-                r.headers.push(("Preference-Applied".into(), "return=representation".into()));
+                r.headers
+                    .push(("Preference-Applied".into(), "return=representation".into()));
             }
             r
         } else {
             Response::empty(204)
         };
-        response.headers.push(("OData-EntityId".into(), url.clone()));
+        // Dataverse: "When an entity is created in this way the OData-EntityId header containing the URI
+        // to the created record is not returned" (create with data returned).
+        if !(self.flavor() == Flavor::Dataverse && created && representation) {
+            response.headers.push(("OData-EntityId".into(), url.clone()));
+        }
         if created {
             response.headers.push(("Location".into(), url));
         }
@@ -997,17 +1171,34 @@ impl Service {
         response
     }
 
+    /// Records a write for data events, when someone listens (rendering every write costs).
+    fn note(&self, changes: &mut Vec<DataChange>, table: &Table, operation: &'static str, row: &Row) {
+        if self.emit_changes {
+            changes.push(self.change(table, operation, row));
+        }
+    }
+
     fn change(&self, table: &Table, operation: &'static str, row: &Row) -> DataChange {
         DataChange {
             set: table.set.clone(),
             operation,
-            company: row.data.get("dataAreaId").and_then(Value::as_str).map(str::to_string),
+            company: row
+                .data
+                .get("dataAreaId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             record: self.render(table, row, None),
         }
     }
 
     /// Checks `If-Match` / `If-None-Match` against the row (or its absence).
-    fn preconditions(&self, request: &Request, table: &Table, key: &KeySpec, row: Option<&Row>) -> Result<(), Response> {
+    fn preconditions(
+        &self,
+        request: &Request,
+        table: &Table,
+        key: &KeySpec,
+        row: Option<&Row>,
+    ) -> Result<(), Response> {
         if let Some(if_match) = request.header("if-match") {
             let Some(row) = row else {
                 return Err(self.not_found(table, key));
@@ -1026,7 +1217,11 @@ impl Service {
             }
         }
         if request.header("if-none-match").is_some_and(|v| v.trim() == "*") && row.is_some() {
-            return Err(self.error(412, codes::DUPLICATE, "A record with matching key values already exists."));
+            return Err(self.error(
+                412,
+                codes::DUPLICATE,
+                "A record with matching key values already exists.",
+            ));
         }
         Ok(())
     }
@@ -1040,10 +1235,10 @@ impl Service {
         changes: &mut Vec<DataChange>,
     ) -> Response {
         let table = match self.table(set) {
-            Ok(t) => t.clone(),
+            Ok(t) => t,
             Err(r) => return r,
         };
-        let located = match self.locate(&table, key, &request.caller) {
+        let located = match self.locate(&table, key) {
             Ok(l) => l,
             Err(r) => return r,
         };
@@ -1053,6 +1248,9 @@ impl Service {
             .and_then(|k| self.store.tables.get(set)?.rows.get(k))
             .cloned();
         if let Err(r) = self.preconditions(request, &table, key, existing.as_ref()) {
+            return r;
+        }
+        if let Err(r) = self.parse_select(&table, request) {
             return r;
         }
         let body = match self.parse_body(request) {
@@ -1104,9 +1302,22 @@ impl Service {
             return self.duplicate(&table, &columns.join(", "));
         }
         let row = self.store_row(&table, new_key, data, journal);
-        changes.push(self.change(&table, if creating { "Create" } else { "Update" }, &row));
-        let url = self.entity_url(request, &table, &row);
-        self.write_answer(request, &table, &row, url, creating && request.prefers("return=representation"))
+        self.note(changes, &table, if creating { "Create" } else { "Update" }, &row);
+        // Dataverse answers an upsert by alternate key with the alternate key's URL, as addressed.
+        let by_alternate_key = matches!(key, KeySpec::Named(parts)
+            if parts.len() != table.key.len() || parts.iter().any(|(n, _)| !table.key.contains(n)));
+        let url = if self.flavor() == Flavor::Dataverse && by_alternate_key {
+            format!("{}{}({})", self.root_url(request), table.set, key_spec_text(key))
+        } else {
+            self.entity_url(request, &table, &row)
+        };
+        self.write_answer(
+            request,
+            &table,
+            &row,
+            url,
+            creating && request.prefers("return=representation"),
+        )
     }
 
     fn delete(
@@ -1118,10 +1329,10 @@ impl Service {
         changes: &mut Vec<DataChange>,
     ) -> Response {
         let table = match self.table(set) {
-            Ok(t) => t.clone(),
+            Ok(t) => t,
             Err(r) => return r,
         };
-        let located = match self.locate(&table, key, &request.caller) {
+        let located = match self.locate(&table, key) {
             Ok(l) => l,
             Err(r) => return r,
         };
@@ -1138,7 +1349,11 @@ impl Service {
         };
         self.store.version += 1;
         let version = self.store.version;
-        let id = row.data.get(&table.key[0]).map(key_value_text).unwrap_or_default();
+        let id = row
+            .data
+            .get(&table.key[0])
+            .map(key_value_text)
+            .unwrap_or_default();
         if let Some(tab) = self.store.tables.get_mut(set) {
             let tombstone = tab.deleted.get(&key_text).cloned();
             tab.remove(&table, &key_text, version, id);
@@ -1150,7 +1365,7 @@ impl Service {
             });
         }
         *self.counters.writes.entry(set.to_string()).or_default() += 1;
-        changes.push(self.change(&table, "Delete", &row));
+        self.note(changes, &table, "Delete", &row);
         Response::empty(204)
     }
 
@@ -1185,6 +1400,8 @@ impl Service {
             }
             let key = key_text(&table.key, &data).ok_or_else(|| format!("{set}[{i}] has no key"))?;
             self.store_row(&table, key, data, &mut journal);
+            // A load is not undone: keep no journal.
+            journal.clear();
         }
         Ok(records.len())
     }
@@ -1198,7 +1415,12 @@ impl Service {
             }
             out.insert(
                 set.clone(),
-                Value::Array(data.rows.values().map(|r| Value::Object(r.data.clone())).collect()),
+                Value::Array(
+                    data.rows
+                        .values()
+                        .map(|r| Value::Object(r.data.clone()))
+                        .collect(),
+                ),
             );
         }
         Value::Object(out)
@@ -1214,6 +1436,43 @@ impl Service {
     }
 }
 
+/// The entity set of an `@odata.context`, with the selected columns as Dataverse writes them
+/// (`accounts(name,revenue)`).
+fn context_set(set: &str, select: Option<&[String]>) -> String {
+    match select {
+        Some(columns) if !columns.is_empty() => format!("{set}({})", columns.join(",")),
+        _ => set.to_string(),
+    }
+}
+
+/// Writes a row as JSON text: `@odata.etag`, then every column (null when unset) or the key and the
+/// selected columns.
+fn write_row(out: &mut Vec<u8>, table: &Table, row: &Row, select: Option<&[String]>) {
+    out.extend_from_slice(b"{\"@odata.etag\":\"W/\\\"");
+    out.extend_from_slice(row.version.to_string().as_bytes());
+    out.extend_from_slice(b"\\\"\"");
+    let mut column = |name: &String| {
+        out.push(b',');
+        let _ = serde_json::to_writer(&mut *out, name);
+        out.push(b':');
+        match row.data.get(name) {
+            Some(value) => {
+                let _ = serde_json::to_writer(&mut *out, value);
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+    };
+    match select {
+        Some(columns) => table
+            .key
+            .iter()
+            .chain(columns.iter().filter(|c| !table.key.contains(c)))
+            .for_each(&mut column),
+        None => table.columns.keys().for_each(&mut column),
+    }
+    out.push(b'}');
+}
+
 /// A weak ETag from a row version.
 pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
@@ -1225,7 +1484,11 @@ fn now_value() -> Value {
 
 /// A deterministic Guid for the n-th write (the emulator's new ids).
 fn new_guid(n: u64) -> String {
-    format!("{:08x}-0000-4000-8000-{:012x}", (n >> 48) as u32, n & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        (n >> 48) as u32,
+        n & 0xffff_ffff_ffff
+    )
 }
 
 /// An OData URL literal of a JSON value.
@@ -1326,7 +1589,8 @@ fn parse_resource(path: &str) -> Result<Resource, String> {
     };
     let set = &path[..open];
     let rest = &path[open + 1..];
-    let close = matching_paren(rest).ok_or_else(|| format!("Unbalanced parentheses in '{}'.", excerpt(path)))?;
+    let close =
+        matching_paren(rest).ok_or_else(|| format!("Unbalanced parentheses in '{}'.", excerpt(path)))?;
     if !rest[close + 1..].is_empty() {
         return Err(format!(
             "Resource not found for the segment '{}' (properties and navigation paths are not served).",

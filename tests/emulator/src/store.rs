@@ -86,7 +86,12 @@ impl TableData {
     }
 
     /// The key of another row that already has one of `data`'s alternate keys.
-    pub fn alternate_conflict(&self, table: &Table, key: &str, data: &Map<String, Value>) -> Option<Vec<String>> {
+    pub fn alternate_conflict(
+        &self,
+        table: &Table,
+        key: &str,
+        data: &Map<String, Value>,
+    ) -> Option<Vec<String>> {
         for (i, columns) in table.alternate_keys.iter().enumerate() {
             if let Some(text) = key_text(columns, data)
                 && let Some(owner) = self.by_alternate(i, &text)
@@ -138,7 +143,7 @@ pub struct Store {
 
 impl Store {
     /// Restores what a journal recorded, newest first.
-    pub fn rollback(&mut self, tables: &BTreeMap<String, Table>, journal: Vec<Undo>) {
+    pub fn rollback(&mut self, tables: &BTreeMap<String, std::sync::Arc<Table>>, journal: Vec<Undo>) {
         for undo in journal.into_iter().rev() {
             let (Some(table), Some(data)) = (tables.get(&undo.set), self.tables.get_mut(&undo.set)) else {
                 continue;

@@ -68,8 +68,21 @@ pub fn encode_query(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'\'' | b'(' | b')' | b','
-            | b'$' | b'*' | b':' | b'/' => out.push(byte as char),
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'\''
+            | b'('
+            | b')'
+            | b','
+            | b'$'
+            | b'*'
+            | b':'
+            | b'/' => out.push(byte as char),
             other => out.push_str(&format!("%{other:02X}")),
         }
     }
@@ -79,7 +92,9 @@ pub fn encode_query(text: &str) -> String {
 /// `YYYY-MM-DD` as days since 0000-03-01 (comparable), `None` when not a date.
 pub fn parse_date(text: &str) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, &format).ok().map(|d| i64::from(d.to_julian_day()))
+    time::Date::parse(text, &format)
+        .ok()
+        .map(|d| i64::from(d.to_julian_day()))
 }
 
 /// An RFC 3339 instant (`2024-05-01T09:30:00.123Z`, offsets allowed, seconds optional) as nanoseconds
@@ -119,7 +134,8 @@ pub fn now_utc() -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    now.format(&format).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    now.format(&format)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
 #[cfg(test)]
@@ -141,7 +157,10 @@ mod tests {
         );
         assert!(parse_date("2024-02-29").is_some());
         assert!(parse_date("2023-02-29").is_none());
-        assert_eq!(parse_instant("2024-05-01T09:30Z"), parse_instant("2024-05-01T11:30:00+02:00"));
+        assert_eq!(
+            parse_instant("2024-05-01T09:30Z"),
+            parse_instant("2024-05-01T11:30:00+02:00")
+        );
         assert!(parse_instant("yesterday").is_none());
         assert_eq!(excerpt("a\u{1b}b"), "a\\u{1b}b");
     }

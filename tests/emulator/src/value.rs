@@ -7,27 +7,11 @@ use std::iter;
 
 use time::{Date, Month, Time, UtcOffset};
 
-pub(crate) fn is_base64(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
-}
-
-pub(crate) const NANOS_PER_DAY: i128 = 86_400 * 1_000_000_000;
-
-pub(crate) fn day_start(julian_day: i32) -> i128 {
-    i128::from(julian_day) * NANOS_PER_DAY
-}
-
-pub(crate) fn instant(date: Date, time: Time, offset: UtcOffset) -> i128 {
-    let seconds = i128::from(time.hour()) * 3600 + i128::from(time.minute()) * 60 + i128::from(time.second())
-        - i128::from(offset.whole_seconds());
-    day_start(date.to_julian_day()) + seconds * 1_000_000_000 + i128::from(time.nanosecond())
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Strings, with the case mapping of `tolower`/`toupper` and Dataverse's collation applied lazily
 // ---------------------------------------------------------------------------------------------------------
 
+/// The case mapping a string compares under (`tolower`, `toupper`, a case-insensitive collation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Case {
     AsIs,
@@ -44,14 +28,14 @@ pub(crate) struct Text<'a> {
 
 /// The chars one char maps to.
 #[derive(Clone)]
-pub(crate) enum CaseChar {
+enum CaseChar {
     One(Option<char>),
     Lower(std::char::ToLowercase),
     Upper(std::char::ToUppercase),
 }
 
 impl CaseChar {
-    pub(crate) fn new(c: char, case: Case) -> Self {
+    fn new(c: char, case: Case) -> Self {
         match case {
             Case::AsIs => Self::One(Some(c)),
             Case::Lower if c.is_ascii() => Self::One(Some(c.to_ascii_lowercase())),
@@ -74,7 +58,7 @@ impl Iterator for CaseChar {
     }
 }
 
-pub(crate) fn map_ascii(b: u8, case: Case) -> u8 {
+fn map_ascii(b: u8, case: Case) -> u8 {
     match case {
         Case::AsIs => b,
         Case::Lower => b.to_ascii_lowercase(),
@@ -90,7 +74,7 @@ impl<'a> Text<'a> {
         }
     }
 
-    pub(crate) fn with(self, text: &'a str) -> Self {
+    fn with(self, text: &'a str) -> Self {
         Self {
             text,
             case: self.case,
@@ -109,25 +93,26 @@ impl<'a> Text<'a> {
         }
     }
 
-    pub(crate) fn chars(self) -> impl Iterator<Item = char> + Clone + 'a {
+    fn chars(self) -> impl Iterator<Item = char> + Clone + 'a {
         let case = self.case;
         self.text.chars().flat_map(move |c| CaseChar::new(c, case))
     }
 
-    pub(crate) fn bytes(self) -> impl Iterator<Item = u8> + 'a {
+    fn bytes(self) -> impl Iterator<Item = u8> + 'a {
         let case = self.case;
         self.text.bytes().map(move |b| map_ascii(b, case))
     }
 }
 
-pub(crate) fn as_is(a: Text<'_>, b: Text<'_>) -> bool {
+fn as_is(a: Text<'_>, b: Text<'_>) -> bool {
     a.case == Case::AsIs && b.case == Case::AsIs
 }
 
-pub(crate) fn ascii(a: Text<'_>, b: Text<'_>) -> bool {
+fn ascii(a: Text<'_>, b: Text<'_>) -> bool {
     a.text.is_ascii() && b.text.is_ascii()
 }
 
+/// Ordinal order of the mapped chars (byte order for ASCII).
 pub(crate) fn text_cmp(a: Text<'_>, b: Text<'_>) -> Ordering {
     if as_is(a, b) {
         a.text.cmp(b.text)
@@ -157,15 +142,16 @@ pub(crate) fn prefix_len(h: Text<'_>, n: Text<'_>) -> Option<usize> {
     needle.peek().is_none().then_some(h.text.len())
 }
 
-pub(crate) fn boundaries(text: &str) -> impl Iterator<Item = usize> + '_ {
+fn boundaries(text: &str) -> impl Iterator<Item = usize> + '_ {
     text.char_indices().map(|(i, _)| i).chain(iter::once(text.len()))
 }
 
 /// The byte offset just past the leftmost match of `n` in `h`.
-pub(crate) fn find_end(h: Text<'_>, n: Text<'_>) -> Option<usize> {
+fn find_end(h: Text<'_>, n: Text<'_>) -> Option<usize> {
     boundaries(h.text).find_map(|i| prefix_len(h.with(h.text.get(i..)?), n).map(|len| i + len))
 }
 
+/// Whether `n` occurs in `h`, both mapped.
 pub(crate) fn contains(h: Text<'_>, n: Text<'_>) -> bool {
     if as_is(h, n) {
         h.text.contains(n.text)
@@ -183,6 +169,7 @@ pub(crate) fn contains(h: Text<'_>, n: Text<'_>) -> bool {
     }
 }
 
+/// Whether `h` ends with `n`, both mapped.
 pub(crate) fn ends_with(h: Text<'_>, n: Text<'_>) -> bool {
     if as_is(h, n) {
         return h.text.ends_with(n.text);
@@ -215,6 +202,12 @@ pub(crate) fn wildcard_match(h: Text<'_>, pattern: Text<'_>) -> bool {
         }
     }
     pos == h.text.len()
+}
+
+/// Whether `text` is base64 in either alphabet (OData URLs use the URL-safe one, JSON the standard one).
+pub(crate) fn is_base64(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
 }
 
 /// Base64 text with the URL-safe alphabet mapped to the standard one and padding dropped.
@@ -283,7 +276,7 @@ impl<'a> Dec<'a> {
         })
     }
 
-    pub(crate) fn signum(self) -> i8 {
+    fn signum(self) -> i8 {
         match (self.hi.is_empty(), self.negative) {
             (true, _) => 0,
             (false, true) => -1,
@@ -292,6 +285,7 @@ impl<'a> Dec<'a> {
     }
 }
 
+/// The exact order of two decimal numbers.
 pub(crate) fn cmp_dec(a: Dec<'_>, b: Dec<'_>) -> Ordering {
     let (sa, sb) = (a.signum(), b.signum());
     if sa != sb || sa == 0 {
@@ -350,7 +344,7 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
 }
 
 /// `HH:MM[:SS[.fffffffff]]` at the start of `b`, and its length.
-pub(crate) fn parse_clock(b: &[u8]) -> Option<(Time, usize)> {
+fn parse_clock(b: &[u8]) -> Option<(Time, usize)> {
     let hour = digits(b, 0, 2)?;
     let minute = digits(b, 3, 2).filter(|_| b.get(2) == Some(&b':'))?;
     let (mut second, mut nanos, mut len) = (0, 0, 5);
@@ -376,6 +370,7 @@ pub(crate) fn parse_clock(b: &[u8]) -> Option<(Time, usize)> {
     Some((Time::from_hms_nano(hour, minute, second, nanos).ok()?, len))
 }
 
+/// `HH:MM[:SS[.f]]`.
 pub(crate) fn parse_time(text: &str) -> Option<Time> {
     parse_clock(text.as_bytes()).and_then(|(time, len)| (len == text.len()).then_some(time))
 }
@@ -474,5 +469,181 @@ pub(crate) fn parse_duration(text: &str) -> Option<time::Duration> {
         duration.checked_neg()
     } else {
         Some(duration)
+    }
+}
+
+const NANOS_PER_DAY: i128 = 86_400 * 1_000_000_000;
+
+/// The start (UTC) of a Julian day, in nanoseconds since the Julian day origin.
+pub(crate) fn day_start(julian_day: i32) -> i128 {
+    i128::from(julian_day) * NANOS_PER_DAY
+}
+
+/// The instant of a local date and time at an offset, in nanoseconds since the Julian day origin.
+pub(crate) fn instant(date: Date, time: Time, offset: UtcOffset) -> i128 {
+    let seconds = i128::from(time.hour()) * 3600 + i128::from(time.minute()) * 60 + i128::from(time.second())
+        - i128::from(offset.whole_seconds());
+    day_start(date.to_julian_day()) + seconds * 1_000_000_000 + i128::from(time.nanosecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Text<'_> {
+        Text::new(s)
+    }
+
+    fn lower(s: &str) -> Text<'_> {
+        Text {
+            text: s,
+            case: Case::Lower,
+        }
+    }
+
+    #[test]
+    fn decimals_normalize_to_significant_digits_and_exponent() {
+        let parts = |s: &str| Dec::parse(s).map(|d| (d.negative, d.exponent, format!("{}{}", d.hi, d.lo)));
+        assert_eq!(parts("0"), Some((false, 0, String::new())));
+        assert_eq!(parts("-0.000e7"), Some((false, 0, String::new())));
+        assert_eq!(parts("00120.0500"), Some((false, 3, "12005".to_owned())));
+        assert_eq!(parts("0.00120"), Some((false, -2, "12".to_owned())));
+        assert_eq!(parts("-1.5E+3"), Some((true, 4, "15".to_owned())));
+        assert_eq!(parts("1000"), Some((false, 4, "1".to_owned())));
+        for bad in [
+            "",
+            "-",
+            ".",
+            "1e",
+            "e5",
+            "1.2.3",
+            "INF",
+            "0x10",
+            "1e99999999999999999999",
+            " 1",
+        ] {
+            assert!(Dec::parse(bad).is_none(), "{bad}");
+        }
+        let cmp = |a: &str, b: &str| Dec::parse(a).zip(Dec::parse(b)).map(|(a, b)| cmp_dec(a, b));
+        assert_eq!(
+            cmp("99999999999999999999999999999999.5", "1e32"),
+            Some(Ordering::Less)
+        );
+        assert_eq!(cmp("-2", "-10"), Some(Ordering::Greater));
+        assert_eq!(cmp("0.1", "1e-1"), Some(Ordering::Equal));
+    }
+
+    #[test]
+    fn case_mapped_string_operations() {
+        assert_eq!(text_cmp(lower("ABC"), text("abc")), Ordering::Equal);
+        assert_eq!(text_cmp(lower("ÄBC"), lower("äbc")), Ordering::Equal);
+        assert_eq!(text_cmp(text("B"), text("a")), Ordering::Less);
+        assert_eq!(prefix_len(lower("ÄBCDE"), lower("äb")), Some(3));
+        assert_eq!(prefix_len(text("abc"), text("abcd")), None);
+        assert!(contains(lower("Grüße aus Köln"), lower("AUS KÖ")));
+        assert!(!contains(text("Grüße"), text("grü")));
+        assert!(contains(lower("x"), text("")));
+        assert!(ends_with(lower("STRASSE"), text("sse")));
+        // Lowercasing is not full case folding: `ß` stays `ß`.
+        assert!(!ends_with(lower("Straße"), lower("SSE")));
+        assert!(ends_with(lower("ZÜRICH"), text("rich")));
+        assert!(!ends_with(text("ab"), text("abc")));
+    }
+
+    #[test]
+    fn wildcards_match_like_finance_and_operations() {
+        let cases = [
+            ("Contoso Ltd", "*Ltd", true),
+            ("Contoso Ltd", "Con*", true),
+            ("Contoso Ltd", "*so L*", true),
+            ("Contoso Ltd", "C*o*d", true),
+            ("Contoso Ltd", "C*x*d", false),
+            ("Contoso Ltd", "*Con", false),
+            ("Contoso Ltd", "Ltd*", false),
+            ("Contoso Ltd", "*", true),
+            ("", "*", true),
+            ("", "a*", false),
+            ("aaa", "a*a*a", true),
+            ("aa", "a*a*a", false),
+            ("Köln", "K*n", true),
+            ("Köln", "*ö*", true),
+        ];
+        for (value, pattern, expected) in cases {
+            assert_eq!(
+                wildcard_match(text(value), text(pattern)),
+                expected,
+                "{value} ~ {pattern}"
+            );
+        }
+        assert!(wildcard_match(lower("CONTOSO"), text("*toso")));
+    }
+
+    #[test]
+    fn guids_dates_times_and_durations() {
+        assert_eq!(parse_guid("00000000-0000-0000-0000-00000000000A"), Some(10));
+        assert_eq!(parse_guid("00000000-0000-0000-0000-00000000000a"), Some(10));
+        for bad in [
+            "00000000-0000-0000-0000-00000000000g",
+            "000000000000-0000-0000-00000000000a",
+            "{0}",
+            "",
+        ] {
+            assert_eq!(parse_guid(bad), None, "{bad}");
+        }
+        assert!(parse_date("2024-02-29").is_some());
+        assert!(parse_date("2023-02-29").is_none());
+        assert!(parse_date("2024-5-01").is_none());
+        assert_eq!(
+            parse_time("09:30:15.25"),
+            Time::from_hms_milli(9, 30, 15, 250).ok()
+        );
+        assert_eq!(
+            parse_time("09:30:15.1234567891"),
+            Time::from_hms_nano(9, 30, 15, 123_456_789).ok()
+        );
+        assert_eq!(parse_time("24:00"), None);
+        assert_eq!(parse_time("09:30:"), None);
+        let at = |s: &str| parse_date_time(s).map(|(d, t, o)| instant(d, t, o));
+        assert_eq!(at("2024-05-01T09:30:00+02:00"), at("2024-05-01T07:30:00Z"));
+        assert_eq!(at("2024-05-01T00:00:00-00:30"), at("2024-05-01T00:30:00Z"));
+        assert_eq!(
+            at("2024-05-01T00:00:00Z"),
+            Some(day_start(parse_date("2024-05-01").map_or(0, Date::to_julian_day)))
+        );
+        for bad in [
+            "2024-05-01",
+            "2024-05-01T09:30:00",
+            "2024-05-01T09:30:00+2:00",
+            "2024-05-01 09:30:00Z",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+        let duration = |s: &str| parse_duration(s).map(|d| d.whole_milliseconds());
+        assert_eq!(duration("P1D"), Some(86_400_000));
+        assert_eq!(duration("PT1H1M1.5S"), Some(3_661_500));
+        assert_eq!(duration("-P1DT1S"), Some(-86_401_000));
+        assert_eq!(duration("PT0S"), Some(0));
+        for bad in [
+            "P",
+            "PT",
+            "P1H",
+            "PT1D",
+            "P1DT",
+            "PT1S1M",
+            "PT1.5M",
+            "P1Y",
+            "1D",
+            "P-1D",
+            "P99999999999999999999D",
+        ] {
+            assert_eq!(duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn base64_compares_across_alphabets() {
+        assert!(is_base64("ab+/-_=="));
+        assert!(!is_base64("a b"));
+        assert!(base64_units("-_8=").eq(base64_units("+/8")));
     }
 }
