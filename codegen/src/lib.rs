@@ -1,8 +1,10 @@
-//! dualsync-codegen: reads OData `$metadata` (CSDL XML) of Dataverse and Dynamics 365 Finance &
-//! Operations, plus Dataverse option-set metadata, into a resolved model that generators and the local
-//! emulator build on.
+//! dualsync-codegen: generates typed Rust from OData `$metadata` (CSDL XML) of Dataverse and Dynamics
+//! 365 Finance & Operations, and the `dualsync-codegen` command (`inspect`, `generate`, `fetch`).
 //!
-//! The pipeline is `bytes -> csdl (syntax with byte spans) -> model (resolved names and types)`.
+//! The pipeline is `bytes -> csdl (syntax with byte spans) -> model (resolved names and types) ->
+//! select -> names -> emit -> files`. Reading and resolving live in the `dualsync-csdl` crate (no
+//! generator, CLI or HTTP dependencies); they are re-exported here under their former paths
+//! ([`csdl`], [`model`], [`error`], [`span`]).
 //!
 //! ```
 //! let xml = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
@@ -17,18 +19,20 @@
 
 #[cfg(feature = "generate")]
 pub mod config;
-pub mod csdl;
+/// The CSDL reader, from `dualsync-csdl` (`dualsync_csdl::read` plus its `syntax` and `optionsets`).
+pub mod csdl {
+    pub use dualsync_csdl::read::*;
+    pub use dualsync_csdl::{optionsets, syntax};
+}
 #[cfg(feature = "generate")]
 pub mod emit;
-pub mod error;
+pub use dualsync_csdl::error;
 #[cfg(feature = "fetch")]
 pub mod fetch;
-mod hash;
-pub mod model;
+pub use dualsync_csdl::model;
 #[cfg(feature = "generate")]
 pub mod naming;
 pub mod select;
-pub mod span;
+pub use dualsync_csdl::span;
 
-pub use error::{Error, ErrorKind, Errors, Warning};
-pub use span::Span;
+pub use dualsync_csdl::{Error, ErrorKind, Errors, Span, Warning};

@@ -27,13 +27,22 @@
 //! 6. **Modules and files** (`service` folders and one file per type) are ASCII only, since rustc does
 //!    not load non-ASCII module files and file systems disagree on Unicode: every non-ASCII character
 //!    is escaped as in rule 2 (`Kunde日本` -> `kunde_u65e5_u672c.rs`). Besides keywords, `lib`,
-//!    `main`, `mod` and the Windows device names (`con`, `prn`, `aux`, `nul`, `com0`-`com9`,
+//!    `main`, `mod`, the generator's own submodules `complex` and `enums` (rule 8) and the Windows device names (`con`, `prn`, `aux`, `nul`, `com0`-`com9`,
 //!    `lpt0`-`lpt9`) get a trailing `_`. A module name longer than 197 bytes (a 200-byte file name
 //!    with `.rs`) is cut to 180 bytes plus `_` and 16 hex digits of the FNV-1a hash of the whole name.
 //! 7. **Collisions.** Two sources that get one name in a scope (types of a module, fields of a type,
 //!    variants, modules of the crate, files of a module), also when the names differ only by case
 //!    (Unicode upper case is compared: case-insensitive file systems, and the derive's column
 //!    constants are the upper-cased field names), stop generation with an error naming both.
+//! 8. **Places of the generator's own making never collide.** Each kind of type has its own scope
+//!    and folder: entity types in the service module (`fo::CustomerV3`, `fo/customer_v3.rs`), complex
+//!    types in its `complex` submodule, enum types in its `enums` submodule (`fo::enums::NoYes`,
+//!    re-exported as `fo::NoYes` while no entity type has that exact name), a Dataverse option-set
+//!    enum in its table's file. The variant the generator adds for values the metadata does not
+//!    list is `Unrecognized` (enum types) / `Unknown` (option sets), or `Unrecognized_` / `Unknown_`
+//!    when a member already has that name: rule 5 is the only one that ends a name with `_`, so the
+//!    fallback never equals a member. A collision error therefore always comes from the metadata
+//!    (two names of one kind in one namespace) and a `[codegen.rename]` key fixes it.
 
 use std::collections::BTreeMap;
 
@@ -53,8 +62,9 @@ const RESERVED_TYPES: &[&str] = &[
 
 /// Module (and so file) names that clash with a crate's own files or with Windows device names.
 const RESERVED_MODULES: &[&str] = &[
-    "lib", "main", "mod", "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6",
-    "com7", "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+    "lib", "main", "mod", "complex", "enums", "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3",
+    "com4", "com5", "com6", "com7", "com8", "com9", "lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6",
+    "lpt7", "lpt8", "lpt9",
 ];
 
 /// The longest module name: a file name of at most 200 bytes with `.rs`.

@@ -37,6 +37,41 @@ fn inspect_json_has_the_counts() {
     assert_eq!(json["namespaces"][0], "Microsoft.Dynamics.CRM");
 }
 
+/// Graph's shape: `delta` is an action and a function, each overloaded; SAP's shape: `sap:` attributes
+/// without `xmlns:sap`. Both are read; each element counts once; the prefix is a warning with its place.
+#[test]
+fn inspect_counts_shared_operation_names_once_per_element_and_warns_of_undeclared_prefixes() {
+    let dir = scratch("graph-like");
+    let file = dir.join("graph.xml");
+    std::fs::write(
+        &file,
+        common::edmx(
+            r#"<EntityType Name="user" sap:content-version="1"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.String" Nullable="false"/></EntityType>
+<Action Name="delta" IsBound="true"><Parameter Name="b" Type="Collection(d.user)"/></Action>
+<Action Name="delta"/>
+<Function Name="delta" IsBound="true"><Parameter Name="b" Type="Collection(d.user)"/><ReturnType Type="Collection(d.user)"/></Function>"#,
+        ),
+    )
+    .unwrap();
+    let out = run(&["inspect", "--json", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["actions"].clone(), json["functions"].clone()),
+        (2.into(), 1.into())
+    );
+    assert_eq!(json["warnings"], 1);
+    let out = run(&["inspect", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("graph.xml:5:")
+            && stderr.contains("warning: namespace prefix `sap` of attribute `sap:content-version`"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn inspect_text_summary_and_one_type() {
     let out = run(&["inspect", &path("fo/fo-dualwrite-core.xml")]);

@@ -138,10 +138,13 @@ fn selection_brings_used_types_and_cuts_navigation() {
     // Airport uses the complex types AirportLocation (and its base Location, City); nothing else.
     assert!(names.contains(&"trip_pin/airport.rs".to_string()), "{names:?}");
     assert!(
-        names.contains(&"trip_pin/airport_location.rs".to_string()),
+        names.contains(&"trip_pin/complex/airport_location.rs".to_string()),
         "{names:?}"
     );
-    assert!(names.contains(&"trip_pin/city.rs".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"trip_pin/complex/city.rs".to_string()),
+        "{names:?}"
+    );
     assert!(
         !names.iter().any(|n| n.contains("person") || n.contains("flight")),
         "{names:?}"
@@ -168,9 +171,9 @@ fn collisions_fail_with_both_sources_and_the_rename_key() {
         r#"<EntityType Name="A"><Key><PropertyRef Name="Id"/></Key>
         <Property Name="Id" Type="Edm.Int32" Nullable="false"/>
         <Property Name="FooBar" Type="Edm.String"/><Property Name="foo_bar" Type="Edm.String"/></EntityType>
-        <EnumType Name="STATUS"><Member Name="A"/></EnumType><ComplexType Name="Status"><Property Name="X" Type="d.STATUS"/></ComplexType>
+        <EnumType Name="STATUS"><Member Name="A"/></EnumType><EnumType Name="Status"><Member Name="B"/></EnumType>
         <EntityType Name="B"><Key><PropertyRef Name="Id"/></Key><Property Name="Id" Type="Edm.Int32" Nullable="false"/>
-        <Property Name="S" Type="d.Status"/></EntityType>
+        <Property Name="S" Type="d.Status"/><Property Name="T" Type="d.STATUS"/></EntityType>
         <EntityContainer Name="C"><EntitySet Name="As" EntityType="d.A"/><EntitySet Name="Bs" EntityType="d.B"/></EntityContainer>"#,
     );
     let model = Model::resolve(vec![csdl::parse_str(&xml).unwrap()]).unwrap();
@@ -202,7 +205,7 @@ fn collisions_fail_with_both_sources_and_the_rename_key() {
     .unwrap();
     let a = files.iter().find(|f| f.path.ends_with("a.rs")).unwrap();
     assert!(a.contents.contains("pub foo_bar_raw:"), "{}", a.contents);
-    assert!(files.iter().any(|f| f.contents.contains("pub struct StatusInfo")));
+    assert!(files.iter().any(|f| f.contents.contains("pub enum StatusInfo")));
 }
 
 #[test]
@@ -229,3 +232,141 @@ fn keywords_and_digits_become_valid_identifiers() {
         assert!(all.contains(expected), "missing {expected}:\n{all}");
     }
 }
+
+/// What generated code makes of a file's text, for assertions.
+fn file<'f>(files: &'f [emit::GeneratedFile], path: &str) -> &'f str {
+    files
+        .iter()
+        .find(|f| f.path == std::path::Path::new(path))
+        .map(|f| f.contents.as_str())
+        .unwrap_or_else(|| {
+            panic!(
+                "no {path} in {:?}",
+                files.iter().map(|f| &f.path).collect::<Vec<_>>()
+            )
+        })
+}
+
+/// A real Dataverse org has entity type `relationshipattribute` and complex type
+/// `RelationshipAttribute`: kinds have places of their own, so it generates with no configuration.
+#[test]
+fn an_entity_and_a_complex_type_of_one_name_need_no_rename() {
+    let xml = common::edmx(
+        r#"<EntityType Name="relationshipattribute"><Key><PropertyRef Name="Id"/></Key>
+        <Property Name="Id" Type="Edm.Guid" Nullable="false"/><Property Name="detail" Type="d.RelationshipAttribute"/>
+        <Property Name="status" Type="d.Status"/></EntityType>
+        <ComplexType Name="RelationshipAttribute"><Property Name="Name" Type="Edm.String"/><Property Name="status" Type="d.Status"/></ComplexType>
+        <EntityType Name="Status"><Key><PropertyRef Name="Id"/></Key><Property Name="Id" Type="Edm.Int32" Nullable="false"/></EntityType>
+        <EnumType Name="Status"><Member Name="Open"/><Member Name="Closed"/></EnumType>
+        <EntityType Name="complex"><Key><PropertyRef Name="Id"/></Key><Property Name="Id" Type="Edm.Int32" Nullable="false"/></EntityType>"#,
+    )
+    .replace("<EnumType Name=\"Status\">", "<EnumType Name=\"Status_\">")
+    .replace("Type=\"d.Status\"/>", "Type=\"d.Status_\"/>");
+    // `Status` (entity) and `Status_` (enum) both become `Status`: one identifier, two places.
+    let model = Model::resolve(vec![csdl::parse_str(&xml).unwrap()]).unwrap();
+    let files = emit::generate(&model, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    let entity = file(&files, "demo/relationshipattribute.rs");
+    assert!(entity.contains("pub struct Relationshipattribute"), "{entity}");
+    assert!(
+        entity.contains("super::complex::RelationshipAttribute"),
+        "{entity}"
+    );
+    assert!(entity.contains("super::enums::Status"), "{entity}");
+    let complex = file(&files, "demo/complex/relationship_attribute.rs");
+    assert!(complex.contains("pub struct RelationshipAttribute"), "{complex}");
+    assert!(complex.contains("super::super::enums::Status"), "{complex}");
+    assert!(file(&files, "demo/enums/status.rs").contains("pub enum Status"));
+    assert!(file(&files, "demo/status.rs").contains("pub struct Status"));
+    // An entity named like the generator's own folder gets a file of its own.
+    assert!(file(&files, "demo/complex_.rs").contains("pub struct Complex"));
+    let service = file(&files, "demo/mod.rs");
+    assert!(
+        service.contains("pub mod complex;") && service.contains("pub mod enums;"),
+        "{service}"
+    );
+    assert!(
+        service.contains("pub use complex::{RelationshipAttribute};")
+            || service.contains("pub use complex::RelationshipAttribute;"),
+        "{service}"
+    );
+    // The entity keeps the short path; the enum is reached through `enums`.
+    assert!(
+        service.contains("pub use status::Status;") || service.contains("pub use status::{Status};"),
+        "{service}"
+    );
+    assert!(!service.contains("pub use enums::"), "{service}");
+    assert!(file(&files, "demo/enums/mod.rs").contains("pub use status::Status;"));
+}
+
+/// Azure DevOps Analytics has an enum member `Unrecognized`: the generator's fallback steps aside.
+#[test]
+fn an_enum_member_named_like_the_fallback_keeps_its_name() {
+    let xml = common::edmx(
+        r#"<EnumType Name="Outcome"><Member Name="Passed"/><Member Name="Unrecognized"/></EnumType>
+        <EnumType Name="Plain"><Member Name="A"/></EnumType>
+        <EntityType Name="Run"><Key><PropertyRef Name="Id"/></Key><Property Name="Id" Type="Edm.Int32" Nullable="false"/>
+        <Property Name="Outcome" Type="d.Outcome"/><Property Name="Plain" Type="d.Plain"/></EntityType>"#,
+    );
+    let model = Model::resolve(vec![csdl::parse_str(&xml).unwrap()]).unwrap();
+    let files = emit::generate(&model, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = file(&files, "demo/enums/outcome.rs");
+    assert!(outcome.contains("    Unrecognized,\n"), "{outcome}");
+    assert!(
+        outcome.contains("Unrecognized_(::std::string::String)"),
+        "{outcome}"
+    );
+    assert!(
+        outcome.contains("Self::Unrecognized => \"Unrecognized\""),
+        "{outcome}"
+    );
+    let plain = file(&files, "demo/enums/plain.rs");
+    assert!(plain.contains("Unrecognized(::std::string::String)"), "{plain}");
+}
+
+/// Dataverse labels options "Unknown" all the time: the option-set fallback steps aside too.
+#[test]
+fn an_option_labelled_like_the_fallback_keeps_its_name() {
+    let xml = common::edmx(
+        r#"<EntityType Name="lead"><Key><PropertyRef Name="leadid"/></Key><Property Name="leadid" Type="Edm.Guid" Nullable="false"/>
+        <Property Name="source" Type="Edm.Int32"/></EntityType>"#,
+    )
+    .replace("Namespace=\"Demo\"", "Namespace=\"Microsoft.Dynamics.CRM\"");
+    let json = r#"{"value":[{"LogicalName":"source","AttributeType":"Picklist","OptionSet":{"Name":"lead_source","IsGlobal":false,"OptionSetType":"Picklist","Options":[
+        {"Value":1,"Label":{"LocalizedLabels":[{"Label":"Web","LanguageCode":1033}]}},
+        {"Value":2,"Label":{"LocalizedLabels":[{"Label":"Unknown","LanguageCode":1033}]}}]}}]}"#;
+    let mut model = Model::resolve(vec![csdl::parse_str(&xml).unwrap()]).unwrap();
+    model.attach_option_sets(optionsets::parse_option_sets(json, Some("lead")).unwrap(), 1);
+    let files = emit::generate(&model, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    let lead = file(&files, "dataverse/lead.rs");
+    assert!(lead.contains("pub enum LeadSource"), "{lead}");
+    assert!(
+        lead.contains("    Unknown,\n") && lead.contains("Unknown_(i32)"),
+        "{lead}"
+    );
+    assert!(lead.contains("Option<LeadSource>"), "{lead}");
+}
+
+/// Graph v1.0: an action and a function share a name (`delta`), with overloads; the generator, which
+/// emits no operations, is not bothered.
+#[test]
+fn operations_sharing_a_name_generate() {
+    let xml = common::edmx(GRAPH_LIKE);
+    let model = Model::resolve(vec![csdl::parse_str(&xml).unwrap()]).unwrap();
+    assert_eq!(
+        model.actions["Demo.delta"].len() + model.functions["Demo.delta"].len(),
+        4
+    );
+    let files = emit::generate(&model, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(file(&files, "demo/user.rs").contains("pub struct User"));
+}
+
+/// A Graph-shaped schema body: entity types, and `delta` / `count` as both action and function.
+pub const GRAPH_LIKE: &str = r#"<EntityType Name="user"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.String" Nullable="false"/></EntityType>
+<EntityType Name="group"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.String" Nullable="false"/></EntityType>
+<Action Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(d.user)"/><ReturnType Type="Collection(d.user)"/></Action>
+<Action Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(d.group)"/><ReturnType Type="Collection(d.group)"/></Action>
+<Function Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(d.user)"/><ReturnType Type="Collection(d.user)"/></Function>
+<Function Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(d.group)"/><ReturnType Type="Collection(d.group)"/></Function>
+<Action Name="count"/><Function Name="count"><ReturnType Type="Edm.Int32"/></Function>
+<EntityContainer Name="Service"><EntitySet Name="users" EntityType="d.user"/><EntitySet Name="groups" EntityType="d.group"/>
+<ActionImport Name="countNow" Action="d.count"/><FunctionImport Name="countOf" Function="d.count"/></EntityContainer>"#;

@@ -181,7 +181,7 @@ fn hostile_documents_generate_code_that_compiles() {
     let all: String = files.iter().map(|f| f.contents.as_str()).collect();
 
     // 1. Recursion is boxed, collections are not, entities as property types are JSON.
-    let node = &file(&files, "rec/node.rs").contents;
+    let node = &file(&files, "rec/complex/node.rs").contents;
     assert!(
         node.contains("pub next: ::core::option::Option<::std::boxed::Box<super::Node>>"),
         "{node}"
@@ -194,9 +194,9 @@ fn hostile_documents_generate_code_that_compiles() {
         node.contains("impl ::dualsync::json::EdmJson for ::std::boxed::Box<Node>"),
         "{node}"
     );
-    let c1 = &file(&files, "rec/c1.rs").contents;
+    let c1 = &file(&files, "rec/complex/c1.rs").contents;
     assert!(c1.contains("pub other: ::std::boxed::Box<super::C2>"), "{c1}");
-    let derived = &file(&files, "rec/derived.rs").contents;
+    let derived = &file(&files, "rec/complex/derived.rs").contents;
     assert!(
         derived.contains("pub derived: ::core::option::Option<::std::boxed::Box<super::Derived>>"),
         "inherited recursion: {derived}"
@@ -242,14 +242,14 @@ fn hostile_documents_generate_code_that_compiles() {
     for expected in ["pub ä:", "pub 日本:", "pub größe:", "pub e_u301:", "pub é:"] {
         assert!(kunde.contains(expected), "missing {expected}: {kunde}");
     }
-    let farbe = &file(&files, "u65e5_u672c/farbe.rs").contents;
+    let farbe = &file(&files, "u65e5_u672c/enums/farbe.rs").contents;
     assert!(
         farbe.contains("Grün,") && farbe.contains("日本,") && farbe.contains("Ä,"),
         "{farbe}"
     );
     file(
         &files,
-        "u65e5_u672c/adresse日本.rs"
+        "u65e5_u672c/complex/adresse日本.rs"
             .replace("日本", "_u65e5_u672c")
             .as_str(),
     );

@@ -1,11 +1,18 @@
-//! `dualsync-macros`: derive macros for dualsync, thin shims over testable expansion functions.
+//! `dualsync-macros`: the derives of dualsync, thin shims over expansion functions that parse their
+//! attributes into a small AST once, check it (collecting every error, each at its own span), then
+//! emit tokens.
 //!
-//! `#[derive(Entity)]` turns the `#[entity(...)]` / `#[field(...)]` attributes that
-//! `dualsync-codegen generate` writes into an `impl dualsync::entity::Entity` and typed column
-//! constants. OData JSON and `#[derive(TableMap)]` are still to come (the macros issue).
+//! - `#[derive(Entity)]`: the generator's `#[entity(..)]` / `#[field(..)]` attributes become an
+//!   `impl dualsync::entity::Entity` (field table with the services' rules applied, see [`rules`]),
+//!   one typed `Column` constant per field, OData JSON, and the columns table maps use.
+//! - `#[derive(Complex)]`: OData JSON for a complex type.
+//! - `#[derive(TableMap)]`: a table map between an F&O entity and a Dataverse table, checked at
+//!   compile time (see `table_map`).
 
+mod attr;
 mod entity;
 mod errors;
+pub(crate) mod rules;
 mod table_map;
 
 use proc_macro::TokenStream;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
@@ -12,7 +13,7 @@ use serde_json::map::Entry;
 pub use serde_json::{Map, Value};
 
 use crate::edm::{Binary, Date, DateTimeOffset, Decimal, Duration, Guid, Json, TimeOfDay};
-use crate::entity::{FieldDef, Scale};
+use crate::schema::{FieldDef, Scale};
 
 /// A value that does not fit its column, or JSON that is not the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -181,7 +182,7 @@ impl EdmJson for String {
     }
 
     fn write_json(&self, out: &mut String) {
-        crate::entity::write_json_string(out, self);
+        write_json_string(out, self);
     }
 
     fn check_facets(&self, field: &FieldDef) -> Result<(), JsonError> {
@@ -444,7 +445,11 @@ impl EdmJson for BTreeMap<String, Json> {
 }
 
 /// Checks that `value` fits `Precision` / `Scale` (no rounding ever happens).
-pub fn check_decimal(value: &Decimal, precision: Option<u32>, scale: Option<Scale>) -> Result<(), JsonError> {
+pub(crate) fn check_decimal(
+    value: &Decimal,
+    precision: Option<u32>,
+    scale: Option<Scale>,
+) -> Result<(), JsonError> {
     let normalized = value.normalize();
     let digits_after = normalized.scale();
     let text = normalized.abs().to_string();
@@ -473,7 +478,7 @@ pub fn check_decimal(value: &Decimal, precision: Option<u32>, scale: Option<Scal
 
 /// Checks a value's JSON form against its column's facets: decimals by precision and scale, strings
 /// by `MaxLength` (in characters).
-pub fn check_facets(field: &FieldDef, value: &Value) -> Result<(), JsonError> {
+pub(crate) fn check_facets(field: &FieldDef, value: &Value) -> Result<(), JsonError> {
     if field.edm == "Edm.Decimal" && !value.is_null() {
         let decimal = Decimal::from_json(value).map_err(|e| e.in_field(field.name))?;
         check_decimal(&decimal, field.precision, field.scale).map_err(|e| e.in_field(field.name))?;
@@ -497,12 +502,16 @@ pub struct Fetched<E> {
     pub etag: Option<String>,
 }
 
-/// Entities in OData's JSON shape (implemented by `#[derive(Entity)]`).
+/// Entities in OData's JSON shape (implemented by `#[derive(Entity)]`). Requests are never built
+/// from this: they are [`Patch`](crate::entity::Patch)es (`Patch::from_entity` for a whole record).
 pub trait EntityJson: Sized {
     /// The record, from a response object (annotations such as `@odata.etag` are not properties).
+    /// Every non-nullable column must be present; a partial record stays a
+    /// [`Record`](crate::entity::Record).
     fn from_json_object(object: &Map<String, Value>) -> Result<Self, JsonError>;
-    /// Every property under its wire name.
-    fn to_json_object(&self) -> Map<String, Value>;
+    /// The record in the shape a service sends it (every column under its wire name, nulls and
+    /// read-only columns included): for fixtures and comparisons, never a request body.
+    fn to_read_object(&self) -> Map<String, Value>;
 
     /// Reads a response object, keeping its ETag.
     fn from_json(value: &Value) -> Result<Fetched<Self>, JsonError> {
@@ -517,28 +526,39 @@ pub trait EntityJson: Sized {
     }
 }
 
-/// Reads one property of a response object (generated code calls this per field).
-pub fn read_field<T: EdmJson>(
-    object: &Map<String, Value>,
-    name: &str,
-    optional: bool,
-) -> Result<T, JsonError> {
-    match object.get(name) {
-        Some(value) => T::from_json(value).map_err(|e| e.in_field(name)),
-        None if optional => T::from_json(&Value::Null).map_err(|e| e.in_field(name)),
-        None => Err(JsonError::Missing {
-            field: name.to_string(),
-        }),
-    }
+/// A JSON string literal.
+pub(crate) fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    write_json_string(&mut out, text);
+    out
 }
 
-/// Properties of a response object that are neither declared nor annotations: what an open type keeps.
-pub fn undeclared(object: &Map<String, Value>, declared: &[FieldDef]) -> BTreeMap<String, Json> {
-    object
-        .iter()
-        .filter(|(k, _)| !k.contains('@') && !declared.iter().any(|f| f.name == *k))
-        .map(|(k, v)| (k.clone(), Json(v.to_string())))
-        .collect()
+/// Appends `text` as a JSON string literal (runs without escapes are copied whole).
+pub(crate) fn write_json_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
 
 /// Parses a JSON document, rejecting an object that names the same key twice anywhere in it (with
@@ -728,6 +748,7 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::__private::read_field;
     use proptest::prelude::*;
 
     #[test]

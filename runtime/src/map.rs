@@ -1,12 +1,14 @@
 //! Table maps between an F&O entity and a Dataverse table, as `#[derive(TableMap)]` writes them:
-//! per-direction functions from one side's record to a [`Patch`] of the other side, and the map's
-//! metadata for the engine. The helpers here are what the derive's checks are made of: conversion
-//! traits rustc reports with a readable message, and `const fn`s over field tables that fail the
-//! build when a map writes a read-only column or leaves a required one unmapped.
+//! per-direction functions from one side's record (the generated struct, or a [`Record`] read with
+//! `$select`) to a [`Patch`] of the other side plus the lookups to resolve, and the map's metadata for
+//! the engine. A map that is wrong does not compile: see the derive's documentation in the README.
 
+use std::borrow::Cow;
+
+use crate::__private::{Col, HasColumns, Slot};
 use crate::edm::{Binary, Date, DateTimeOffset, Decimal, Duration, Guid, TimeOfDay};
-use crate::entity::{Entity, FieldDef, Patch};
-use crate::json::JsonError;
+use crate::entity::{Entity, Patch, Record};
+use crate::json::{EdmJson, JsonError, Value};
 
 /// Which way a column flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,24 +21,45 @@ pub enum Direction {
 /// One column pair of a map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnMap {
-    /// F&O wire name, or "" when a Default fills the Dataverse side.
+    /// F&O wire name, or "" when a default fills the Dataverse side.
     pub fo: &'static str,
-    /// Dataverse wire name (or lookup column), or "" when a Default fills the F&O side.
+    /// Dataverse wire name (or lookup column), or "" when a default fills the F&O side.
     pub dv: &'static str,
     pub direction: Direction,
     pub key: bool,
-    /// A lookup's key path on the far side (`isocurrencycode`), resolved by the engine.
+    /// A lookup's key column on its target table (`isocurrencycode`), resolved by the engine.
     pub lookup: &'static str,
 }
 
-/// A lookup the engine must resolve before writing: find the record of `target` whose `path`
-/// equals `value`, and bind `column` to it.
+/// A lookup the engine resolves before writing: find the record of `target_set` whose `key` equals
+/// `value`, and bind `column` to it through `navigation`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupRequest {
+    /// The lookup column (`_transactioncurrencyid_value`).
     pub column: &'static str,
-    pub path: &'static str,
-    /// The source value, as an OData literal.
+    /// The navigation property to bind (`transactioncurrencyid`, `parentcustomerid_account`).
+    pub navigation: &'static str,
+    /// The target's entity set (`transactioncurrencies`).
+    pub target_set: &'static str,
+    /// The key column on the target (`isocurrencycode`).
+    pub key: &'static str,
+    /// The source value, as an OData literal (`'EUR'`).
     pub value: String,
+}
+
+impl LookupRequest {
+    /// The `$filter` that finds the target record (`isocurrencycode eq 'EUR'`).
+    pub fn filter(&self) -> String {
+        format!("{} eq {}", self.key, self.value)
+    }
+
+    /// Binds the lookup in `patch` to the target record `id` the engine found.
+    pub fn bind<E>(&self, patch: &mut Patch<E>, id: &Guid) {
+        patch.insert_json(
+            format!("{}@odata.bind", self.navigation),
+            crate::json::json_string(&format!("/{}({id})", self.target_set)),
+        );
+    }
 }
 
 /// What mapping one record produces.
@@ -55,6 +78,19 @@ pub enum MapError {
     Unmapped { column: &'static str, value: String },
     #[error("column `{column}` is empty but it is the integration key")]
     EmptyKey { column: &'static str },
+    #[error("column `{column}` is the integration key but the record does not hold it (add it to $select)")]
+    KeyNotSelected { column: &'static str },
+    #[error("column `{column}` is Nullable=false: null is never written to it")]
+    NullIntoNotNull { column: &'static str },
+    #[error("the F&O record does not hold its company column `{column}` (add it to $select)")]
+    CompanyNotSelected { column: &'static str },
+    #[error(
+        "the Dataverse record does not say its company: read it with $expand={navigation}($select={key})"
+    )]
+    CompanyNotExpanded {
+        navigation: &'static str,
+        key: &'static str,
+    },
 }
 
 /// A map between F&O entity `Fo` and Dataverse table `Dv`.
@@ -67,16 +103,61 @@ pub trait TableMap {
     const DV_FILTER: Option<&'static str>;
     const COLUMNS: &'static [ColumnMap];
 
-    fn fo_to_dv(record: &Self::Fo) -> Result<MapOutput<Self::Dv>, MapError>;
-    fn dv_to_fo(record: &Self::Dv) -> Result<MapOutput<Self::Fo>, MapError>;
+    /// F&O → Dataverse, from the generated struct or a [`Record`] (columns it lacks are not written).
+    fn fo_to_dv<S: Source<Self::Fo>>(record: &S) -> Result<MapOutput<Self::Dv>, MapError>;
+    /// Dataverse → F&O, from the generated struct or a [`Record`] (columns it lacks are not written).
+    fn dv_to_fo<S: Source<Self::Dv>>(record: &S) -> Result<MapOutput<Self::Fo>, MapError>;
 }
 
-/// A value of one column type that can fill a column of another: the conversions dual-write allows.
-#[diagnostic::on_unimplemented(
-    message = "a `{S}` column cannot be mapped to a `{Self}` column",
-    label = "these column types do not convert",
-    note = "dual-write converts string↔string, decimal↔money, date↔date-time, integers to wider integers, and enum↔option set or NoYes↔bool through a value_map(..)"
-)]
+/// A record a map reads: the generated struct (every column present), or a [`Record`] (only the
+/// columns the service sent; "not selected" is not null).
+pub trait Source<E> {
+    #[doc(hidden)]
+    fn slot<T: EdmJson + Clone>(&self, column: &Col<E, T>) -> Result<Slot<'_, T>, MapError>;
+    /// The company code the record belongs to: F&O's company column, or the code of Dataverse's
+    /// company lookup when the record was read with it expanded (`navigation/key`).
+    #[doc(hidden)]
+    fn company_code(&self, navigation: &str, key: &str) -> Option<Cow<'_, str>>;
+}
+
+impl<E: HasColumns> Source<E> for E {
+    fn slot<T: EdmJson + Clone>(&self, column: &Col<E, T>) -> Result<Slot<'_, T>, MapError> {
+        Ok(match (column.get)(self) {
+            Some(value) => Slot::Value(Cow::Borrowed(value)),
+            None => Slot::Null,
+        })
+    }
+
+    fn company_code(&self, _navigation: &str, _key: &str) -> Option<Cow<'_, str>> {
+        self.company().map(Cow::Borrowed)
+    }
+}
+
+impl<E: Entity> Source<E> for Record<E> {
+    fn slot<T: EdmJson + Clone>(&self, column: &Col<E, T>) -> Result<Slot<'_, T>, MapError> {
+        let name = column.column.name();
+        Ok(match self.json().get(name) {
+            None => Slot::Absent,
+            Some(Value::Null) => Slot::Null,
+            Some(value) => Slot::Value(Cow::Owned(T::from_json(value).map_err(|e| MapError::Value {
+                column: name,
+                source: e.in_field(name),
+            })?)),
+        })
+    }
+
+    fn company_code(&self, navigation: &str, key: &str) -> Option<Cow<'_, str>> {
+        let object = self.json();
+        let text = match E::COMPANY {
+            Some(column) => object.get(column),
+            None => object.get(navigation).and_then(|n| n.get(key)),
+        };
+        text.and_then(Value::as_str).map(Cow::Borrowed)
+    }
+}
+
+/// A value of one column type that can fill a column of another exactly: the conversions dual-write
+/// allows. Rounding conversions are [`LossyFrom`].
 pub trait ConvertFrom<S>: Sized {
     fn convert_from(value: &S) -> Result<Self, String>;
 }
@@ -122,16 +203,6 @@ macro_rules! widen {
 
 widen!(u8 => i16, u8 => i32, u8 => i64, i8 => i16, i8 => i32, i8 => i64, i16 => i32, i16 => i64, i32 => i64);
 
-impl ConvertFrom<Decimal> for f64 {
-    /// Into a floating-point column (coordinates): the nearest `f64`, as the column itself stores.
-    fn convert_from(value: &Decimal) -> Result<Self, String> {
-        value
-            .to_string()
-            .parse()
-            .map_err(|e| format!("{value} as a float: {e}"))
-    }
-}
-
 impl ConvertFrom<Date> for DateTimeOffset {
     /// Midnight UTC of the date.
     fn convert_from(value: &Date) -> Result<Self, String> {
@@ -146,168 +217,38 @@ impl ConvertFrom<DateTimeOffset> for Date {
     }
 }
 
-/// Reads a column's value whether the field is `T` or `Option<T>` (used by the derive).
-pub trait Present<T> {
-    fn present(&self) -> Option<&T>;
+/// A conversion that may round, taken only where a map asks for it (`#[map(.., lossy)]`) and never
+/// for a currency amount.
+#[diagnostic::on_unimplemented(
+    message = "nothing to round from a `{S}` column to a `{Self}` column",
+    label = "`lossy` is for conversions that round (decimal → float)",
+    note = "remove `lossy`: these columns convert exactly, or not at all"
+)]
+pub trait LossyFrom<S>: Sized {
+    fn lossy_from(value: &S) -> Result<Self, String>;
 }
 
-impl<T> Present<T> for T {
-    fn present(&self) -> Option<&T> {
-        Some(self)
+impl LossyFrom<Decimal> for f64 {
+    /// The nearest `f64` (coordinates: an F&O decimal into a Dataverse float column).
+    fn lossy_from(value: &Decimal) -> Result<Self, String> {
+        value
+            .to_string()
+            .parse()
+            .map_err(|e| format!("{value} as a float: {e}"))
     }
 }
 
-impl<T> Present<T> for Option<T> {
-    fn present(&self) -> Option<&T> {
-        self.as_ref()
+impl LossyFrom<Decimal> for f32 {
+    fn lossy_from(value: &Decimal) -> Result<Self, String> {
+        value
+            .to_string()
+            .parse()
+            .map_err(|e| format!("{value} as a float: {e}"))
     }
 }
 
-/// The value of `field` typed by its column (ties inference to the column's value type).
-pub fn read<E, T, F: Present<T>>(_column: crate::entity::Column<E, T>, field: &F) -> Option<&T> {
-    field.present()
-}
-
-/// Converts a value for `target`, typed by both columns.
-pub fn convert<E1, E2, S, T: ConvertFrom<S>>(
-    _source: crate::entity::Column<E1, S>,
-    target: crate::entity::Column<E2, T>,
-    value: &S,
-) -> Result<T, MapError> {
-    T::convert_from(value).map_err(|message| MapError::Value {
-        column: target.name(),
-        source: JsonError::Invalid {
-            field: String::new(),
-            message,
-        },
-    })
-}
-
-/// Members of a CSDL enum, for the value-map totality check (the generator implements it).
-pub trait EnumMembers {
-    const MEMBERS: &'static [(&'static str, i64)];
-    /// Per member, what a value map that misses it is told.
-    const NOT_COVERED: &'static [&'static str];
-}
-
-/// A value of `column`'s type from JSON text (a value map's or a default's literal).
-pub fn from_literal<E, T: crate::json::EdmJson>(
-    column: crate::entity::Column<E, T>,
-    json: &str,
-) -> Result<T, MapError> {
-    let value: crate::json::Value = json.parse().map_err(|e: serde_json::Error| MapError::Value {
-        column: column.name(),
-        source: JsonError::Invalid {
-            field: String::new(),
-            message: e.to_string(),
-        },
-    })?;
-    T::from_json(&value).map_err(|source| MapError::Value {
-        column: column.name(),
-        source,
-    })
-}
-
-/// String equality in `const` context.
-pub const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
+impl LossyFrom<f64> for f32 {
+    fn lossy_from(value: &f64) -> Result<Self, String> {
+        Ok(*value as f32)
     }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn contains(list: &[&str], name: &str) -> bool {
-    let mut i = 0;
-    while i < list.len() {
-        if str_eq(list[i], name) {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Whether column `name` of a field table is read-only (unknown names are not: rustc reports those).
-pub const fn is_read_only(fields: &[FieldDef], name: &str) -> bool {
-    let mut i = 0;
-    while i < fields.len() {
-        if str_eq(fields[i].name, name) {
-            return fields[i].read_only;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// The message of the first required column (not nullable, writable, not a key) missing from
-/// `mapped`, or "".
-pub const fn unmapped_required(fields: &[FieldDef], mapped: &[&str]) -> &'static str {
-    let mut i = 0;
-    while i < fields.len() {
-        let f = &fields[i];
-        if !f.nullable && !f.read_only && !f.key && !contains(mapped, f.name) {
-            return f.required_message;
-        }
-        i += 1;
-    }
-    ""
-}
-
-/// The message for the first enum member missing from a value map, or "".
-pub const fn uncovered_member<T: EnumMembers>(mapped: &[&str]) -> &'static str {
-    let mut i = 0;
-    while i < T::MEMBERS.len() {
-        if !contains(mapped, T::MEMBERS[i].0) {
-            return T::NOT_COVERED[i];
-        }
-        i += 1;
-    }
-    ""
-}
-
-/// [`uncovered_member`] for the enum a column holds.
-pub const fn uncovered_member_of<E, T: EnumMembers>(
-    _column: crate::entity::Column<E, T>,
-    mapped: &[&str],
-) -> &'static str {
-    uncovered_member::<T>(mapped)
-}
-
-/// Required-column check for `E` (for the derive's `const` assertions).
-pub const fn required_missing<E: Entity>(mapped: &[&str]) -> &'static str {
-    unmapped_required(E::FIELDS, mapped)
-}
-
-/// Read-only check for `E`.
-pub const fn read_only<E: Entity>(name: &str) -> bool {
-    is_read_only(E::FIELDS, name)
-}
-
-/// Like [`from_literal`], parsing the literal once per call site (`cell` is a `static` the derive
-/// writes next to it).
-pub fn from_cached_literal<E, T: crate::json::EdmJson>(
-    column: crate::entity::Column<E, T>,
-    cell: &'static std::sync::OnceLock<Result<crate::json::Value, String>>,
-    json: &'static str,
-) -> Result<T, MapError> {
-    let parsed = cell.get_or_init(|| json.parse::<crate::json::Value>().map_err(|e| e.to_string()));
-    let value = parsed.as_ref().map_err(|message| MapError::Value {
-        column: column.name(),
-        source: JsonError::Invalid {
-            field: String::new(),
-            message: message.clone(),
-        },
-    })?;
-    T::from_json(value).map_err(|source| MapError::Value {
-        column: column.name(),
-        source,
-    })
 }

@@ -4,7 +4,7 @@
 use dualsync::edm::Decimal;
 use dualsync::entity::Entity;
 use dualsync::json::{EntityJson, Value};
-use dualsync_generated::dataverse::Account;
+use dualsync_generated::dataverse::{Account, MsdynCustomergroup, Transactioncurrency};
 use dualsync_generated::fo::{CustomerV3, NoYes};
 
 /// Customers V3 ↔ accounts, from dual-write's template (shared/corpus/maps/dualwrite-standard-maps.txt).
@@ -13,9 +13,11 @@ use dualsync_generated::fo::{CustomerV3, NoYes};
 pub struct CustomersV3ToAccounts {
     #[map(key, both, fo = customer_account, dv = accountnumber)]
     customer_account: (),
-    #[map(both, fo = credit_limit, dv = creditlimit)]
+    // CreditLimit, the payment days and the employee count are Nullable=false in F&O: a null from
+    // Dataverse is written as 0 there.
+    #[map(both, fo = credit_limit, dv = creditlimit, default = 0)]
     credit_limit: (),
-    #[map(fo_to_dv, fo = sales_currency_code, dv = transactioncurrencyid_value, lookup = "isocurrencycode")]
+    #[map(fo_to_dv, fo = sales_currency_code, dv = transactioncurrencyid_value, lookup(Transactioncurrency::isocurrencycode))]
     sales_currency: (),
     #[map(both, fo = sales_memo, dv = description)]
     sales_memo: (),
@@ -23,7 +25,7 @@ pub struct CustomersV3ToAccounts {
     credit_limit_is_mandatory: (),
     #[map(both, fo = credit_rating, dv = msdyn_creditrating)]
     credit_rating: (),
-    #[map(fo_to_dv, fo = customer_group_id, dv = msdyn_customergroupid_value, lookup = "msdyn_groupid")]
+    #[map(fo_to_dv, fo = customer_group_id, dv = msdyn_customergroupid_value, lookup(MsdynCustomergroup::msdyn_groupid))]
     customer_group: (),
     #[map(both, fo = identification_number, dv = msdyn_identificationnumber)]
     identification_number: (),
@@ -33,13 +35,13 @@ pub struct CustomersV3ToAccounts {
     party_country: (),
     #[map(both, fo = party_state, dv = msdyn_partystateprovince)]
     party_state: (),
-    #[map(both, fo = payment_terms_base_days, dv = msdyn_paymenttermsbasedays)]
+    #[map(both, fo = payment_terms_base_days, dv = msdyn_paymenttermsbasedays, default = 0)]
     payment_terms_base_days: (),
     #[map(both, fo = tax_exempt_number, dv = msdyn_taxexemptnumber)]
     tax_exempt_number: (),
     #[map(both, fo = organization_name, dv = name)]
     organization_name: (),
-    #[map(both, fo = organization_number_of_employees, dv = numberofemployees)]
+    #[map(both, fo = organization_number_of_employees, dv = numberofemployees, default = 0)]
     employees: (),
     #[map(both, fo = primary_contact_email, dv = emailaddress1)]
     email: (),
@@ -49,7 +51,8 @@ pub struct CustomersV3ToAccounts {
     url: (),
     #[map(both, fo = invoice_address_city, dv = address2_city)]
     invoice_city: (),
-    #[map(fo_to_dv, fo = delivery_address_latitude, dv = address1_latitude)]
+    // An F&O decimal into a Dataverse float: rounds, so it is asked for.
+    #[map(fo_to_dv, fo = delivery_address_latitude, dv = address1_latitude, lossy)]
     delivery_latitude: (),
     #[map(fo_to_dv, dv = customertypecode, default = 3)]
     customer_type: (),

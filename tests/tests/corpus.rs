@@ -40,7 +40,12 @@ fn every_document_reads_and_counts_match_elementtree() {
             continue;
         }
         let model = load(&relative);
-        let got = serde_json::to_value(model.counts()).unwrap();
+        let got: serde_json::Map<String, serde_json::Value> = model
+            .counts()
+            .fields()
+            .into_iter()
+            .map(|(name, count)| (name.to_string(), serde_json::Value::from(count)))
+            .collect();
         for (key, value) in want.as_object().unwrap() {
             assert_eq!(&got[key], value, "{relative}: {key}");
         }

@@ -113,3 +113,107 @@ fn crate_mode_output_compiles_as_it_is() {
     cargo_check_offline(&dir).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Schema bodies shaped like real services the generator had not seen (issue 8).
+mod real_orgs {
+    /// Dataverse: entity type `relationshipattribute` and complex type `RelationshipAttribute`.
+    pub const DATAVERSE: &str = r#"
+<EntityType Name="relationshipattribute"><Key><PropertyRef Name="relationshipattributeid"/></Key>
+  <Property Name="relationshipattributeid" Type="Edm.Guid" Nullable="false"/>
+  <Property Name="name" Type="Edm.String"/><Property Name="detail" Type="mscrm.RelationshipAttribute"/>
+  <Property Name="kind" Type="mscrm.Kind"/></EntityType>
+<ComplexType Name="RelationshipAttribute"><Property Name="ReferencedAttribute" Type="Edm.String"/>
+  <Property Name="Kind" Type="mscrm.Kind"/></ComplexType>
+<EntityType Name="kind"><Key><PropertyRef Name="kindid"/></Key><Property Name="kindid" Type="Edm.Guid" Nullable="false"/></EntityType>
+<EnumType Name="Kind"><Member Name="Simple" Value="0"/><Member Name="Unrecognized" Value="1"/><Member Name="Unknown" Value="2"/></EnumType>
+<EntityContainer Name="System"><EntitySet Name="relationshipattributes" EntityType="mscrm.relationshipattribute"/>
+  <EntitySet Name="kinds" EntityType="mscrm.kind"/></EntityContainer>"#;
+
+    /// Microsoft Graph: `delta` and `count` are both an action and a function, overloaded.
+    pub const GRAPH: &str = r#"
+<EntityType Name="user"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.String" Nullable="false"/></EntityType>
+<EntityType Name="group"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.String" Nullable="false"/></EntityType>
+<Action Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(graph.user)"/><ReturnType Type="Collection(graph.user)"/></Action>
+<Action Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(graph.group)"/><ReturnType Type="Collection(graph.group)"/></Action>
+<Function Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(graph.user)"/><ReturnType Type="Collection(graph.user)"/></Function>
+<Function Name="delta" IsBound="true"><Parameter Name="bindingParameter" Type="Collection(graph.group)"/><ReturnType Type="Collection(graph.group)"/></Function>
+<Action Name="count"/><Function Name="count"><ReturnType Type="Edm.Int32"/></Function>
+<EntityContainer Name="GraphService"><EntitySet Name="users" EntityType="graph.user"/><EntitySet Name="groups" EntityType="graph.group"/>
+  <ActionImport Name="countNow" Action="graph.count"/><FunctionImport Name="countOf" Function="graph.count"/></EntityContainer>"#;
+
+    /// An EDMX document of one schema, with a `sap:` attribute whose prefix nobody declares.
+    pub fn document(namespace: &str, alias: &str, body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+<Schema Namespace="{namespace}" Alias="{alias}" xmlns="http://docs.oasis-open.org/odata/ns/edm" sap:schema-version="1">{body}</Schema>
+</edmx:DataServices></edmx:Edmx>"#
+        )
+    }
+}
+
+/// Whole documents of real shapes generate with no configuration and compile (issue 8): a Dataverse
+/// document with both `relationshipattribute` and `RelationshipAttribute` (and enum members named
+/// like the generator's fallbacks), the corpus's whole `crm_schema.xml`, and a Graph-like document
+/// whose actions and functions share names. One `cargo check` for all of them.
+#[test]
+fn real_org_shapes_generate_without_config_and_compile() {
+    let dir = std::env::temp_dir().join(format!("dualsync-real-orgs-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let documents = [
+        (
+            "dataverse_like",
+            real_orgs::document("Microsoft.Dynamics.CRM", "mscrm", real_orgs::DATAVERSE).into_bytes(),
+        ),
+        (
+            "crm_schema",
+            std::fs::read(corpus_dir().join("dataverse/crm_schema.xml")).unwrap(),
+        ),
+        (
+            "graph_like",
+            real_orgs::document("microsoft.graph", "graph", real_orgs::GRAPH).into_bytes(),
+        ),
+    ];
+    let mut lib = String::from("#![allow(dead_code, clippy::all)]\n");
+    for (module, bytes) in &documents {
+        let document = csdl::parse_bytes(bytes).unwrap_or_else(|e| panic!("{module}: {e}"));
+        let model = Model::resolve(vec![document]).unwrap_or_else(|e| panic!("{module}: {e}"));
+        let files = emit::generate(&model, &Options::default()).unwrap_or_else(|e| panic!("{module}: {e}"));
+        emit::write(&dir.join("src").join(module), &files).unwrap();
+        lib.push_str(&format!("#[path = \"{module}/mod.rs\"]\npub mod {module};\n"));
+        if *module != "crm_schema" {
+            assert!(
+                model.warnings.iter().any(|w| w.message.contains("`sap`")),
+                "{module}: {:?}",
+                model.warnings
+            );
+        }
+    }
+    // Both names reachable, each in its kind's place; the fallbacks stepped aside.
+    let dataverse = dir.join("src/dataverse_like/dataverse");
+    let entity = std::fs::read_to_string(dataverse.join("relationshipattribute.rs")).unwrap();
+    assert!(
+        entity.contains("super::complex::RelationshipAttribute"),
+        "{entity}"
+    );
+    let kind = std::fs::read_to_string(dataverse.join("enums/kind.rs")).unwrap();
+    assert!(kind.contains("Unrecognized_(::std::string::String)"), "{kind}");
+    lib.push_str(
+        "pub fn uses() -> (dataverse_like::dataverse::Relationshipattribute, dataverse_like::dataverse::RelationshipAttribute, dataverse_like::dataverse::Kind, dataverse_like::dataverse::enums::Kind) { unimplemented!() }\n",
+    );
+    std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+    let runtime = workspace().join("runtime");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"real-org-bindings\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ndualsync = {{ path = {:?} }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    if let Err(stderr) = cargo_check_offline(&dir) {
+        panic!("cargo check of the real-org documents' code failed:\n{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

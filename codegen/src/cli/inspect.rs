@@ -17,7 +17,13 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
     let counts = model.counts();
     let largest = model.largest_types(LARGEST);
     if as_json {
-        let mut object = serde_json::to_value(counts).unwrap_or(Value::Null);
+        let mut object = Value::Object(
+            counts
+                .fields()
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), json!(v)))
+                .collect(),
+        );
         if let Value::Object(map) = &mut object {
             map.insert("files".into(), json!(sources.names()));
             map.insert(
@@ -34,6 +40,16 @@ pub fn summary(model: &Model, sources: &Sources, as_json: bool) -> String {
                 "namespaces".into(),
                 json!(model.schemas.keys().collect::<Vec<_>>()),
             );
+            let largest: Vec<Value> = largest
+                .iter()
+                .map(|t| {
+                    json!({
+                        "name": t.name,
+                        "properties": t.properties,
+                        "navigation_properties": t.navigation_properties,
+                    })
+                })
+                .collect();
             map.insert("largest_types".into(), json!(largest));
             map.insert(
                 "warning_messages".into(),

@@ -25,7 +25,7 @@ fn docs(lines: &[String]) -> TokenStream {
 fn element_type(plan: &Plan, from: &str, type_ref: &TypeRef, option_set: Option<&str>) -> TokenStream {
     if let Some(enum_name) = option_set {
         let enum_ident = ident(enum_name);
-        return quote! { super::#enum_ident };
+        return quote! { #enum_ident };
     }
     match &type_ref.kind {
         TypeKind::Primitive(p) => primitive(*p),
@@ -276,10 +276,16 @@ pub fn complex(
     }
 }
 
-/// A CSDL enum type: one variant per member and `Unrecognized(name)` for members the metadata did not
-/// list (F&O adds enum values with updates). Flags enums are a bit set newtype.
-pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -> TokenStream {
+/// A CSDL enum type: one variant per member and `fallback(name)` (`Unrecognized`, see
+/// `emit::fallback_variant`) for members the metadata did not list (F&O adds enum values with updates). Flags enums are a bit set newtype.
+pub fn enumeration(
+    rust_name: &str,
+    enum_type: &EnumType,
+    variants: &[String],
+    fallback: &str,
+) -> TokenStream {
     let type_name = &enum_type.name;
+    let fallback = ident(fallback);
     let name = ident(rust_name);
     let mut lines = doc_lines(enum_type.annotations.description());
     if !lines.is_empty() {
@@ -365,16 +371,6 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             }
         };
     }
-    let not_covered: Vec<String> = enum_type
-        .members
-        .iter()
-        .map(|m| {
-            format!(
-                "the value map does not cover member `{}` of `{type_name}`",
-                m.name
-            )
-        })
-        .collect();
     let member_docs = enum_type.members.iter().map(|m| {
         let mut lines = doc_lines(m.annotations.description());
         lines.push(format!("`{}` = {}.", m.name, m.value));
@@ -386,7 +382,7 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
         pub enum #name {
             #( #member_docs #variant_idents, )*
             /// A member the metadata did not list, by the name the service sent.
-            Unrecognized(::std::string::String),
+            #fallback(::std::string::String),
         }
 
         impl #name {
@@ -398,7 +394,7 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             pub fn name(&self) -> &str {
                 match self {
                     #( Self::#variant_idents => #members, )*
-                    Self::Unrecognized(name) => name,
+                    Self::#fallback(name) => name,
                 }
             }
 
@@ -406,7 +402,7 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             pub fn value(&self) -> ::core::option::Option<i64> {
                 match self {
                     #( Self::#variant_idents => ::core::option::Option::Some(#values), )*
-                    Self::Unrecognized(_) => ::core::option::Option::None,
+                    Self::#fallback(_) => ::core::option::Option::None,
                 }
             }
 
@@ -414,7 +410,7 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             pub fn from_name(name: &str) -> Self {
                 match name {
                     #( #members => Self::#variant_idents, )*
-                    other => Self::Unrecognized(::std::string::ToString::to_string(other)),
+                    other => Self::#fallback(::std::string::ToString::to_string(other)),
                 }
             }
         }
@@ -442,23 +438,25 @@ pub fn enumeration(rust_name: &str, enum_type: &EnumType, variants: &[String]) -
             }
         }
 
-        impl ::dualsync::map::EnumMembers for #name {
-            const MEMBERS: &'static [(&'static str, i64)] = #name::MEMBERS;
-            const NOT_COVERED: &'static [&'static str] = &[#(#not_covered),*];
+        // What literals a table map may write into a column of this enum (its members, by name).
+        impl ::dualsync::__private::ColumnType for #name {
+            const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::Enum { members: #name::MEMBERS };
         }
     }
 }
 
 /// A Dataverse choice column's options: one variant per option (labels in the docs), and
-/// `Unknown(value)` for options added after generation.
+/// `fallback(value)` (`Unknown`, see `emit::fallback_variant`) for options added after generation.
 pub fn option_set(
     rust_name: &str,
     table: &str,
     set: &OptionSet,
     variants: &[String],
+    fallback: &str,
     language: u32,
 ) -> TokenStream {
     let name = ident(rust_name);
+    let fallback = ident(fallback);
     let label = |labels: &std::collections::BTreeMap<u32, String>| {
         labels
             .get(&language)
@@ -502,7 +500,7 @@ pub fn option_set(
         pub enum #name {
             #( #option_docs #variant_idents, )*
             /// An option the metadata did not list, by value.
-            Unknown(i32),
+            #fallback(i32),
         }
 
         impl #name {
@@ -515,7 +513,7 @@ pub fn option_set(
             pub const fn value(self) -> i32 {
                 match self {
                     #( Self::#variant_idents => #values, )*
-                    Self::Unknown(value) => value,
+                    Self::#fallback(value) => value,
                 }
             }
 
@@ -523,7 +521,7 @@ pub fn option_set(
             pub const fn from_value(value: i32) -> Self {
                 match value {
                     #( #values => Self::#variant_idents, )*
-                    other => Self::Unknown(other),
+                    other => Self::#fallback(other),
                 }
             }
         }
@@ -542,6 +540,11 @@ pub fn option_set(
             fn literal(&self) -> ::std::string::String {
                 ::std::string::ToString::to_string(&self.value())
             }
+        }
+
+        // What literals a table map may write into this choice column (its options, by value).
+        impl ::dualsync::__private::ColumnType for #name {
+            const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet { options: #name::OPTIONS };
         }
     }
 }

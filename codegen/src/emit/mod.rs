@@ -74,24 +74,98 @@ pub enum GenerateError {
 /// corpus of real documents is 4.
 pub const MAX_INHERITANCE_DEPTH: usize = 32;
 
+/// The kinds of generated type, each in a place of its own so that names of different kinds never
+/// collide: entity types in the service module (`fo::CustomerV3`), complex types in its
+/// [`COMPLEX_MODULE`] (`fo::complex::Address`), enum types in its [`ENUM_MODULE`] (`fo::enums::NoYes`).
+/// The service module re-exports complex and enum types too, unless an entity type (or a Dataverse
+/// option-set enum) there already has that exact name: `fo::NoYes` works, `dataverse::RelationshipAttribute`
+/// (complex) and `dataverse::Relationshipattribute` (entity) both work, and when two would be the same
+/// identifier the entity keeps the short path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Entity,
+    Complex,
+    Enum,
+}
+
+/// The submodule of a service module that holds its complex types.
+pub const COMPLEX_MODULE: &str = "complex";
+/// The submodule of a service module that holds its enum types.
+pub const ENUM_MODULE: &str = "enums";
+
+impl Kind {
+    /// The submodule of the service module that holds this kind; entity types sit in the service module.
+    pub fn submodule(self) -> Option<&'static str> {
+        match self {
+            Kind::Entity => None,
+            Kind::Complex => Some(COMPLEX_MODULE),
+            Kind::Enum => Some(ENUM_MODULE),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Entity => "entity type",
+            Kind::Complex => "complex type",
+            Kind::Enum => "enum type",
+        }
+    }
+
+    /// The module a file of this kind is in, as `from` for [`Plan::path_to`]: `fo`, `fo/complex`.
+    fn module_of(self, service: &str) -> String {
+        match self.submodule() {
+            Some(sub) => format!("{service}/{sub}"),
+            None => service.to_string(),
+        }
+    }
+}
+
+/// A file module of a service (or of one of its kinds' submodules) and the types it exports.
+type ModuleFile = (String, Vec<String>);
+
+/// Where one generated type lives.
+struct Place {
+    service: String,
+    kind: Kind,
+    rust: String,
+    file: String,
+}
+
 /// Naming decisions: where every generated type lives.
 pub struct Plan {
-    /// Qualified type name -> (service module, Rust type name, file module).
-    types: BTreeMap<String, (String, String, String)>,
+    types: BTreeMap<String, Place>,
     definitions: BTreeMap<String, Primitive>,
 }
 
 impl Plan {
-    /// The path of a generated type as seen from a file of service module `from`.
+    /// The path of a generated type as seen from a file in module `from`: a service module (`fo`) or
+    /// one of its submodules (`fo/complex`).
     pub fn path_to(&self, from: &str, qualified: &str) -> Option<TokenStream> {
-        let (service, rust, _) = self.types.get(qualified)?;
-        let rust = items::ident(rust);
-        if service == from {
-            Some(quote! { super::#rust })
-        } else {
-            let service = items::ident(service);
-            Some(quote! { super::super::#service::#rust })
+        let place = self.types.get(qualified)?;
+        let (from_service, from_sub) = match from.split_once('/') {
+            Some((service, sub)) => (service, Some(sub)),
+            None => (from, None),
+        };
+        let rust = items::ident(&place.rust);
+        if place.service == from_service && place.kind.submodule() == from_sub {
+            return Some(quote! { super::#rust });
         }
+        // Up to the service module, across to another service when needed, down to the kind's module.
+        let mut path = vec![quote! { super }];
+        if from_sub.is_some() {
+            path.push(quote! { super });
+        }
+        if place.service != from_service {
+            let service = items::module_ident(&place.service);
+            path.push(quote! { super });
+            path.push(quote! { #service });
+        }
+        if let Some(sub) = place.kind.submodule() {
+            let sub = items::module_ident(sub);
+            path.push(quote! { #sub });
+        }
+        path.push(quote! { #rust });
+        Some(quote! { #(#path)::* })
     }
 
     /// The underlying primitive of a type definition.
@@ -216,6 +290,19 @@ struct OptionEnum<'m> {
     table: String,
     set: &'m OptionSet,
     variants: Vec<String>,
+    /// The variant for options added after generation (see [`fallback_variant`]).
+    fallback: String,
+}
+
+/// The name of the variant the generator adds for values the metadata did not list: `word`, or
+/// `word_` when a member is named `word` (compared as the naming scopes compare, in upper case).
+/// [`naming::pascal`] ends a name with `_` only for keywords, so `word_` is never a member's name.
+fn fallback_variant(word: &str, members: &[String]) -> String {
+    if members.iter().any(|m| m.to_uppercase() == word.to_uppercase()) {
+        format!("{word}_")
+    } else {
+        word.to_string()
+    }
 }
 
 /// Generates every file for `model`.
@@ -286,44 +373,56 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             .map(|(n, d)| (n.clone(), d.underlying_type))
             .collect(),
     };
-    let mut scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
-    let mut file_scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
+    // Types are named per service and kind: an entity type and a complex type never collide.
+    let mut scopes: BTreeMap<(String, Kind), Scope<'_>> = BTreeMap::new();
+    let mut file_scopes: BTreeMap<(String, Kind), Scope<'_>> = BTreeMap::new();
     let mut namespaces: BTreeMap<String, String> = BTreeMap::new();
-    for name in selection
-        .entity_types
-        .iter()
-        .chain(&selection.complex_types)
-        .chain(&selection.enum_types)
-    {
-        let (namespace, simple) = name.rsplit_once('.').unwrap_or(("", name));
-        let Some(service) = service_of.get(namespace).cloned() else {
-            continue;
-        };
-        namespaces
-            .entry(service.clone())
-            .or_insert_with(|| namespace.to_string());
-        let scope = scopes
-            .entry(service.clone())
-            .or_insert_with(|| Scope::new("type", &options.rename));
-        let rust = match scope.name(name, name, simple, naming::pascal) {
-            Ok(rust) => rust,
-            Err(collision) => {
-                collisions.push(*collision);
+    let kinds = [
+        (Kind::Entity, &selection.entity_types),
+        (Kind::Complex, &selection.complex_types),
+        (Kind::Enum, &selection.enum_types),
+    ];
+    for (kind, names) in kinds {
+        for name in names {
+            let (namespace, simple) = name.rsplit_once('.').unwrap_or(("", name));
+            let Some(service) = service_of.get(namespace).cloned() else {
                 continue;
+            };
+            namespaces
+                .entry(service.clone())
+                .or_insert_with(|| namespace.to_string());
+            let scope = scopes
+                .entry((service.clone(), kind))
+                .or_insert_with(|| Scope::new(kind.what(), &options.rename));
+            let rust = match scope.name(name, name, simple, naming::pascal) {
+                Ok(rust) => rust,
+                Err(collision) => {
+                    collisions.push(*collision);
+                    continue;
+                }
+            };
+            let files = file_scopes
+                .entry((service.clone(), kind))
+                .or_insert_with(|| Scope::new("file module", &options.rename));
+            match files.name(name, name, &rust, naming::module) {
+                Ok(file) => {
+                    plan.types.insert(
+                        name.clone(),
+                        Place {
+                            service,
+                            kind,
+                            rust,
+                            file,
+                        },
+                    );
+                }
+                Err(collision) => collisions.push(*collision),
             }
-        };
-        let files = file_scopes
-            .entry(service.clone())
-            .or_insert_with(|| Scope::new("file module", &options.rename));
-        match files.name(name, name, &rust, naming::module) {
-            Ok(file) => {
-                plan.types.insert(name.clone(), (service, rust, file));
-            }
-            Err(collision) => collisions.push(*collision),
         }
     }
     // Dataverse choice columns of the selected tables become enums in the table's module.
     let mut option_enums: BTreeMap<(String, String), OptionEnum<'_>> = BTreeMap::new();
+    let mut option_scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
     for name in &selection.entity_types {
         let Some(entity) = model.entity_types.get(name) else {
             continue;
@@ -331,9 +430,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         let Some(table) = model.option_sets.get(&entity.simple_name) else {
             continue;
         };
-        let Some(service) = service_of.get(&entity.namespace).cloned() else {
+        if !service_of.contains_key(&entity.namespace) {
             continue;
-        };
+        }
         for (column, set) in &table.columns {
             if !matches!(
                 set.kind,
@@ -347,9 +446,14 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 continue;
             }
             let key = format!("{name}/{column}#options");
-            let scope = scopes
-                .entry(service.clone())
-                .or_insert_with(|| Scope::new("type", &options.rename));
+            // An option-set enum lives in its table's file, named apart from that file's types only.
+            let scope = option_scopes.entry(name.clone()).or_insert_with(|| {
+                let mut scope = Scope::new("type", &options.rename);
+                if let Some(place) = plan.types.get(name) {
+                    scope.reserve(&place.rust, name);
+                }
+                scope
+            });
             let wire = format!("{}_{column}", entity.simple_name);
             let rust = match scope.name(
                 &key,
@@ -364,7 +468,6 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 }
             };
             let mut variants = Scope::new("option", &options.rename);
-            variants.reserve("Unknown", "the fallback variant for options added later");
             let mut names = Vec::new();
             for option in &set.options {
                 let label = option
@@ -395,6 +498,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     rust,
                     table: entity.simple_name.clone(),
                     set,
+                    fallback: fallback_variant("Unknown", &names),
                     variants: names,
                 },
             );
@@ -402,8 +506,15 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
     }
 
     let mut files = Vec::new();
-    let mut modules: BTreeMap<String, Vec<(String, Vec<String>)>> = BTreeMap::new();
-    for (qualified, (service, rust, file)) in &plan.types {
+    let mut modules: BTreeMap<(String, Kind), Vec<ModuleFile>> = BTreeMap::new();
+    for (qualified, place) in &plan.types {
+        let Place {
+            service,
+            kind,
+            rust,
+            file,
+        } = place;
+        let from = kind.module_of(service);
         let mut exports = vec![rust.clone()];
         let tokens = if let Some(entity) = model.entity_types.get(qualified)
             && selection.entity_types.contains(qualified)
@@ -435,7 +546,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     (key, lookup)
                 },
             );
-            let mut tokens = items::entity(&plan, service, rust, entity, &fields, open.as_deref());
+            let mut tokens = items::entity(&plan, &from, rust, entity, &fields, open.as_deref());
             for ((table, _), option) in &option_enums {
                 if table == qualified {
                     tokens.extend(items::option_set(
@@ -443,6 +554,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                         &option.table,
                         option.set,
                         &option.variants,
+                        &option.fallback,
                         language,
                     ));
                     exports.push(option.rust.clone());
@@ -460,10 +572,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 &mut collisions,
                 |_| (false, Vec::new()),
             );
-            items::complex(&plan, service, rust, complex, &fields, open.as_deref())
+            items::complex(&plan, &from, rust, complex, &fields, open.as_deref())
         } else if let Some(enum_type) = model.enum_types.get(qualified) {
             let mut variants = Scope::new("enum member", &options.rename);
-            variants.reserve("Unrecognized", "the fallback variant for members added later");
             let mut names = Vec::new();
             for member in &enum_type.members {
                 let key = format!("{qualified}/{}", member.name);
@@ -475,48 +586,101 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             if names.len() != enum_type.members.len() {
                 continue;
             }
-            items::enumeration(rust, enum_type, &names)
+            let fallback = fallback_variant("Unrecognized", &names);
+            items::enumeration(rust, enum_type, &names, &fallback)
         } else {
             continue;
         };
+        let path = PathBuf::from(&from).join(format!("{file}.rs"));
         files.push(GeneratedFile {
-            path: PathBuf::from(service).join(format!("{file}.rs")),
-            contents: render(&format!("{service}/{file}.rs"), tokens)?,
+            contents: render(&path.to_string_lossy().replace('\\', "/"), tokens)?,
+            path,
         });
         modules
-            .entry(service.clone())
+            .entry((service.clone(), *kind))
             .or_default()
             .push((file.clone(), exports));
     }
     if !collisions.is_empty() {
         return Err(GenerateError::Collisions(collisions));
     }
-    for (service, entries) in &modules {
-        let namespace = namespaces.get(service).cloned().unwrap_or_default();
-        let doc = format!(" Types of namespace `{namespace}`.");
-        let mods = entries.iter().map(|(file, _)| items::module_ident(file));
-        let uses = entries.iter().map(|(file, exports)| {
+    let services: BTreeSet<&String> = modules.keys().map(|(service, _)| service).collect();
+    for service in &services {
+        let namespace = namespaces.get(*service).cloned().unwrap_or_default();
+        let entities = modules.get(&((*service).clone(), Kind::Entity));
+        let mut submodules = Vec::new();
+        // Short paths from the service module: every entity type, then option-set enums, complex
+        // and enum types whose exact name is still free.
+        let mut taken: BTreeSet<&str> = entities
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, exports)| exports.first().map(String::as_str))
+            .collect();
+        let mut uses = Vec::new();
+        for (file, exports) in entities.into_iter().flatten() {
+            let mut names = exports.iter().take(1).collect::<Vec<_>>();
+            names.extend(exports.iter().skip(1).filter(|e| taken.insert(e.as_str())));
             let file = items::module_ident(file);
-            let exports = exports.iter().map(|e| items::ident(e));
-            quote! { pub use #file::{#(#exports),*}; }
-        });
+            let names = names.into_iter().map(|e| items::ident(e));
+            uses.push(quote! { pub use #file::{#(#names),*}; });
+        }
+        for kind in [Kind::Complex, Kind::Enum] {
+            let (Some(entries), Some(sub)) = (modules.get(&((*service).clone(), kind)), kind.submodule())
+            else {
+                continue;
+            };
+            let doc = format!(" The {}s of namespace `{namespace}`.", kind.what());
+            let mods = entries.iter().map(|(file, _)| items::module_ident(file));
+            let inner = entries.iter().map(|(file, exports)| {
+                let file = items::module_ident(file);
+                let exports = exports.iter().map(|e| items::ident(e));
+                quote! { pub use #file::{#(#exports),*}; }
+            });
+            let tokens = quote! {
+                #![doc = #doc]
+                #( pub mod #mods; )*
+                #( #inner )*
+            };
+            let path = PathBuf::from(service.as_str()).join(sub).join("mod.rs");
+            files.push(GeneratedFile {
+                contents: render(&format!("{service}/{sub}/mod.rs"), tokens)?,
+                path,
+            });
+            let short: Vec<&String> = entries
+                .iter()
+                .flat_map(|(_, exports)| exports)
+                .filter(|e| taken.insert(e.as_str()))
+                .collect();
+            let sub_ident = items::module_ident(sub);
+            if !short.is_empty() {
+                let short = short.into_iter().map(|e| items::ident(e));
+                uses.push(quote! { pub use #sub_ident::{#(#short),*}; });
+            }
+            submodules.push(sub_ident);
+        }
+        let doc = format!(" Types of namespace `{namespace}`.");
+        let mods = entities
+            .into_iter()
+            .flatten()
+            .map(|(file, _)| items::module_ident(file));
         let tokens = quote! {
             #![doc = #doc]
             #( pub mod #mods; )*
+            #( pub mod #submodules; )*
             #( #uses )*
         };
         files.push(GeneratedFile {
-            path: PathBuf::from(service).join("mod.rs"),
+            path: PathBuf::from(service.as_str()).join("mod.rs"),
             contents: render(&format!("{service}/mod.rs"), tokens)?,
         });
     }
     // `rustfmt::skip` keeps `cargo fmt` out of the generated tree: its layout is prettyplease's, and
     // `generate --check` compares bytes.
-    let services = modules.keys().map(|s| items::module_ident(s));
+    let service_idents = services.iter().map(|s| items::module_ident(s));
     let root_doc = " Typed bindings generated by `dualsync-codegen` (see README.md).";
     let root = quote! {
         #![doc = #root_doc]
-        #( #[rustfmt::skip] pub mod #services; )*
+        #( #[rustfmt::skip] pub mod #service_idents; )*
     };
     let root_name = if options.crate_name.is_some() {
         "lib.rs"
@@ -540,19 +704,19 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             contents: text::cargo_toml(crate_name, &runtime.replace('\\', "/"))
                 .map_err(GenerateError::Template)?,
         });
-        let sections: Vec<text::ServiceSection> = modules
-            .keys()
+        let sections: Vec<text::ServiceSection> = services
+            .iter()
             .map(|service| text::ServiceSection {
-                module: service.clone(),
-                namespace: namespaces.get(service).cloned().unwrap_or_default(),
+                module: (*service).clone(),
+                namespace: namespaces.get(*service).cloned().unwrap_or_default(),
                 entities: plan
                     .types
                     .iter()
-                    .filter(|(q, (s, _, _))| s == service && selection.entity_types.contains(*q))
-                    .filter_map(|(q, (_, rust, _))| {
+                    .filter(|(q, place)| &&place.service == service && selection.entity_types.contains(*q))
+                    .filter_map(|(q, place)| {
                         let e = model.entity_types.get(q)?;
                         Some(text::EntityRow {
-                            rust: rust.clone(),
+                            rust: place.rust.clone(),
                             set: e.entity_sets.first().cloned(),
                             key: e
                                 .key

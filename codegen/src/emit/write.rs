@@ -90,8 +90,9 @@ fn base_of(files: &[GeneratedFile]) -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Generated `.rs` files where generation puts them (the root folder of the module tree and its
-/// service folders, one level down), relative to `out`.
+/// Generated `.rs` files where generation puts them (the root folder of the module tree, its
+/// service folders one level down, and their `complex` / `enums` folders two levels down), relative
+/// to `out`.
 fn generated_on_disk(out: &Path, base: &Path) -> BTreeSet<PathBuf> {
     let mut found = BTreeSet::new();
     let mut pending = vec![(base.to_path_buf(), 0)];
@@ -103,7 +104,14 @@ fn generated_on_disk(out: &Path, base: &Path) -> BTreeSet<PathBuf> {
             let relative = dir.join(entry.file_name());
             let Ok(kind) = entry.file_type() else { continue };
             if kind.is_dir() {
-                if depth == 0 && entry.file_name() != "target" && entry.file_name() != ".git" {
+                let name = entry.file_name();
+                let ours = match depth {
+                    0 => name != "target" && name != ".git",
+                    // The kinds' folders of a service (see `emit::Kind`), nothing else.
+                    1 => name == super::COMPLEX_MODULE || name == super::ENUM_MODULE,
+                    _ => false,
+                };
+                if ours {
                     pending.push((relative, depth + 1));
                 }
             } else if kind.is_file()

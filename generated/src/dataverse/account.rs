@@ -25,7 +25,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_territorycode"
     )]
-    pub territorycode: ::core::option::Option<super::AccountTerritorycode>,
+    pub territorycode: ::core::option::Option<AccountTerritorycode>,
     /// Zeigt das Datum, an dem die Firma zuletzt Teil einer Marketing- oder Schnellkampagne war.
     #[field(name = "lastusedincampaign", edm = "Edm.DateTimeOffset")]
     pub lastusedincampaign: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
@@ -47,14 +47,14 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_ownershipcode"
     )]
-    pub ownershipcode: ::core::option::Option<super::AccountOwnershipcode>,
+    pub ownershipcode: ::core::option::Option<AccountOwnershipcode>,
     /// Wählen Sie die Größenkategorie oder den Größenbereich der Firma aus. Diese Angabe wird für die Segmentierung und bei der Berichterstellung verwendet.
     #[field(
         name = "customersizecode",
         edm = "Edm.Int32",
         option_set = "account_customersizecode"
     )]
-    pub customersizecode: ::core::option::Option<super::AccountCustomersizecode>,
+    pub customersizecode: ::core::option::Option<AccountCustomersizecode>,
     /// Geben Sie das Kreditlimit der Firma ein. Dies ist hilfreich bei der Bearbeitung von Rechnungs- und Buchungsproblemen mit dem Kunden.
     #[field(name = "creditlimit", edm = "Edm.Decimal", scale = "variable")]
     pub creditlimit: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -96,7 +96,7 @@ pub struct Account {
         option_set = "account_address1_freighttermscode"
     )]
     pub address1_freighttermscode: ::core::option::Option<
-        super::AccountAddress1Freighttermscode,
+        AccountAddress1Freighttermscode,
     >,
     /// Geben Sie die erste Zeile der sekundären Adresse ein.
     #[field(name = "address2_line1", edm = "Edm.String")]
@@ -140,7 +140,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_shippingmethodcode"
     )]
-    pub shippingmethodcode: ::core::option::Option<super::AccountShippingmethodcode>,
+    pub shippingmethodcode: ::core::option::Option<AccountShippingmethodcode>,
     /// Eindeutiger Bezeichner für 'Adresse 1'.
     #[field(name = "address1_addressid", edm = "Edm.Guid")]
     pub address1_addressid: ::core::option::Option<::dualsync::edm::Guid>,
@@ -178,7 +178,7 @@ pub struct Account {
         option_set = "account_preferredcontactmethodcode"
     )]
     pub preferredcontactmethodcode: ::core::option::Option<
-        super::AccountPreferredcontactmethodcode,
+        AccountPreferredcontactmethodcode,
     >,
     /// Geben Sie den Ort für die sekundäre Adresse ein.
     #[field(name = "address2_city", edm = "Edm.String")]
@@ -216,7 +216,7 @@ pub struct Account {
         option_set = "account_preferredappointmentdaycode"
     )]
     pub preferredappointmentdaycode: ::core::option::Option<
-        super::AccountPreferredappointmentdaycode,
+        AccountPreferredappointmentdaycode,
     >,
     /// Eindeutiger Bezeichner des Teams, das im Besitz der Firma ist.
     #[field(
@@ -262,7 +262,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_paymenttermscode"
     )]
-    pub paymenttermscode: ::core::option::Option<super::AccountPaymenttermscode>,
+    pub paymenttermscode: ::core::option::Option<AccountPaymenttermscode>,
     /// Geben Sie die Website-URL der Firma ein, um sich schnell über Details des Unternehmensprofils zu informieren.
     #[field(name = "websiteurl", edm = "Edm.String")]
     pub websiteurl: ::core::option::Option<::std::string::String>,
@@ -276,7 +276,7 @@ pub struct Account {
         option_set = "account_address1_shippingmethodcode"
     )]
     pub address1_shippingmethodcode: ::core::option::Option<
-        super::AccountAddress1Shippingmethodcode,
+        AccountAddress1Shippingmethodcode,
     >,
     /// Geben Sie zusätzliche beschreibende Informationen für die Firma ein (beispielsweise einen Auszug von der Website des Unternehmens).
     #[field(name = "description", edm = "Edm.String")]
@@ -289,7 +289,7 @@ pub struct Account {
     pub lastonholdtime: ::core::option::Option<::dualsync::edm::DateTimeOffset>,
     /// Wählen Sie den Status der Firma aus.
     #[field(name = "statuscode", edm = "Edm.Int32", option_set = "account_statuscode")]
-    pub statuscode: ::core::option::Option<super::AccountStatuscode>,
+    pub statuscode: ::core::option::Option<AccountStatuscode>,
     /// Geben Sie die Marktkapitalisierung der Firma ein, um das Eigenkapital des Unternehmens anzugeben. Dieser Wert wird als Indikator bei der Finanzanalyse verwendet.
     #[field(name = "marketcap", edm = "Edm.Decimal", scale = "variable")]
     pub marketcap: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -363,10 +363,10 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_accountcategorycode"
     )]
-    pub accountcategorycode: ::core::option::Option<super::AccountAccountcategorycode>,
+    pub accountcategorycode: ::core::option::Option<AccountAccountcategorycode>,
     /// Zeigt, ob die Firma aktiv oder inaktiv ist. Inaktive Firmen sind schreibgeschützt und können erst nach ihrer Reaktivierung bearbeitet werden.
     #[field(name = "statecode", edm = "Edm.Int32", option_set = "account_statecode")]
-    pub statecode: ::core::option::Option<super::AccountStatecode>,
+    pub statecode: ::core::option::Option<AccountStatecode>,
     /// Zeigt die in die standardmäßige Basiswährung des Systems konvertierte Marktkapitalisierung.
     #[field(name = "marketcap_base", edm = "Edm.Decimal", scale = "variable", read_only)]
     pub marketcap_base: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -412,7 +412,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_customertypecode"
     )]
-    pub customertypecode: ::core::option::Option<super::AccountCustomertypecode>,
+    pub customertypecode: ::core::option::Option<AccountCustomertypecode>,
     /// Geben Sie die Haupttelefonnummer für diese Firma ein.
     #[field(name = "telephone1", edm = "Edm.String")]
     pub telephone1: ::core::option::Option<::std::string::String>,
@@ -488,7 +488,7 @@ pub struct Account {
         option_set = "account_address2_freighttermscode"
     )]
     pub address2_freighttermscode: ::core::option::Option<
-        super::AccountAddress2Freighttermscode,
+        AccountAddress2Freighttermscode,
     >,
     /// Wählen Sie eine Bewertung aus, um den Wert des Kundenkontos anzugeben.
     #[field(
@@ -496,7 +496,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_accountratingcode"
     )]
-    pub accountratingcode: ::core::option::Option<super::AccountAccountratingcode>,
+    pub accountratingcode: ::core::option::Option<AccountAccountratingcode>,
     /// Systeminterne Angabe.
     #[field(name = "aging90", edm = "Edm.Decimal", scale = "variable", read_only)]
     pub aging90: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -530,9 +530,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address2_addresstypecode"
     )]
-    pub address2_addresstypecode: ::core::option::Option<
-        super::AccountAddress2Addresstypecode,
-    >,
+    pub address2_addresstypecode: ::core::option::Option<AccountAddress2Addresstypecode>,
     /// Geben Sie das Bundesland/den Kanton für die primäre Adresse ein.
     #[field(name = "address1_stateorprovince", edm = "Edm.String")]
     pub address1_stateorprovince: ::core::option::Option<::std::string::String>,
@@ -582,7 +580,7 @@ pub struct Account {
         option_set = "account_accountclassificationcode"
     )]
     pub accountclassificationcode: ::core::option::Option<
-        super::AccountAccountclassificationcode,
+        AccountAccountclassificationcode,
     >,
     /// Wählen Sie die bevorzugte Serviceeinrichtung oder das bevorzugte Arbeitsgerät der Firma aus, um eine korrekte Serviceplanung für den Kunden sicherzustellen.
     #[field(name = "_preferredequipmentid_value", edm = "Edm.Guid", read_only, computed)]
@@ -605,9 +603,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_address1_addresstypecode"
     )]
-    pub address1_addresstypecode: ::core::option::Option<
-        super::AccountAddress1Addresstypecode,
-    >,
+    pub address1_addresstypecode: ::core::option::Option<AccountAddress1Addresstypecode>,
     /// Wählen Sie die Zeitzone (oder den UTC-Offset) für diese Adresse aus, damit sie bei der Kontaktaufnahme mit einer Person unter dieser Adresse zur Verfügung steht.
     #[field(name = "address1_utcoffset", edm = "Edm.Int32")]
     pub address1_utcoffset: ::core::option::Option<i32>,
@@ -620,7 +616,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_businesstypecode"
     )]
-    pub businesstypecode: ::core::option::Option<super::AccountBusinesstypecode>,
+    pub businesstypecode: ::core::option::Option<AccountBusinesstypecode>,
     /// Die Basiswährungsentsprechung des Felds 'Fälligkeit: 60'.
     #[field(name = "aging60_base", edm = "Edm.Decimal", scale = "variable", read_only)]
     pub aging60_base: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -647,7 +643,7 @@ pub struct Account {
         option_set = "account_address2_shippingmethodcode"
     )]
     pub address2_shippingmethodcode: ::core::option::Option<
-        super::AccountAddress2Shippingmethodcode,
+        AccountAddress2Shippingmethodcode,
     >,
     /// Geben Sie die Börse ein, an der die Firma notiert ist, um den Kurs und die finanzielle Situation des Unternehmens zu verfolgen.
     #[field(name = "stockexchange", edm = "Edm.String")]
@@ -733,7 +729,7 @@ pub struct Account {
         option_set = "account_preferredappointmenttimecode"
     )]
     pub preferredappointmenttimecode: ::core::option::Option<
-        super::AccountPreferredappointmenttimecode,
+        AccountPreferredappointmenttimecode,
     >,
     /// Wählen Sie die primäre Branche der Firma für die Marketingsegmentierung und die demografische Analyse aus.
     #[field(
@@ -741,7 +737,7 @@ pub struct Account {
         edm = "Edm.Int32",
         option_set = "account_industrycode"
     )]
-    pub industrycode: ::core::option::Option<super::AccountIndustrycode>,
+    pub industrycode: ::core::option::Option<AccountIndustrycode>,
     /// Geben Sie eine dritte Telefonnummer für die primäre Adresse ein.
     #[field(name = "address1_telephone3", edm = "Edm.String")]
     pub address1_telephone3: ::core::option::Option<::std::string::String>,
@@ -1009,6 +1005,11 @@ impl ::dualsync::entity::Literal for AccountAccountcategorycode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountAccountcategorycode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAccountcategorycode::OPTIONS,
+    };
+}
 /// Managed Classification
 ///
 /// Picklist choice column `account.accountclassificationcode` (option set `account_accountclassificationcode`).
@@ -1075,6 +1076,11 @@ impl ::dualsync::entity::Literal for AccountAccountclassificationcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountAccountclassificationcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAccountclassificationcode::OPTIONS,
+    };
+}
 /// Account Rating
 ///
 /// Picklist choice column `account.accountratingcode` (option set `account_accountratingcode`).
@@ -1120,6 +1126,11 @@ impl ::dualsync::entity::Literal for AccountAccountratingcode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountAccountratingcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAccountratingcode::OPTIONS,
+    };
 }
 /// Address 1: Address Type
 ///
@@ -1187,6 +1198,11 @@ impl ::dualsync::entity::Literal for AccountAddress1Addresstypecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountAddress1Addresstypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAddress1Addresstypecode::OPTIONS,
+    };
+}
 /// Address 1: Freight Terms
 ///
 /// Picklist choice column `account.address1_freighttermscode` (option set `account_address1_freighttermscode`).
@@ -1237,6 +1253,11 @@ impl ::dualsync::entity::Literal for AccountAddress1Freighttermscode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountAddress1Freighttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAddress1Freighttermscode::OPTIONS,
+    };
 }
 /// Address 1: Shipping Method
 ///
@@ -1322,6 +1343,11 @@ impl ::dualsync::entity::Literal for AccountAddress1Shippingmethodcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountAddress1Shippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAddress1Shippingmethodcode::OPTIONS,
+    };
+}
 /// Address 2: Address Type
 ///
 /// Picklist choice column `account.address2_addresstypecode` (option set `account_address2_addresstypecode`).
@@ -1367,6 +1393,11 @@ impl ::dualsync::entity::Literal for AccountAddress2Addresstypecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountAddress2Addresstypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAddress2Addresstypecode::OPTIONS,
+    };
 }
 /// Address 2: Freight Terms
 ///
@@ -1414,6 +1445,11 @@ impl ::dualsync::entity::Literal for AccountAddress2Freighttermscode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountAddress2Freighttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAddress2Freighttermscode::OPTIONS,
+    };
+}
 /// Address 2: Shipping Method
 ///
 /// Picklist choice column `account.address2_shippingmethodcode` (option set `account_address2_shippingmethodcode`).
@@ -1459,6 +1495,11 @@ impl ::dualsync::entity::Literal for AccountAddress2Shippingmethodcode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountAddress2Shippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountAddress2Shippingmethodcode::OPTIONS,
+    };
 }
 /// Business Type
 ///
@@ -1506,6 +1547,11 @@ impl ::dualsync::entity::Literal for AccountBusinesstypecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountBusinesstypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountBusinesstypecode::OPTIONS,
+    };
+}
 /// Customer Size
 ///
 /// Picklist choice column `account.customersizecode` (option set `account_customersizecode`).
@@ -1551,6 +1597,11 @@ impl ::dualsync::entity::Literal for AccountCustomersizecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountCustomersizecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountCustomersizecode::OPTIONS,
+    };
 }
 /// Relationship Type
 ///
@@ -1665,6 +1716,11 @@ impl ::dualsync::entity::Literal for AccountCustomertypecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountCustomertypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountCustomertypecode::OPTIONS,
+    };
 }
 /// Industry (Not Used)
 ///
@@ -2014,6 +2070,11 @@ impl ::dualsync::entity::Literal for AccountIndustrycode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountIndustrycode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountIndustrycode::OPTIONS,
+    };
+}
 /// Ownership
 ///
 /// Picklist choice column `account.ownershipcode` (option set `account_ownershipcode`).
@@ -2080,6 +2141,11 @@ impl ::dualsync::entity::Literal for AccountOwnershipcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountOwnershipcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountOwnershipcode::OPTIONS,
+    };
+}
 /// Payment Terms
 ///
 /// Picklist choice column `account.paymenttermscode` (option set `account_paymenttermscode`).
@@ -2145,6 +2211,11 @@ impl ::dualsync::entity::Literal for AccountPaymenttermscode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountPaymenttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountPaymenttermscode::OPTIONS,
+    };
 }
 /// Preferred Day
 ///
@@ -2230,6 +2301,11 @@ impl ::dualsync::entity::Literal for AccountPreferredappointmentdaycode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountPreferredappointmentdaycode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountPreferredappointmentdaycode::OPTIONS,
+    };
+}
 /// Preferred Time
 ///
 /// Picklist choice column `account.preferredappointmenttimecode` (option set `account_preferredappointmenttimecode`).
@@ -2289,6 +2365,11 @@ impl ::dualsync::entity::Literal for AccountPreferredappointmenttimecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountPreferredappointmenttimecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountPreferredappointmenttimecode::OPTIONS,
+    };
 }
 /// Preferred Method of Contact
 ///
@@ -2362,6 +2443,11 @@ impl ::dualsync::entity::Literal for AccountPreferredcontactmethodcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountPreferredcontactmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountPreferredcontactmethodcode::OPTIONS,
+    };
+}
 /// Shipping Method
 ///
 /// Picklist choice column `account.shippingmethodcode` (option set `account_shippingmethodcode`).
@@ -2407,6 +2493,11 @@ impl ::dualsync::entity::Literal for AccountShippingmethodcode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountShippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountShippingmethodcode::OPTIONS,
+    };
 }
 /// Status
 ///
@@ -2462,6 +2553,11 @@ impl ::dualsync::entity::Literal for AccountStatecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountStatecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountStatecode::OPTIONS,
+    };
+}
 /// Status Reason
 ///
 /// Status choice column `account.statuscode` (option set `account_statuscode`).
@@ -2516,6 +2612,11 @@ impl ::dualsync::entity::Literal for AccountStatuscode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for AccountStatuscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountStatuscode::OPTIONS,
+    };
+}
 /// Territory Code
 ///
 /// Picklist choice column `account.territorycode` (option set `account_territorycode`).
@@ -2561,4 +2662,9 @@ impl ::dualsync::entity::Literal for AccountTerritorycode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for AccountTerritorycode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: AccountTerritorycode::OPTIONS,
+    };
 }

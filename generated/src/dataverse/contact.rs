@@ -29,7 +29,7 @@ pub struct Contact {
         option_set = "contact_address2_shippingmethodcode"
     )]
     pub address2_shippingmethodcode: ::core::option::Option<
-        super::ContactAddress2Shippingmethodcode,
+        ContactAddress2Shippingmethodcode,
     >,
     /// Wählen Sie den bevorzugten Service des Kontakts aus, um eine korrekte Serviceplanung für den Kunden sicherzustellen.
     #[field(name = "_preferredserviceid_value", edm = "Edm.Guid", read_only, computed)]
@@ -41,7 +41,7 @@ pub struct Contact {
         option_set = "contact_address3_shippingmethodcode"
     )]
     pub address3_shippingmethodcode: ::core::option::Option<
-        super::ContactAddress3Shippingmethodcode,
+        ContactAddress3Shippingmethodcode,
     >,
     /// Versionsnummer des Kontakts.
     #[field(name = "versionnumber", edm = "Edm.Int64", read_only)]
@@ -65,7 +65,7 @@ pub struct Contact {
         option_set = "contact_preferredappointmentdaycode"
     )]
     pub preferredappointmentdaycode: ::core::option::Option<
-        super::ContactPreferredappointmentdaycode,
+        ContactPreferredappointmentdaycode,
     >,
     /// Geben Sie den Ort für die dritte Adresse ein.
     #[field(name = "address3_city", edm = "Edm.String")]
@@ -99,7 +99,7 @@ pub struct Contact {
         option_set = "contact_address3_freighttermscode"
     )]
     pub address3_freighttermscode: ::core::option::Option<
-        super::ContactAddress3Freighttermscode,
+        ContactAddress3Freighttermscode,
     >,
     /// Geben Sie eine zweite Telefonnummer für die dritte Adresse ein.
     #[field(name = "address3_telephone2", edm = "Edm.String")]
@@ -116,7 +116,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_territorycode"
     )]
-    pub territorycode: ::core::option::Option<super::ContactTerritorycode>,
+    pub territorycode: ::core::option::Option<ContactTerritorycode>,
     /// Wählen Sie die übergeordnete Firma oder den übergeordneten Kontakt für den Kontakt aus, um eine direkte Verknüpfung mit zusätzlichen Details wie Finanzinformationen, Aktivitäten und Verkaufschancen bereitzustellen.
     #[field(
         name = "_parentcustomerid_value",
@@ -209,7 +209,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_customertypecode"
     )]
-    pub customertypecode: ::core::option::Option<super::ContactCustomertypecode>,
+    pub customertypecode: ::core::option::Option<ContactCustomertypecode>,
     /// Geben Sie die Telefonnummer des Vorgesetzten des Kontakts ein.
     #[field(name = "managerphone", edm = "Edm.String")]
     pub managerphone: ::core::option::Option<::std::string::String>,
@@ -220,7 +220,7 @@ pub struct Contact {
         option_set = "contact_address1_freighttermscode"
     )]
     pub address1_freighttermscode: ::core::option::Option<
-        super::ContactAddress1Freighttermscode,
+        ContactAddress1Freighttermscode,
     >,
     /// Geben Sie den Längengrad der primären Adresse ein. (Wird unter anderem in Kartografieanwendungen verwendet.)
     #[field(name = "address1_longitude", edm = "Edm.Double")]
@@ -231,12 +231,10 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address1_addresstypecode"
     )]
-    pub address1_addresstypecode: ::core::option::Option<
-        super::ContactAddress1Addresstypecode,
-    >,
+    pub address1_addresstypecode: ::core::option::Option<ContactAddress1Addresstypecode>,
     /// Wählen Sie den Status des Kontakts aus.
     #[field(name = "statuscode", edm = "Edm.Int32", option_set = "contact_statuscode")]
-    pub statuscode: ::core::option::Option<super::ContactStatuscode>,
+    pub statuscode: ::core::option::Option<ContactStatuscode>,
     /// Zeigt den kombinierten Vor- und Nachnamen (Yomi) des Kontakts, sodass in Ansichten und Berichten der volle phonetische Name angezeigt werden kann.
     #[field(name = "yomifullname", edm = "Edm.String", read_only)]
     pub yomifullname: ::core::option::Option<::std::string::String>,
@@ -261,7 +259,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_familystatuscode"
     )]
-    pub familystatuscode: ::core::option::Option<super::ContactFamilystatuscode>,
+    pub familystatuscode: ::core::option::Option<ContactFamilystatuscode>,
     /// Eindeutiger Bezeichner für 'Adresse 3'.
     #[field(name = "address3_addressid", edm = "Edm.Guid")]
     pub address3_addressid: ::core::option::Option<::dualsync::edm::Guid>,
@@ -288,9 +286,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address3_addresstypecode"
     )]
-    pub address3_addresstypecode: ::core::option::Option<
-        super::ContactAddress3Addresstypecode,
-    >,
+    pub address3_addresstypecode: ::core::option::Option<ContactAddress3Addresstypecode>,
     /// Systeminterne Angabe.
     #[field(name = "aging60", edm = "Edm.Decimal", scale = "variable", read_only)]
     pub aging60: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -299,7 +295,7 @@ pub struct Contact {
     pub traversedpath: ::core::option::Option<::std::string::String>,
     /// Zeigt, ob der Kontakt aktiv oder inaktiv ist. Inaktive Kontakte sind schreibgeschützt und können erst nach ihrer Reaktivierung bearbeitet werden.
     #[field(name = "statecode", edm = "Edm.Int32", option_set = "contact_statecode")]
-    pub statecode: ::core::option::Option<super::ContactStatecode>,
+    pub statecode: ::core::option::Option<ContactStatecode>,
     /// Wählen Sie die Lieferbedingungen für die sekundäre Adresse aus, um die ordnungsgemäße Verarbeitung von Versandaufträgen sicherzustellen.
     #[field(
         name = "address2_freighttermscode",
@@ -307,7 +303,7 @@ pub struct Contact {
         option_set = "contact_address2_freighttermscode"
     )]
     pub address2_freighttermscode: ::core::option::Option<
-        super::ContactAddress2Freighttermscode,
+        ContactAddress2Freighttermscode,
     >,
     /// Informationen darüber, ob das Verfolgen der E-Mail-Aktivität wie öffnen, Anhänge anzeigen und auf Links für E-Mails, die an den Kontakt gesendet wurden, klicken erlaubt ist.
     #[field(name = "followemail", edm = "Edm.Boolean")]
@@ -347,7 +343,7 @@ pub struct Contact {
     pub address2_telephone1: ::core::option::Option<::std::string::String>,
     /// Wählen Sie das Geschlecht des Kontakts aus, um sicherzustellen, dass in Verkaufsanrufen, E-Mails und Marketingkampagnen die korrekte Anrede verwendet wird.
     #[field(name = "gendercode", edm = "Edm.Int32", option_set = "contact_gendercode")]
-    pub gendercode: ::core::option::Option<super::ContactGendercode>,
+    pub gendercode: ::core::option::Option<ContactGendercode>,
     /// Geben Sie den Benutzer oder das Team ein, der bzw. das mit der Verwaltung des Datensatzes betraut ist. Dieses Feld wird aktualisiert, wenn der Datensatz einem anderen Benutzer zugewiesen wird.
     #[field(
         name = "_ownerid_value",
@@ -362,9 +358,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_address2_addresstypecode"
     )]
-    pub address2_addresstypecode: ::core::option::Option<
-        super::ContactAddress2Addresstypecode,
-    >,
+    pub address2_addresstypecode: ::core::option::Option<ContactAddress2Addresstypecode>,
     /// Zeigt die vollständige primäre Adresse.
     #[field(name = "address1_composite", edm = "Edm.String", read_only)]
     pub address1_composite: ::core::option::Option<::std::string::String>,
@@ -489,7 +483,7 @@ pub struct Contact {
         option_set = "contact_preferredcontactmethodcode"
     )]
     pub preferredcontactmethodcode: ::core::option::Option<
-        super::ContactPreferredcontactmethodcode,
+        ContactPreferredcontactmethodcode,
     >,
     /// Geben Sie die Faxnummer für die sekundäre Adresse ein.
     #[field(name = "address2_fax", edm = "Edm.String")]
@@ -515,7 +509,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_customersizecode"
     )]
-    pub customersizecode: ::core::option::Option<super::ContactCustomersizecode>,
+    pub customersizecode: ::core::option::Option<ContactCustomersizecode>,
     /// Geben Sie den Ort für die primäre Adresse ein.
     #[field(name = "address1_city", edm = "Edm.String")]
     pub address1_city: ::core::option::Option<::std::string::String>,
@@ -529,7 +523,7 @@ pub struct Contact {
         option_set = "contact_preferredappointmenttimecode"
     )]
     pub preferredappointmenttimecode: ::core::option::Option<
-        super::ContactPreferredappointmenttimecode,
+        ContactPreferredappointmenttimecode,
     >,
     /// Geben Sie den Breitengrad der dritten Adresse ein. (Wird unter anderem in Kartografieanwendungen verwendet.)
     #[field(name = "address3_latitude", edm = "Edm.Double")]
@@ -564,7 +558,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_paymenttermscode"
     )]
-    pub paymenttermscode: ::core::option::Option<super::ContactPaymenttermscode>,
+    pub paymenttermscode: ::core::option::Option<ContactPaymenttermscode>,
     /// Geben Sie einen aussagekräftigen Namen für die dritte Adresse ein (beispielsweise Firmensitz).
     #[field(name = "address3_name", edm = "Edm.String")]
     pub address3_name: ::core::option::Option<::std::string::String>,
@@ -577,7 +571,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_leadsourcecode"
     )]
-    pub leadsourcecode: ::core::option::Option<super::ContactLeadsourcecode>,
+    pub leadsourcecode: ::core::option::Option<ContactLeadsourcecode>,
     /// Zeigt, ob die Firma mit einem Hauptkontakt zusammengeführt wurde.
     #[field(name = "merged", edm = "Edm.Boolean", read_only)]
     pub merged: ::core::option::Option<bool>,
@@ -591,7 +585,7 @@ pub struct Contact {
         option_set = "contact_address1_shippingmethodcode"
     )]
     pub address1_shippingmethodcode: ::core::option::Option<
-        super::ContactAddress1Shippingmethodcode,
+        ContactAddress1Shippingmethodcode,
     >,
     /// Zeigt, wer den Datensatz zuletzt aktualisiert hat.
     #[field(
@@ -682,7 +676,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_accountrolecode"
     )]
-    pub accountrolecode: ::core::option::Option<super::ContactAccountrolecode>,
+    pub accountrolecode: ::core::option::Option<ContactAccountrolecode>,
     /// Eindeutiger Bezeichner des Kontakts.
     #[field(name = "contactid", edm = "Edm.Guid", key)]
     pub contactid: ::dualsync::edm::Guid,
@@ -782,7 +776,7 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_shippingmethodcode"
     )]
-    pub shippingmethodcode: ::core::option::Option<super::ContactShippingmethodcode>,
+    pub shippingmethodcode: ::core::option::Option<ContactShippingmethodcode>,
     /// Geben Sie das Kreditlimit des Kontakts ein. Dies ist hilfreich bei der Bearbeitung von Rechnungs- und Buchungsproblemen mit dem Kunden.
     #[field(name = "creditlimit", edm = "Edm.Decimal", scale = "variable")]
     pub creditlimit: ::core::option::Option<::dualsync::edm::Decimal>,
@@ -801,14 +795,14 @@ pub struct Contact {
         edm = "Edm.Int32",
         option_set = "contact_educationcode"
     )]
-    pub educationcode: ::core::option::Option<super::ContactEducationcode>,
+    pub educationcode: ::core::option::Option<ContactEducationcode>,
     /// Wählen Sie aus, ob der Kontakt Kinder hat, damit diese Information bei nachbereitenden Telefonanrufen oder anderer Kommunikation zur Verfügung steht.
     #[field(
         name = "haschildrencode",
         edm = "Edm.Int32",
         option_set = "contact_haschildrencode"
     )]
-    pub haschildrencode: ::core::option::Option<super::ContactHaschildrencode>,
+    pub haschildrencode: ::core::option::Option<ContactHaschildrencode>,
     /// Wählen Sie aus, ob der Kontakt in einem separaten Buchungssystem oder einem anderen System vorhanden ist (beispielsweise in Microsoft Dynamics GP oder einer anderen ERP-Datenbank). Diese Angabe wird in Integrationsprozessen verwendet.
     #[field(name = "isbackofficecustomer", edm = "Edm.Boolean")]
     pub isbackofficecustomer: ::core::option::Option<bool>,
@@ -1100,6 +1094,11 @@ impl ::dualsync::entity::Literal for ContactAccountrolecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactAccountrolecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAccountrolecode::OPTIONS,
+    };
+}
 /// Address 1: Address Type
 ///
 /// Picklist choice column `contact.address1_addresstypecode` (option set `contact_address1_addresstypecode`).
@@ -1166,6 +1165,11 @@ impl ::dualsync::entity::Literal for ContactAddress1Addresstypecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactAddress1Addresstypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress1Addresstypecode::OPTIONS,
+    };
+}
 /// Address 1: Freight Terms
 ///
 /// Picklist choice column `contact.address1_freighttermscode` (option set `contact_address1_freighttermscode`).
@@ -1216,6 +1220,11 @@ impl ::dualsync::entity::Literal for ContactAddress1Freighttermscode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactAddress1Freighttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress1Freighttermscode::OPTIONS,
+    };
 }
 /// Address 1: Shipping Method
 ///
@@ -1301,6 +1310,11 @@ impl ::dualsync::entity::Literal for ContactAddress1Shippingmethodcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactAddress1Shippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress1Shippingmethodcode::OPTIONS,
+    };
+}
 /// Address 2: Address Type
 ///
 /// Picklist choice column `contact.address2_addresstypecode` (option set `contact_address2_addresstypecode`).
@@ -1346,6 +1360,11 @@ impl ::dualsync::entity::Literal for ContactAddress2Addresstypecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactAddress2Addresstypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress2Addresstypecode::OPTIONS,
+    };
 }
 /// Address 2: Freight Terms
 ///
@@ -1393,6 +1412,11 @@ impl ::dualsync::entity::Literal for ContactAddress2Freighttermscode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactAddress2Freighttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress2Freighttermscode::OPTIONS,
+    };
+}
 /// Address 2: Shipping Method
 ///
 /// Picklist choice column `contact.address2_shippingmethodcode` (option set `contact_address2_shippingmethodcode`).
@@ -1438,6 +1462,11 @@ impl ::dualsync::entity::Literal for ContactAddress2Shippingmethodcode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactAddress2Shippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress2Shippingmethodcode::OPTIONS,
+    };
 }
 /// Address 3: Address Type
 ///
@@ -1485,6 +1514,11 @@ impl ::dualsync::entity::Literal for ContactAddress3Addresstypecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactAddress3Addresstypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress3Addresstypecode::OPTIONS,
+    };
+}
 /// Address 3: Freight Terms
 ///
 /// Picklist choice column `contact.address3_freighttermscode` (option set `contact_address3_freighttermscode`).
@@ -1530,6 +1564,11 @@ impl ::dualsync::entity::Literal for ContactAddress3Freighttermscode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactAddress3Freighttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress3Freighttermscode::OPTIONS,
+    };
 }
 /// Address 3: Shipping Method
 ///
@@ -1577,6 +1616,11 @@ impl ::dualsync::entity::Literal for ContactAddress3Shippingmethodcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactAddress3Shippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactAddress3Shippingmethodcode::OPTIONS,
+    };
+}
 /// Customer Size
 ///
 /// Picklist choice column `contact.customersizecode` (option set `contact_customersizecode`).
@@ -1622,6 +1666,11 @@ impl ::dualsync::entity::Literal for ContactCustomersizecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactCustomersizecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactCustomersizecode::OPTIONS,
+    };
 }
 /// Relationship Type
 ///
@@ -1669,6 +1718,11 @@ impl ::dualsync::entity::Literal for ContactCustomertypecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactCustomertypecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactCustomertypecode::OPTIONS,
+    };
+}
 /// Education
 ///
 /// Picklist choice column `contact.educationcode` (option set `contact_educationcode`).
@@ -1714,6 +1768,11 @@ impl ::dualsync::entity::Literal for ContactEducationcode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactEducationcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactEducationcode::OPTIONS,
+    };
 }
 /// Marital Status
 ///
@@ -1781,6 +1840,11 @@ impl ::dualsync::entity::Literal for ContactFamilystatuscode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactFamilystatuscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactFamilystatuscode::OPTIONS,
+    };
+}
 /// Gender
 ///
 /// Picklist choice column `contact.gendercode` (option set `contact_gendercode`).
@@ -1841,6 +1905,11 @@ impl ::dualsync::entity::Literal for ContactGendercode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactGendercode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactGendercode::OPTIONS,
+    };
+}
 /// Has Children
 ///
 /// Picklist choice column `contact.haschildrencode` (option set `contact_haschildrencode`).
@@ -1886,6 +1955,11 @@ impl ::dualsync::entity::Literal for ContactHaschildrencode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactHaschildrencode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactHaschildrencode::OPTIONS,
+    };
 }
 /// Lead Source
 ///
@@ -1953,6 +2027,11 @@ impl ::dualsync::entity::Literal for ContactLeadsourcecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactLeadsourcecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactLeadsourcecode::OPTIONS,
+    };
+}
 /// Payment Terms
 ///
 /// Picklist choice column `contact.paymenttermscode` (option set `contact_paymenttermscode`).
@@ -2018,6 +2097,11 @@ impl ::dualsync::entity::Literal for ContactPaymenttermscode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactPaymenttermscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactPaymenttermscode::OPTIONS,
+    };
 }
 /// Preferred Day
 ///
@@ -2103,6 +2187,11 @@ impl ::dualsync::entity::Literal for ContactPreferredappointmentdaycode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactPreferredappointmentdaycode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactPreferredappointmentdaycode::OPTIONS,
+    };
+}
 /// Preferred Time
 ///
 /// Picklist choice column `contact.preferredappointmenttimecode` (option set `contact_preferredappointmenttimecode`).
@@ -2162,6 +2251,11 @@ impl ::dualsync::entity::Literal for ContactPreferredappointmenttimecode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactPreferredappointmenttimecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactPreferredappointmenttimecode::OPTIONS,
+    };
 }
 /// Preferred Method of Contact
 ///
@@ -2235,6 +2329,11 @@ impl ::dualsync::entity::Literal for ContactPreferredcontactmethodcode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactPreferredcontactmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactPreferredcontactmethodcode::OPTIONS,
+    };
+}
 /// Shipping Method
 ///
 /// Picklist choice column `contact.shippingmethodcode` (option set `contact_shippingmethodcode`).
@@ -2280,6 +2379,11 @@ impl ::dualsync::entity::Literal for ContactShippingmethodcode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactShippingmethodcode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactShippingmethodcode::OPTIONS,
+    };
 }
 /// Status
 ///
@@ -2335,6 +2439,11 @@ impl ::dualsync::entity::Literal for ContactStatecode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactStatecode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactStatecode::OPTIONS,
+    };
+}
 /// Status Reason
 ///
 /// Status choice column `contact.statuscode` (option set `contact_statuscode`).
@@ -2389,6 +2498,11 @@ impl ::dualsync::entity::Literal for ContactStatuscode {
         ::std::string::ToString::to_string(&self.value())
     }
 }
+impl ::dualsync::__private::ColumnType for ContactStatuscode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactStatuscode::OPTIONS,
+    };
+}
 /// Territory
 ///
 /// Picklist choice column `contact.territorycode` (option set `contact_territorycode`).
@@ -2434,4 +2548,9 @@ impl ::dualsync::entity::Literal for ContactTerritorycode {
     fn literal(&self) -> ::std::string::String {
         ::std::string::ToString::to_string(&self.value())
     }
+}
+impl ::dualsync::__private::ColumnType for ContactTerritorycode {
+    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
+        options: ContactTerritorycode::OPTIONS,
+    };
 }

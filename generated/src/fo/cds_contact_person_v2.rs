@@ -25,7 +25,7 @@ pub struct CdsContactPersonV2 {
         edm = "Microsoft.Dynamics.DataEntities.SmmContactPersonCdsAssociatedContactType",
         key
     )]
-    pub associated_contact_type: super::SmmContactPersonCdsAssociatedContactType,
+    pub associated_contact_type: super::enums::SmmContactPersonCdsAssociatedContactType,
     /// `AssociatedContactNumber` (Edm.String).
     #[field(name = "AssociatedContactNumber", edm = "Edm.String", not_null, key)]
     pub associated_contact_number: ::std::string::String,
@@ -37,7 +37,7 @@ pub struct CdsContactPersonV2 {
     pub primary_address_description: ::core::option::Option<::std::string::String>,
     /// `Gender` (Microsoft.Dynamics.DataEntities.Gender).
     #[field(name = "Gender", edm = "Microsoft.Dynamics.DataEntities.Gender")]
-    pub gender: ::core::option::Option<super::Gender>,
+    pub gender: ::core::option::Option<super::enums::Gender>,
     /// `ContactPersonId` (Edm.String).
     #[field(name = "ContactPersonId", edm = "Edm.String")]
     pub contact_person_id: ::core::option::Option<::std::string::String>,
@@ -79,13 +79,15 @@ pub struct CdsContactPersonV2 {
         name = "IsContactPersonExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_contact_person_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub is_contact_person_externally_maintained: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `IsReceivingDirectMail` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsReceivingDirectMail",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_receiving_direct_mail: ::core::option::Option<super::NoYes>,
+    pub is_receiving_direct_mail: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryAddressZipCode` (Edm.String).
     #[field(name = "PrimaryAddressZipCode", edm = "Edm.String")]
     pub primary_address_zip_code: ::core::option::Option<::std::string::String>,
@@ -106,7 +108,7 @@ pub struct CdsContactPersonV2 {
         name = "MaritalStatus",
         edm = "Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus"
     )]
-    pub marital_status: ::core::option::Option<super::DirPersonMaritalStatus>,
+    pub marital_status: ::core::option::Option<super::enums::DirPersonMaritalStatus>,
     /// `PrimaryAddressLocationRoles` (Edm.String).
     #[field(name = "PrimaryAddressLocationRoles", edm = "Edm.String")]
     pub primary_address_location_roles: ::core::option::Option<::std::string::String>,
@@ -115,7 +117,7 @@ pub struct CdsContactPersonV2 {
     pub birth_day: i32,
     /// `BirthMonth` (Microsoft.Dynamics.DataEntities.MonthsOfYear).
     #[field(name = "BirthMonth", edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear")]
-    pub birth_month: ::core::option::Option<super::MonthsOfYear>,
+    pub birth_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `PrimaryEmailAddress` (Edm.String).
     #[field(name = "PrimaryEmailAddress", edm = "Edm.String")]
     pub primary_email_address: ::core::option::Option<::std::string::String>,
@@ -130,7 +132,7 @@ pub struct CdsContactPersonV2 {
     pub primary_address_street_number: ::core::option::Option<::std::string::String>,
     /// `IsInactive` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsInactive", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_inactive: ::core::option::Option<super::NoYes>,
+    pub is_inactive: ::core::option::Option<super::enums::NoYes>,
     /// `DecisionMakingRoleCode` (Edm.String).
     #[field(name = "DecisionMakingRoleCode", edm = "Edm.String")]
     pub decision_making_role_code: ::core::option::Option<::std::string::String>,

@@ -36,7 +36,7 @@ pub struct CdsParty {
         name = "PersonAnniversaryMonth",
         edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear"
     )]
-    pub person_anniversary_month: ::core::option::Option<super::MonthsOfYear>,
+    pub person_anniversary_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `PersonBirthDay` (Edm.Int32).
     #[field(name = "PersonBirthDay", edm = "Edm.Int32", not_null)]
     pub person_birth_day: i32,
@@ -57,7 +57,7 @@ pub struct CdsParty {
         name = "PersonBirthMonth",
         edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear"
     )]
-    pub person_birth_month: ::core::option::Option<super::MonthsOfYear>,
+    pub person_birth_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `NameAlias` (Edm.String).
     #[field(name = "NameAlias", edm = "Edm.String")]
     pub name_alias: ::core::option::Option<::std::string::String>,
@@ -66,7 +66,7 @@ pub struct CdsParty {
     pub party_type: ::core::option::Option<::std::string::String>,
     /// `OrganizationABCCode` (Microsoft.Dynamics.DataEntities.ABC).
     #[field(name = "OrganizationABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub organization_abc_code: ::core::option::Option<super::Abc>,
+    pub organization_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `LanguageId` (Edm.String).
     #[field(name = "LanguageId", edm = "Edm.String")]
     pub language_id: ::core::option::Option<::std::string::String>,
@@ -96,7 +96,7 @@ pub struct CdsParty {
     pub person_last_name_prefix: ::core::option::Option<::std::string::String>,
     /// `PersonGender` (Microsoft.Dynamics.DataEntities.Gender).
     #[field(name = "PersonGender", edm = "Microsoft.Dynamics.DataEntities.Gender")]
-    pub person_gender: ::core::option::Option<super::Gender>,
+    pub person_gender: ::core::option::Option<super::enums::Gender>,
     /// `OrganizationNumOfEmployees` (Edm.Int32).
     #[field(name = "OrganizationNumOfEmployees", edm = "Edm.Int32", not_null)]
     pub organization_num_of_employees: i32,
@@ -105,7 +105,9 @@ pub struct CdsParty {
         name = "PersonMaritalStatus",
         edm = "Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus"
     )]
-    pub person_marital_status: ::core::option::Option<super::DirPersonMaritalStatus>,
+    pub person_marital_status: ::core::option::Option<
+        super::enums::DirPersonMaritalStatus,
+    >,
     /// `PersonBirthYear` (Edm.Int32).
     #[field(name = "PersonBirthYear", edm = "Edm.Int32", not_null)]
     pub person_birth_year: i32,

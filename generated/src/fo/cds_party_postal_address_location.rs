@@ -18,11 +18,11 @@ pub struct CdsPartyPostalAddressLocation {
     pub purpose: ::core::option::Option<::std::string::String>,
     /// `IsLocationOwner` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsLocationOwner", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_location_owner: ::core::option::Option<super::NoYes>,
+    pub is_location_owner: ::core::option::Option<super::enums::NoYes>,
     /// `IsPrimary` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPrimary", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_primary: ::core::option::Option<super::NoYes>,
+    pub is_primary: ::core::option::Option<super::enums::NoYes>,
     /// `IsPrivate` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPrivate", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_private: ::core::option::Option<super::NoYes>,
+    pub is_private: ::core::option::Option<super::enums::NoYes>,
 }

@@ -21,7 +21,7 @@ pub struct CdsPostalAddressHistoryV2 {
     ///
     /// Label `@SYS3324`.
     #[field(name = "IsPrivate", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_private: ::core::option::Option<super::NoYes>,
+    pub is_private: ::core::option::Option<super::enums::NoYes>,
     /// `Address` (Edm.String).
     ///
     /// Label `@SYS9362`.
@@ -31,7 +31,7 @@ pub struct CdsPostalAddressHistoryV2 {
     ///
     /// Label `@SYS102501`.
     #[field(name = "TimeZone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
-    pub time_zone: ::core::option::Option<super::Timezone>,
+    pub time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `Street` (Edm.String).
     ///
     /// Label `@SYS323505`.

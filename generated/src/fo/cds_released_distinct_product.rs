@@ -35,7 +35,7 @@ pub struct CdsReleasedDistinctProduct {
         edm = "Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit"
     )]
     pub warranty_duration_time_unit: ::core::option::Option<
-        super::WarrantyDurationTimeUnit,
+        super::enums::WarrantyDurationTimeUnit,
     >,
     /// `InventoryUnitDecimalPrecision` (Edm.Int32).
     #[field(name = "InventoryUnitDecimalPrecision", edm = "Edm.Int32", not_null)]
@@ -57,27 +57,27 @@ pub struct CdsReleasedDistinctProduct {
         name = "ServiceType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResProductServiceType"
     )]
-    pub service_type: ::core::option::Option<super::EcoResProductServiceType>,
+    pub service_type: ::core::option::Option<super::enums::EcoResProductServiceType>,
     /// `CurrencyCode` (Edm.String).
     #[field(name = "CurrencyCode", edm = "Edm.String")]
     pub currency_code: ::core::option::Option<::std::string::String>,
     /// `IsStockedProduct` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsStockedProduct", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_stocked_product: ::core::option::Option<super::NoYes>,
+    pub is_stocked_product: ::core::option::Option<super::enums::NoYes>,
     /// `FieldServiceProductType` (Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType).
     #[field(
         name = "FieldServiceProductType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResFieldServiceProductType"
     )]
     pub field_service_product_type: ::core::option::Option<
-        super::EcoResFieldServiceProductType,
+        super::enums::EcoResFieldServiceProductType,
     >,
     /// `ProductType` (Microsoft.Dynamics.DataEntities.EcoResProductType).
     #[field(
         name = "ProductType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResProductType"
     )]
-    pub product_type: ::core::option::Option<super::EcoResProductType>,
+    pub product_type: ::core::option::Option<super::enums::EcoResProductType>,
     /// `SalesPrice` (Edm.Decimal).
     #[field(name = "SalesPrice", edm = "Edm.Decimal", not_null)]
     pub sales_price: ::dualsync::edm::Decimal,
@@ -89,7 +89,7 @@ pub struct CdsReleasedDistinctProduct {
         name = "IsCatchWeightProduct",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_catch_weight_product: ::core::option::Option<super::NoYes>,
+    pub is_catch_weight_product: ::core::option::Option<super::enums::NoYes>,
     /// `UpperWarrantablePriceRangeLimit` (Edm.Decimal).
     #[field(name = "UpperWarrantablePriceRangeLimit", edm = "Edm.Decimal", not_null)]
     pub upper_warrantable_price_range_limit: ::dualsync::edm::Decimal,
@@ -99,7 +99,7 @@ pub struct CdsReleasedDistinctProduct {
         edm = "Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType"
     )]
     pub warrantable_price_range_base_type: ::core::option::Option<
-        super::WarrantablePriceRangeBaseType,
+        super::enums::WarrantablePriceRangeBaseType,
     >,
     /// `SalesUnitSymbol` (Edm.String).
     #[field(name = "SalesUnitSymbol", edm = "Edm.String")]

@@ -43,7 +43,7 @@ pub struct CdsSalesOrderHeader {
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
     pub sales_order_promising_method: ::core::option::Option<
-        super::SalesDeliveryDateControlType,
+        super::enums::SalesDeliveryDateControlType,
     >,
     /// `InvoiceBuildingCompliment` (Edm.String).
     #[field(name = "InvoiceBuildingCompliment", edm = "Edm.String")]
@@ -87,7 +87,7 @@ pub struct CdsSalesOrderHeader {
         edm = "Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus"
     )]
     pub sales_order_processing_status: ::core::option::Option<
-        super::SalesOrderProcessingStatus,
+        super::enums::SalesOrderProcessingStatus,
     >,
     /// `DeliveryAddressDunsNumber` (Edm.String).
     #[field(name = "DeliveryAddressDunsNumber", edm = "Edm.String")]
@@ -97,7 +97,7 @@ pub struct CdsSalesOrderHeader {
         name = "InvoiceAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub invoice_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub invoice_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `OrderTotalChargesAmount` (Edm.Decimal).
     #[field(name = "OrderTotalChargesAmount", edm = "Edm.Decimal", not_null)]
     pub order_total_charges_amount: ::dualsync::edm::Decimal,
@@ -118,7 +118,7 @@ pub struct CdsSalesOrderHeader {
         name = "SalesOrderStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesStatus"
     )]
-    pub sales_order_status: ::core::option::Option<super::SalesStatus>,
+    pub sales_order_status: ::core::option::Option<super::enums::SalesStatus>,
     /// `SalesResponsible` (Edm.Int64).
     #[field(name = "SalesResponsible", edm = "Edm.Int64", not_null)]
     pub sales_responsible: i64,
@@ -136,7 +136,7 @@ pub struct CdsSalesOrderHeader {
         name = "IsInvoiceAddressPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_invoice_address_private: ::core::option::Option<super::NoYes>,
+    pub is_invoice_address_private: ::core::option::Option<super::enums::NoYes>,
     /// `OrderCreationDateTime` (Edm.DateTimeOffset).
     #[field(name = "OrderCreationDateTime", edm = "Edm.DateTimeOffset", not_null)]
     pub order_creation_date_time: ::dualsync::edm::DateTimeOffset,
@@ -152,7 +152,7 @@ pub struct CdsSalesOrderHeader {
         edm = "Microsoft.Dynamics.DataEntities.SalesExternalWorkOrderStatus"
     )]
     pub external_work_order_status: ::core::option::Option<
-        super::SalesExternalWorkOrderStatus,
+        super::enums::SalesExternalWorkOrderStatus,
     >,
     /// `InvoiceAddressCountryRegionISOCode` (Edm.String).
     #[field(name = "InvoiceAddressCountryRegionISOCode", edm = "Edm.String")]
@@ -173,7 +173,7 @@ pub struct CdsSalesOrderHeader {
         name = "IsDeliveryAddressPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_private: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_private: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressCity` (Edm.String).
     #[field(name = "DeliveryAddressCity", edm = "Edm.String")]
     pub delivery_address_city: ::core::option::Option<::std::string::String>,
@@ -185,7 +185,7 @@ pub struct CdsSalesOrderHeader {
     pub delivery_terms_code: ::core::option::Option<::std::string::String>,
     /// `IsOneTimeCustomer` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsOneTimeCustomer", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_one_time_customer: ::core::option::Option<super::NoYes>,
+    pub is_one_time_customer: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressCountryRegionId` (Edm.String).
     #[field(name = "DeliveryAddressCountryRegionId", edm = "Edm.String")]
     pub delivery_address_country_region_id: ::core::option::Option<
@@ -226,7 +226,7 @@ pub struct CdsSalesOrderHeader {
         name = "ArePricesIncludingSalesTax",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub are_prices_including_sales_tax: ::core::option::Option<super::NoYes>,
+    pub are_prices_including_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressLatitude` (Edm.Decimal).
     #[field(name = "DeliveryAddressLatitude", edm = "Edm.Decimal", not_null)]
     pub delivery_address_latitude: ::dualsync::edm::Decimal,
@@ -241,10 +241,10 @@ pub struct CdsSalesOrderHeader {
         name = "DeliveryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub delivery_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub delivery_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `AreTotalsUpdated` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "AreTotalsUpdated", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub are_totals_updated: ::core::option::Option<super::NoYes>,
+    pub are_totals_updated: ::core::option::Option<super::enums::NoYes>,
     /// `OrderingCustomerAccountNumber` (Edm.String).
     #[field(name = "OrderingCustomerAccountNumber", edm = "Edm.String")]
     pub ordering_customer_account_number: ::core::option::Option<::std::string::String>,
@@ -256,7 +256,7 @@ pub struct CdsSalesOrderHeader {
         name = "IsSalesProcessingStopped",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_processing_stopped: ::core::option::Option<super::NoYes>,
+    pub is_sales_processing_stopped: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceAddressPostBox` (Edm.String).
     #[field(name = "InvoiceAddressPostBox", edm = "Edm.String")]
     pub invoice_address_post_box: ::core::option::Option<::std::string::String>,
@@ -282,7 +282,9 @@ pub struct CdsSalesOrderHeader {
         name = "InvoiceCustomerIsExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub invoice_customer_is_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub invoice_customer_is_externally_maintained: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `DeliveryAddressStateId` (Edm.String).
     #[field(name = "DeliveryAddressStateId", edm = "Edm.String")]
     pub delivery_address_state_id: ::core::option::Option<::std::string::String>,
@@ -291,7 +293,7 @@ pub struct CdsSalesOrderHeader {
         name = "SalesOrderOriginType",
         edm = "Microsoft.Dynamics.DataEntities.SalesOriginType"
     )]
-    pub sales_order_origin_type: ::core::option::Option<super::SalesOriginType>,
+    pub sales_order_origin_type: ::core::option::Option<super::enums::SalesOriginType>,
     /// `OrderHeaderTaxAmount` (Edm.Decimal).
     #[field(name = "OrderHeaderTaxAmount", edm = "Edm.Decimal", not_null)]
     pub order_header_tax_amount: ::dualsync::edm::Decimal,
@@ -300,7 +302,9 @@ pub struct CdsSalesOrderHeader {
         name = "OrderingCustomerIsExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub ordering_customer_is_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub ordering_customer_is_externally_maintained: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `OrderTotalDiscountAmount` (Edm.Decimal).
     #[field(name = "OrderTotalDiscountAmount", edm = "Edm.Decimal", not_null)]
     pub order_total_discount_amount: ::dualsync::edm::Decimal,
@@ -330,7 +334,7 @@ pub struct CdsSalesOrderHeader {
         name = "IsDeliveryAddressOrderSpecific",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_order_specific: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_order_specific: ::core::option::Option<super::enums::NoYes>,
     /// `ContactPersonId` (Edm.String).
     #[field(name = "ContactPersonId", edm = "Edm.String")]
     pub contact_person_id: ::core::option::Option<::std::string::String>,
@@ -342,5 +346,7 @@ pub struct CdsSalesOrderHeader {
         name = "SkipGlobalUnifiedPricingCalculation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub skip_global_unified_pricing_calculation: ::core::option::Option<super::NoYes>,
+    pub skip_global_unified_pricing_calculation: ::core::option::Option<
+        super::enums::NoYes,
+    >,
 }

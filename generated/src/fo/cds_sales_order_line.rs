@@ -19,7 +19,7 @@ pub struct CdsSalesOrderLine {
     pub line_creation_sequence_number: i32,
     /// `AreTotalsCalculated` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "AreTotalsCalculated", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub are_totals_calculated: ::core::option::Option<super::NoYes>,
+    pub are_totals_calculated: ::core::option::Option<super::enums::NoYes>,
     /// `SalesUnitSymbol` (Edm.String).
     #[field(name = "SalesUnitSymbol", edm = "Edm.String")]
     pub sales_unit_symbol: ::core::option::Option<::std::string::String>,
@@ -37,7 +37,7 @@ pub struct CdsSalesOrderLine {
         name = "AreSalesOrderTotalsUpdated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub are_sales_order_totals_updated: ::core::option::Option<super::NoYes>,
+    pub are_sales_order_totals_updated: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressLocationId` (Edm.String).
     #[field(name = "DeliveryAddressLocationId", edm = "Edm.String")]
     pub delivery_address_location_id: ::core::option::Option<::std::string::String>,
@@ -55,7 +55,7 @@ pub struct CdsSalesOrderLine {
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
     pub sales_order_promising_method: ::core::option::Option<
-        super::SalesDeliveryDateControlType,
+        super::enums::SalesDeliveryDateControlType,
     >,
     /// `MultilineDiscountAmount` (Edm.Decimal).
     #[field(name = "MultilineDiscountAmount", edm = "Edm.Decimal", not_null)]
@@ -101,7 +101,7 @@ pub struct CdsSalesOrderLine {
         edm = "Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus"
     )]
     pub sales_order_processing_status: ::core::option::Option<
-        super::SalesOrderProcessingStatus,
+        super::enums::SalesOrderProcessingStatus,
     >,
     /// `PickedQuantity` (Edm.Decimal).
     #[field(name = "PickedQuantity", edm = "Edm.Decimal", not_null)]
@@ -138,7 +138,7 @@ pub struct CdsSalesOrderLine {
         name = "IsDeliveryAddressPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_private: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_private: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressCity` (Edm.String).
     #[field(name = "DeliveryAddressCity", edm = "Edm.String")]
     pub delivery_address_city: ::core::option::Option<::std::string::String>,
@@ -147,13 +147,13 @@ pub struct CdsSalesOrderLine {
     pub multiline_discount_percentage: ::dualsync::edm::Decimal,
     /// `IsLineStopped` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsLineStopped", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_line_stopped: ::core::option::Option<super::NoYes>,
+    pub is_line_stopped: ::core::option::Option<super::enums::NoYes>,
     /// `SalesOrderLineStatus` (Microsoft.Dynamics.DataEntities.SalesStatus).
     #[field(
         name = "SalesOrderLineStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesStatus"
     )]
-    pub sales_order_line_status: ::core::option::Option<super::SalesStatus>,
+    pub sales_order_line_status: ::core::option::Option<super::enums::SalesStatus>,
     /// `TotalChargesAmount` (Edm.Decimal).
     #[field(name = "TotalChargesAmount", edm = "Edm.Decimal", not_null)]
     pub total_charges_amount: ::dualsync::edm::Decimal,
@@ -197,7 +197,7 @@ pub struct CdsSalesOrderLine {
         name = "DeliveryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub delivery_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub delivery_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `DeliveryModeCode` (Edm.String).
     #[field(name = "DeliveryModeCode", edm = "Edm.String")]
     pub delivery_mode_code: ::core::option::Option<::std::string::String>,
@@ -227,7 +227,9 @@ pub struct CdsSalesOrderLine {
         name = "InvoiceCustomerIsExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub invoice_customer_is_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub invoice_customer_is_externally_maintained: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `DeliveryAddressStateId` (Edm.String).
     #[field(name = "DeliveryAddressStateId", edm = "Edm.String")]
     pub delivery_address_state_id: ::core::option::Option<::std::string::String>,
@@ -236,7 +238,7 @@ pub struct CdsSalesOrderLine {
         name = "SalesOrderOriginType",
         edm = "Microsoft.Dynamics.DataEntities.SalesOriginType"
     )]
-    pub sales_order_origin_type: ::core::option::Option<super::SalesOriginType>,
+    pub sales_order_origin_type: ::core::option::Option<super::enums::SalesOriginType>,
     /// `ProjectLinePropertyId` (Edm.String).
     #[field(name = "ProjectLinePropertyId", edm = "Edm.String")]
     pub project_line_property_id: ::core::option::Option<::std::string::String>,
@@ -245,7 +247,9 @@ pub struct CdsSalesOrderLine {
         name = "OrderingCustomerIsExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub ordering_customer_is_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub ordering_customer_is_externally_maintained: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `DeliveryAddressStreetNumber` (Edm.String).
     #[field(name = "DeliveryAddressStreetNumber", edm = "Edm.String")]
     pub delivery_address_street_number: ::core::option::Option<::std::string::String>,
@@ -260,5 +264,5 @@ pub struct CdsSalesOrderLine {
         name = "IsDeliveryAddressOrderSpecific",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_order_specific: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_order_specific: ::core::option::Option<super::enums::NoYes>,
 }

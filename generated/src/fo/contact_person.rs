@@ -25,13 +25,13 @@ pub struct ContactPerson {
         name = "IsPrimaryPhoneNumberMobile",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_primary_phone_number_mobile: ::core::option::Option<super::NoYes>,
+    pub is_primary_phone_number_mobile: ::core::option::Option<super::enums::NoYes>,
     /// `AnniversaryMonth` (Microsoft.Dynamics.DataEntities.MonthsOfYear).
     #[field(
         name = "AnniversaryMonth",
         edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear"
     )]
-    pub anniversary_month: ::core::option::Option<super::MonthsOfYear>,
+    pub anniversary_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `BillingInformation` (Edm.String).
     #[field(name = "BillingInformation", edm = "Edm.String")]
     pub billing_information: ::core::option::Option<::std::string::String>,
@@ -40,7 +40,7 @@ pub struct ContactPerson {
         name = "IsReceivingDirectMail",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_receiving_direct_mail: ::core::option::Option<super::NoYes>,
+    pub is_receiving_direct_mail: ::core::option::Option<super::enums::NoYes>,
     /// `ElectronicLocationId` (Edm.String).
     #[field(name = "ElectronicLocationId", edm = "Edm.String")]
     pub electronic_location_id: ::core::option::Option<::std::string::String>,
@@ -117,7 +117,7 @@ pub struct ContactPerson {
         name = "UserRole",
         edm = "Microsoft.Dynamics.DataEntities.VendRequestRoleType"
     )]
-    pub user_role: ::core::option::Option<super::VendRequestRoleType>,
+    pub user_role: ::core::option::Option<super::enums::VendRequestRoleType>,
     /// `PrimaryFaxNumberExtension` (Edm.String).
     #[field(name = "PrimaryFaxNumberExtension", edm = "Edm.String")]
     pub primary_fax_number_extension: ::core::option::Option<::std::string::String>,
@@ -138,7 +138,7 @@ pub struct ContactPerson {
         name = "IsVendorPortalAccessAllowed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_vendor_portal_access_allowed: ::core::option::Option<super::NoYes>,
+    pub is_vendor_portal_access_allowed: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryAddressStateId` (Edm.String).
     #[field(name = "PrimaryAddressStateId", edm = "Edm.String")]
     pub primary_address_state_id: ::core::option::Option<::std::string::String>,
@@ -207,7 +207,7 @@ pub struct ContactPerson {
     pub first_name: ::core::option::Option<::std::string::String>,
     /// `Gender` (Microsoft.Dynamics.DataEntities.Gender).
     #[field(name = "Gender", edm = "Microsoft.Dynamics.DataEntities.Gender")]
-    pub gender: ::core::option::Option<super::Gender>,
+    pub gender: ::core::option::Option<super::enums::Gender>,
     /// `PrimaryPhoneNumberExtension` (Edm.String).
     #[field(name = "PrimaryPhoneNumberExtension", edm = "Edm.String")]
     pub primary_phone_number_extension: ::core::option::Option<::std::string::String>,
@@ -234,7 +234,7 @@ pub struct ContactPerson {
         name = "IsDefaultContactPerson",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_default_contact_person: ::core::option::Option<super::NoYes>,
+    pub is_default_contact_person: ::core::option::Option<super::enums::NoYes>,
     /// `ManagerContactPersonId` (Edm.String).
     #[field(name = "ManagerContactPersonId", edm = "Edm.String")]
     pub manager_contact_person_id: ::core::option::Option<::std::string::String>,
@@ -294,7 +294,7 @@ pub struct ContactPerson {
         edm = "Microsoft.Dynamics.DataEntities.SmmSensitivity"
     )]
     pub contact_activity_sensitivity_level: ::core::option::Option<
-        super::SmmSensitivity,
+        super::enums::SmmSensitivity,
     >,
     /// `IdentityCardNumber` (Edm.String).
     #[field(name = "IdentityCardNumber", edm = "Edm.String")]
@@ -307,7 +307,7 @@ pub struct ContactPerson {
         name = "HasRequestedInternetAccess",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub has_requested_internet_access: ::core::option::Option<super::NoYes>,
+    pub has_requested_internet_access: ::core::option::Option<super::enums::NoYes>,
     /// `PhoneticLastName` (Edm.String).
     #[field(name = "PhoneticLastName", edm = "Edm.String")]
     pub phonetic_last_name: ::core::option::Option<::std::string::String>,
@@ -328,7 +328,9 @@ pub struct ContactPerson {
         name = "IsContactPersonExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_contact_person_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub is_contact_person_externally_maintained: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `AnniversaryYear` (Edm.Int32).
     #[field(name = "AnniversaryYear", edm = "Edm.Int32", not_null)]
     pub anniversary_year: i32,
@@ -360,7 +362,7 @@ pub struct ContactPerson {
         name = "PrimaryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub primary_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub primary_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `PrimaryAddressCityInKana` (Edm.String).
     #[field(name = "PrimaryAddressCityInKana", edm = "Edm.String")]
     pub primary_address_city_in_kana: ::core::option::Option<::std::string::String>,
@@ -383,13 +385,13 @@ pub struct ContactPerson {
         name = "MaritalStatus",
         edm = "Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus"
     )]
-    pub marital_status: ::core::option::Option<super::DirPersonMaritalStatus>,
+    pub marital_status: ::core::option::Option<super::enums::DirPersonMaritalStatus>,
     /// `EmploymentDepartment` (Edm.String).
     #[field(name = "EmploymentDepartment", edm = "Edm.String")]
     pub employment_department: ::core::option::Option<::std::string::String>,
     /// `IsVIP` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsVIP", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_vip: ::core::option::Option<super::NoYes>,
+    pub is_vip: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryAddressPostBox` (Edm.String).
     #[field(name = "PrimaryAddressPostBox", edm = "Edm.String")]
     pub primary_address_post_box: ::core::option::Option<::std::string::String>,
@@ -404,19 +406,19 @@ pub struct ContactPerson {
         name = "IsPrimaryEmailAddressIMEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_primary_email_address_im_enabled: ::core::option::Option<super::NoYes>,
+    pub is_primary_email_address_im_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `IsImported` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsImported", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_imported: ::core::option::Option<super::NoYes>,
+    pub is_imported: ::core::option::Option<super::enums::NoYes>,
     /// `AnniversaryDay` (Edm.Int32).
     #[field(name = "AnniversaryDay", edm = "Edm.Int32", not_null)]
     pub anniversary_day: i32,
     /// `IsInactive` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsInactive", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_inactive: ::core::option::Option<super::NoYes>,
+    pub is_inactive: ::core::option::Option<super::enums::NoYes>,
     /// `BirthMonth` (Microsoft.Dynamics.DataEntities.MonthsOfYear).
     #[field(name = "BirthMonth", edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear")]
-    pub birth_month: ::core::option::Option<super::MonthsOfYear>,
+    pub birth_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `PrimaryTwitterDescription` (Edm.String).
     #[field(name = "PrimaryTwitterDescription", edm = "Edm.String")]
     pub primary_twitter_description: ::core::option::Option<::std::string::String>,

@@ -15,13 +15,15 @@ pub struct Currency {
         name = "RoundingMethodPurchaseOrders",
         edm = "Microsoft.Dynamics.DataEntities.RoundOffType"
     )]
-    pub rounding_method_purchase_orders: ::core::option::Option<super::RoundOffType>,
+    pub rounding_method_purchase_orders: ::core::option::Option<
+        super::enums::RoundOffType,
+    >,
     /// `RoundingMethodPrices` (Microsoft.Dynamics.DataEntities.RoundOffType).
     #[field(
         name = "RoundingMethodPrices",
         edm = "Microsoft.Dynamics.DataEntities.RoundOffType"
     )]
-    pub rounding_method_prices: ::core::option::Option<super::RoundOffType>,
+    pub rounding_method_prices: ::core::option::Option<super::enums::RoundOffType>,
     /// `Name` (Edm.String).
     #[field(name = "Name", edm = "Edm.String")]
     pub name: ::core::option::Option<::std::string::String>,
@@ -30,7 +32,7 @@ pub struct Currency {
         name = "RoundingMethodSalesOrders",
         edm = "Microsoft.Dynamics.DataEntities.RoundOffType"
     )]
-    pub rounding_method_sales_orders: ::core::option::Option<super::RoundOffType>,
+    pub rounding_method_sales_orders: ::core::option::Option<super::enums::RoundOffType>,
     /// `Symbol` (Edm.String).
     #[field(name = "Symbol", edm = "Edm.String")]
     pub symbol: ::core::option::Option<::std::string::String>,
@@ -42,13 +44,15 @@ pub struct Currency {
         name = "ReferenceCurrencyForTriangulation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub reference_currency_for_triangulation: ::core::option::Option<super::NoYes>,
+    pub reference_currency_for_triangulation: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `CurrencyGender` (Microsoft.Dynamics.DataEntities.GenderMaleFemale).
     #[field(
         name = "CurrencyGender",
         edm = "Microsoft.Dynamics.DataEntities.GenderMaleFemale"
     )]
-    pub currency_gender: ::core::option::Option<super::GenderMaleFemale>,
+    pub currency_gender: ::core::option::Option<super::enums::GenderMaleFemale>,
     /// `RoundingRulePurchaseOrders` (Edm.Decimal).
     #[field(name = "RoundingRulePurchaseOrders", edm = "Edm.Decimal", not_null)]
     pub rounding_rule_purchase_orders: ::dualsync::edm::Decimal,
@@ -61,7 +65,7 @@ pub struct Currency {
         edm = "Microsoft.Dynamics.DataEntities.RoundOffType"
     )]
     pub rounding_method_fixed_asset_depreciation: ::core::option::Option<
-        super::RoundOffType,
+        super::enums::RoundOffType,
     >,
     /// `RoundingRuleSalesOrders` (Edm.Decimal).
     #[field(name = "RoundingRuleSalesOrders", edm = "Edm.Decimal", not_null)]

@@ -33,7 +33,7 @@ pub struct CustomerGroup {
         name = "IsSalesTaxIncludedInPrice",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_tax_included_in_price: ::core::option::Option<super::NoYes>,
+    pub is_sales_tax_included_in_price: ::core::option::Option<super::enums::NoYes>,
     /// `Description` (Edm.String).
     #[field(name = "Description", edm = "Edm.String")]
     pub description: ::core::option::Option<::std::string::String>,
@@ -53,5 +53,5 @@ pub struct CustomerGroup {
     pub tax_group_id: ::core::option::Option<::std::string::String>,
     /// `IsPublicSector_IT` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPublicSector_IT", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_public_sector_it: ::core::option::Option<super::NoYes>,
+    pub is_public_sector_it: ::core::option::Option<super::enums::NoYes>,
 }

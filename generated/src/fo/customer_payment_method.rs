@@ -19,13 +19,13 @@ pub struct CustomerPaymentMethod {
         name = "BillOfExchangeDraftType",
         edm = "Microsoft.Dynamics.DataEntities.TypeOfDraft"
     )]
-    pub bill_of_exchange_draft_type: ::core::option::Option<super::TypeOfDraft>,
+    pub bill_of_exchange_draft_type: ::core::option::Option<super::enums::TypeOfDraft>,
     /// `ERSolution` (Edm.String).
     #[field(name = "ERSolution", edm = "Edm.String")]
     pub er_solution: ::core::option::Option<::std::string::String>,
     /// `UseGERConfiguration` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "UseGERConfiguration", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub use_ger_configuration: ::core::option::Option<super::NoYes>,
+    pub use_ger_configuration: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentJournalName` (Edm.String).
     #[field(name = "PaymentJournalName", edm = "Edm.String")]
     pub payment_journal_name: ::core::option::Option<::std::string::String>,
@@ -40,29 +40,29 @@ pub struct CustomerPaymentMethod {
         name = "BridgingPostingEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub bridging_posting_enabled: ::core::option::Option<super::NoYes>,
+    pub bridging_posting_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentStatus` (Microsoft.Dynamics.DataEntities.CustVendPaymStatus).
     #[field(
         name = "PaymentStatus",
         edm = "Microsoft.Dynamics.DataEntities.CustVendPaymStatus"
     )]
-    pub payment_status: ::core::option::Option<super::CustVendPaymStatus>,
+    pub payment_status: ::core::option::Option<super::enums::CustVendPaymStatus>,
     /// `SumByPeriod` (Microsoft.Dynamics.DataEntities.PaymSumBy).
     #[field(name = "SumByPeriod", edm = "Microsoft.Dynamics.DataEntities.PaymSumBy")]
-    pub sum_by_period: ::core::option::Option<super::PaymSumBy>,
+    pub sum_by_period: ::core::option::Option<super::enums::PaymSumBy>,
     /// `SATPaymentType` (Microsoft.Dynamics.DataEntities.PaymentType_MX).
     #[field(
         name = "SATPaymentType",
         edm = "Microsoft.Dynamics.DataEntities.PaymentType_MX"
     )]
-    pub sat_payment_type: ::core::option::Option<super::PaymentTypeMx>,
+    pub sat_payment_type: ::core::option::Option<super::enums::PaymentTypeMx>,
     /// `AttributeBelgianStructuredPaymentIdEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributeBelgianStructuredPaymentIdEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub attribute_belgian_structured_payment_id_enabled: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `LastFileNumberToday` (Edm.Int32).
     #[field(name = "LastFileNumberToday", edm = "Edm.Int32", not_null)]
@@ -81,7 +81,7 @@ pub struct CustomerPaymentMethod {
         name = "ValidateTransactionTypeIsBank",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_transaction_type_is_bank: ::core::option::Option<super::NoYes>,
+    pub validate_transaction_type_is_bank: ::core::option::Option<super::enums::NoYes>,
     /// `DescriptionPrimaryMethodPayment` (Edm.String).
     #[field(name = "DescriptionPrimaryMethodPayment", edm = "Edm.String")]
     pub description_primary_method_payment: ::core::option::Option<
@@ -92,7 +92,7 @@ pub struct CustomerPaymentMethod {
         name = "ValidateCheckNumberIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_check_number_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_check_number_is_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `ExportLayoutGroupId` (Edm.String).
     #[field(name = "ExportLayoutGroupId", edm = "Edm.String")]
     pub export_layout_group_id: ::core::option::Option<::std::string::String>,
@@ -110,19 +110,19 @@ pub struct CustomerPaymentMethod {
         name = "PaymentType",
         edm = "Microsoft.Dynamics.DataEntities.CustPaymentType"
     )]
-    pub payment_type: ::core::option::Option<super::CustPaymentType>,
+    pub payment_type: ::core::option::Option<super::enums::CustPaymentType>,
     /// `AccountType` (Microsoft.Dynamics.DataEntities.LedgerJournalACType).
     #[field(
         name = "AccountType",
         edm = "Microsoft.Dynamics.DataEntities.LedgerJournalACType"
     )]
-    pub account_type: ::core::option::Option<super::LedgerJournalAcType>,
+    pub account_type: ::core::option::Option<super::enums::LedgerJournalAcType>,
     /// `AttributePaymentAccountEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributePaymentAccountEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_payment_account_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_payment_account_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `LastFileNumber` (Edm.Int32).
     #[field(name = "LastFileNumber", edm = "Edm.Int32", not_null)]
     pub last_file_number: i32,
@@ -132,11 +132,11 @@ pub struct CustomerPaymentMethod {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub export_bill_of_exchange_during_invoice_posting: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `DirectDebit` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DirectDebit", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub direct_debit: ::core::option::Option<super::NoYes>,
+    pub direct_debit: ::core::option::Option<super::enums::NoYes>,
     /// `BridgingPostingAccountDisplayValue` (Edm.String).
     #[field(name = "BridgingPostingAccountDisplayValue", edm = "Edm.String")]
     pub bridging_posting_account_display_value: ::core::option::Option<
@@ -144,19 +144,19 @@ pub struct CustomerPaymentMethod {
     >,
     /// `DimensionControl` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DimensionControl", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub dimension_control: ::core::option::Option<super::NoYes>,
+    pub dimension_control: ::core::option::Option<super::enums::NoYes>,
     /// `AttributePaymentIdEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributePaymentIdEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_payment_id_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_payment_id_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `AttributeThirdPartyBankEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributeThirdPartyBankEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_third_party_bank_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_third_party_bank_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `ReturnFormatClassName` (Edm.String).
     #[field(name = "ReturnFormatClassName", edm = "Edm.String")]
     pub return_format_class_name: ::core::option::Option<::std::string::String>,
@@ -168,20 +168,20 @@ pub struct CustomerPaymentMethod {
         name = "ValidateDepositSlipIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_deposit_slip_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_deposit_slip_is_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `IsSEPA` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsSEPA", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_sepa: ::core::option::Option<super::NoYes>,
+    pub is_sepa: ::core::option::Option<super::enums::NoYes>,
     /// `SplitPayment` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "SplitPayment", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub split_payment: ::core::option::Option<super::NoYes>,
+    pub split_payment: ::core::option::Option<super::enums::NoYes>,
     /// `CreateAndDrawBillOfExchangeDuringInvoicePosting` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "CreateAndDrawBillOfExchangeDuringInvoicePosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub create_and_draw_bill_of_exchange_during_invoice_posting: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ERProvider` (Edm.String).
     #[field(name = "ERProvider", edm = "Edm.String")]
@@ -194,19 +194,23 @@ pub struct CustomerPaymentMethod {
         name = "EnablePostdatedCheckClearingPosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub enable_postdated_check_clearing_posting: ::core::option::Option<super::NoYes>,
+    pub enable_postdated_check_clearing_posting: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `ValidatePaymentReferenceIsMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ValidatePaymentReferenceIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_payment_reference_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_payment_reference_is_mandatory: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `PrimaryMethodPayment` (Microsoft.Dynamics.DataEntities.PrimaryMethod_BR).
     #[field(
         name = "PrimaryMethodPayment",
         edm = "Microsoft.Dynamics.DataEntities.PrimaryMethod_BR"
     )]
-    pub primary_method_payment: ::core::option::Option<super::PrimaryMethodBr>,
+    pub primary_method_payment: ::core::option::Option<super::enums::PrimaryMethodBr>,
     /// `LastFileDate` (Edm.DateTimeOffset).
     #[field(name = "LastFileDate", edm = "Edm.DateTimeOffset", not_null)]
     pub last_file_date: ::dualsync::edm::DateTimeOffset,
@@ -215,7 +219,9 @@ pub struct CustomerPaymentMethod {
         name = "ValidateOffsetTransactionTypeIsBank",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_offset_transaction_type_is_bank: ::core::option::Option<super::NoYes>,
+    pub validate_offset_transaction_type_is_bank: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `PostingProfileBillsRemitCollection` (Edm.String).
     #[field(name = "PostingProfileBillsRemitCollection", edm = "Edm.String")]
     pub posting_profile_bills_remit_collection: ::core::option::Option<

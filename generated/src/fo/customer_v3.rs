@@ -38,7 +38,7 @@ pub struct CustomerV3 {
         name = "IsFuelSurchargeApplied",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_fuel_surcharge_applied: ::core::option::Option<super::NoYes>,
+    pub is_fuel_surcharge_applied: ::core::option::Option<super::enums::NoYes>,
     /// `SalesTaxGroup` (Edm.String).
     ///
     /// Label `@SYS21919`.
@@ -71,7 +71,7 @@ pub struct CustomerV3 {
         name = "InvoiceAddress",
         edm = "Microsoft.Dynamics.DataEntities.InvoiceOrderAccount"
     )]
-    pub invoice_address: ::core::option::Option<super::InvoiceOrderAccount>,
+    pub invoice_address: ::core::option::Option<super::enums::InvoiceOrderAccount>,
     /// `PackingMaterialFeeLicenseNumber` (Edm.String).
     ///
     /// Label `@SYS316376`.
@@ -86,7 +86,9 @@ pub struct CustomerV3 {
         name = "TransactionPresenceType",
         edm = "Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR"
     )]
-    pub transaction_presence_type: ::core::option::Option<super::EfDocPresenceTypeBr>,
+    pub transaction_presence_type: ::core::option::Option<
+        super::enums::EfDocPresenceTypeBr,
+    >,
     /// `PrimaryContactTwitter` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryTwitter`.
@@ -99,7 +101,7 @@ pub struct CustomerV3 {
         name = "PrimaryContactEmailIsIM",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_email_is_im: ::core::option::Option<super::NoYes>,
+    pub primary_contact_email_is_im: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceAddressCity` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressCity`.
@@ -109,7 +111,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@GLS151`.
     #[field(name = "IsFinalUser", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_final_user: ::core::option::Option<super::NoYes>,
+    pub is_final_user: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactEmail` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryEmail`.
@@ -127,7 +129,7 @@ pub struct CustomerV3 {
         name = "HasSuframaDiscountPISandCOFINS",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub has_suframa_discount_pi_sand_cofins: ::core::option::Option<super::NoYes>,
+    pub has_suframa_discount_pi_sand_cofins: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceAddressStreet` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressStreet`.
@@ -174,7 +176,7 @@ pub struct CustomerV3 {
         name = "IsServiceDeliveryAddressBased",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_service_delivery_address_based: ::core::option::Option<super::NoYes>,
+    pub is_service_delivery_address_based: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactTelexDescription` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryTelexDescription`.
@@ -192,7 +194,7 @@ pub struct CustomerV3 {
         name = "InvoiceAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub invoice_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub invoice_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `SalesAccountNumber` (Edm.String).
     ///
     /// Label `@SYS316394`.
@@ -212,7 +214,7 @@ pub struct CustomerV3 {
         name = "PrimaryContactPhoneIsMobile",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_phone_is_mobile: ::core::option::Option<super::NoYes>,
+    pub primary_contact_phone_is_mobile: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactFaxRecordId` (Edm.Int64).
     ///
     /// Label `Record-ID`.
@@ -235,7 +237,7 @@ pub struct CustomerV3 {
         name = "InterCompanyAutoCreateOrders",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub inter_company_auto_create_orders: ::core::option::Option<super::NoYes>,
+    pub inter_company_auto_create_orders: ::core::option::Option<super::enums::NoYes>,
     /// `AddressZipCode` (Edm.String).
     ///
     /// Label `@SYS323504`.
@@ -253,7 +255,7 @@ pub struct CustomerV3 {
         name = "GiroTypeProjInvoice",
         edm = "Microsoft.Dynamics.DataEntities.PaymentStub"
     )]
-    pub giro_type_proj_invoice: ::core::option::Option<super::PaymentStub>,
+    pub giro_type_proj_invoice: ::core::option::Option<super::enums::PaymentStub>,
     /// `OrganizationPhoneticName` (Edm.String).
     ///
     /// Label `@sys136449`.
@@ -266,7 +268,7 @@ pub struct CustomerV3 {
         name = "CreditCardCVC",
         edm = "Microsoft.Dynamics.DataEntities.CreditCardCVC"
     )]
-    pub credit_card_cvc: ::core::option::Option<super::CreditCardCvc>,
+    pub credit_card_cvc: ::core::option::Option<super::enums::CreditCardCvc>,
     /// `DeliveryAddressCountryRegionISOCode` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressCountryRegionISO`.
@@ -286,7 +288,7 @@ pub struct CustomerV3 {
         name = "GiroTypeAccountStatement",
         edm = "Microsoft.Dynamics.DataEntities.PaymentStub"
     )]
-    pub giro_type_account_statement: ::core::option::Option<super::PaymentStub>,
+    pub giro_type_account_statement: ::core::option::Option<super::enums::PaymentStub>,
     /// `CalculateWithholdingTax` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS81757`.
@@ -294,7 +296,7 @@ pub struct CustomerV3 {
         name = "CalculateWithholdingTax",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub calculate_withholding_tax: ::core::option::Option<super::NoYes>,
+    pub calculate_withholding_tax: ::core::option::Option<super::enums::NoYes>,
     /// `ElectronicInvoiceEAN` (Edm.String).
     ///
     /// Label `@SYS100766`.
@@ -362,7 +364,7 @@ pub struct CustomerV3 {
         name = "GiroTypeCollectionletter",
         edm = "Microsoft.Dynamics.DataEntities.PaymentStub"
     )]
-    pub giro_type_collectionletter: ::core::option::Option<super::PaymentStub>,
+    pub giro_type_collectionletter: ::core::option::Option<super::enums::PaymentStub>,
     /// `OrderEntryDeadline` (Edm.String).
     ///
     /// Label `@SYS111450`.
@@ -380,7 +382,7 @@ pub struct CustomerV3 {
         name = "WarehouseIsASNGenerated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub warehouse_is_asn_generated: ::core::option::Option<super::NoYes>,
+    pub warehouse_is_asn_generated: ::core::option::Option<super::enums::NoYes>,
     /// `AddressLongitude` (Edm.Decimal).
     ///
     /// Label `@SYS108830`.
@@ -393,7 +395,7 @@ pub struct CustomerV3 {
         name = "CustomerType",
         edm = "Microsoft.Dynamics.DataEntities.CustomerType_IN"
     )]
-    pub customer_type: ::core::option::Option<super::CustomerTypeIn>,
+    pub customer_type: ::core::option::Option<super::enums::CustomerTypeIn>,
     /// `PrimaryContactLinkedIn` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryLinkedIn`.
@@ -408,7 +410,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@PRO1162`.
     #[field(name = "IsFreightAccrued", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_freight_accrued: ::core::option::Option<super::NoYes>,
+    pub is_freight_accrued: ::core::option::Option<super::enums::NoYes>,
     /// `PartyState` (Edm.String).
     ///
     /// Label `@SYS323506`.
@@ -446,7 +448,9 @@ pub struct CustomerV3 {
         name = "PersonMaritalStatus",
         edm = "Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus"
     )]
-    pub person_marital_status: ::core::option::Option<super::DirPersonMaritalStatus>,
+    pub person_marital_status: ::core::option::Option<
+        super::enums::DirPersonMaritalStatus,
+    >,
     /// `AddressLocationId` (Edm.String).
     ///
     /// Label `@SYS131567`.
@@ -466,7 +470,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS316648`.
     #[field(name = "GiroType", edm = "Microsoft.Dynamics.DataEntities.PaymentStub")]
-    pub giro_type: ::core::option::Option<super::PaymentStub>,
+    pub giro_type: ::core::option::Option<super::enums::PaymentStub>,
     /// `InvoiceAddressDescription` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressDescription`.
@@ -501,7 +505,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@GLS114927`.
     #[field(name = "ForeignResident", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub foreign_resident: ::core::option::Option<super::NoYes>,
+    pub foreign_resident: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryMode` (Edm.String).
     ///
     /// Label `@SYS210`.
@@ -519,7 +523,7 @@ pub struct CustomerV3 {
         name = "OnHoldStatus",
         edm = "Microsoft.Dynamics.DataEntities.CustVendorBlocked"
     )]
-    pub on_hold_status: ::core::option::Option<super::CustVendorBlocked>,
+    pub on_hold_status: ::core::option::Option<super::enums::CustVendorBlocked>,
     /// `AccountStatement` (Microsoft.Dynamics.DataEntities.CustAccountStatement).
     ///
     /// Label `@SYS14680`.
@@ -527,7 +531,7 @@ pub struct CustomerV3 {
         name = "AccountStatement",
         edm = "Microsoft.Dynamics.DataEntities.CustAccountStatement"
     )]
-    pub account_statement: ::core::option::Option<super::CustAccountStatement>,
+    pub account_statement: ::core::option::Option<super::enums::CustAccountStatement>,
     /// `WarehouseId` (Edm.String).
     ///
     /// Label `@SYS6437`.
@@ -542,12 +546,12 @@ pub struct CustomerV3 {
     ///
     /// Label `@SPS136`.
     #[field(name = "IRS1099CIndicator", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub irs1099c_indicator: ::core::option::Option<super::NoYes>,
+    pub irs1099c_indicator: ::core::option::Option<super::enums::NoYes>,
     /// `EInvoiceRegister` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYP4881672`.
     #[field(name = "EInvoiceRegister", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub e_invoice_register: ::core::option::Option<super::NoYes>,
+    pub e_invoice_register: ::core::option::Option<super::enums::NoYes>,
     /// `FrenchSiret` (Edm.String).
     ///
     /// Label `@SYS91889`.
@@ -570,7 +574,9 @@ pub struct CustomerV3 {
         name = "FederalIndicator",
         edm = "Microsoft.Dynamics.DataEntities.FederalNonFederalIndicatorCode"
     )]
-    pub federal_indicator: ::core::option::Option<super::FederalNonFederalIndicatorCode>,
+    pub federal_indicator: ::core::option::Option<
+        super::enums::FederalNonFederalIndicatorCode,
+    >,
     /// `EmployeeResponsibleNumber` (Edm.String).
     ///
     /// Label `@SYS316635`.
@@ -595,7 +601,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS102501`.
     #[field(name = "AddressTimeZone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
-    pub address_time_zone: ::core::option::Option<super::Timezone>,
+    pub address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `PrimaryContactPhone` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryPhone`.
@@ -638,7 +644,7 @@ pub struct CustomerV3 {
         name = "Priority",
         edm = "Microsoft.Dynamics.DataEntities.MCRSOAllocPriority"
     )]
-    pub priority: ::core::option::Option<super::McrsoAllocPriority>,
+    pub priority: ::core::option::Option<super::enums::McrsoAllocPriority>,
     /// `IsSalesTaxIncludedInPrices` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS55608`.
@@ -646,7 +652,7 @@ pub struct CustomerV3 {
         name = "IsSalesTaxIncludedInPrices",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_tax_included_in_prices: ::core::option::Option<super::NoYes>,
+    pub is_sales_tax_included_in_prices: ::core::option::Option<super::enums::NoYes>,
     /// `BrazilianCNPJOrCPF` (Edm.String).
     ///
     /// Label `@GLS379`.
@@ -716,7 +722,7 @@ pub struct CustomerV3 {
         name = "IsWithholdingTaxCalculated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_withholding_tax_calculated: ::core::option::Option<super::NoYes>,
+    pub is_withholding_tax_calculated: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentSpecification` (Edm.String).
     ///
     /// Label `@SYS21683`.
@@ -759,7 +765,7 @@ pub struct CustomerV3 {
         name = "IsExpressBillOfLadingAccepted",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_express_bill_of_lading_accepted: ::core::option::Option<super::NoYes>,
+    pub is_express_bill_of_lading_accepted: ::core::option::Option<super::enums::NoYes>,
     /// `CreditCardAddressVerification` (Microsoft.Dynamics.DataEntities.CreditCardAddressVerification).
     ///
     /// Label `@SYS327074`.
@@ -768,7 +774,7 @@ pub struct CustomerV3 {
         edm = "Microsoft.Dynamics.DataEntities.CreditCardAddressVerification"
     )]
     pub credit_card_address_verification: ::core::option::Option<
-        super::CreditCardAddressVerification,
+        super::enums::CreditCardAddressVerification,
     >,
     /// `InvoiceAddressBuildingComplement` (Edm.String).
     ///
@@ -786,7 +792,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@MCR27998`.
     #[field(name = "AllowOnAccount", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub allow_on_account: ::core::option::Option<super::NoYes>,
+    pub allow_on_account: ::core::option::Option<super::enums::NoYes>,
     /// `IsExcludedFromCollectionFeeCalculation` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS129774`.
@@ -795,7 +801,7 @@ pub struct CustomerV3 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_excluded_from_collection_fee_calculation: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `CustomerPaymentFinancialInterestCode` (Edm.String).
     ///
@@ -811,7 +817,7 @@ pub struct CustomerV3 {
         name = "IsTransactionPostedAsShipment",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_transaction_posted_as_shipment: ::core::option::Option<super::NoYes>,
+    pub is_transaction_posted_as_shipment: ::core::option::Option<super::enums::NoYes>,
     /// `IsExternallyMaintained` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@AccountsReceivable:IsExternallyMaintained`.
@@ -819,7 +825,7 @@ pub struct CustomerV3 {
         name = "IsExternallyMaintained",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_externally_maintained: ::core::option::Option<super::NoYes>,
+    pub is_externally_maintained: ::core::option::Option<super::enums::NoYes>,
     /// `CreditLimitIsMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS24555`.
@@ -827,7 +833,7 @@ pub struct CustomerV3 {
         name = "CreditLimitIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub credit_limit_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub credit_limit_is_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentTermsBaseDays` (Edm.Int32).
     ///
     /// Label `@SYS61129`.
@@ -865,7 +871,7 @@ pub struct CustomerV3 {
         name = "PreferentialCustomer",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub preferential_customer: ::core::option::Option<super::NoYes>,
+    pub preferential_customer: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactEmailRecordId` (Edm.Int64).
     ///
     /// Label `Record-ID`.
@@ -878,7 +884,7 @@ pub struct CustomerV3 {
         name = "ReceiptOption",
         edm = "Microsoft.Dynamics.DataEntities.RetailReceiptOptionBase"
     )]
-    pub receipt_option: ::core::option::Option<super::RetailReceiptOptionBase>,
+    pub receipt_option: ::core::option::Option<super::enums::RetailReceiptOptionBase>,
     /// `AddressBrazilianIE` (Edm.String).
     ///
     /// Label `@GLS380`.
@@ -891,7 +897,7 @@ pub struct CustomerV3 {
         name = "PersonAnniversaryMonth",
         edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear"
     )]
-    pub person_anniversary_month: ::core::option::Option<super::MonthsOfYear>,
+    pub person_anniversary_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `PrimaryContactPhoneExtension` (Edm.String).
     ///
     /// Label `@GlobalAddressBook:PrimaryPhoneExtension`.
@@ -911,7 +917,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@GLS110195`.
     #[field(name = "ExportSale", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub export_sale: ::core::option::Option<super::NoYes>,
+    pub export_sale: ::core::option::Option<super::enums::NoYes>,
     /// `OrganizationNumber` (Edm.String).
     ///
     /// Label `@SYS79995`.
@@ -924,7 +930,9 @@ pub struct CustomerV3 {
         name = "InvoicePostingType",
         edm = "Microsoft.Dynamics.DataEntities.SalesInvoicePostingType_RU"
     )]
-    pub invoice_posting_type: ::core::option::Option<super::SalesInvoicePostingTypeRu>,
+    pub invoice_posting_type: ::core::option::Option<
+        super::enums::SalesInvoicePostingTypeRu,
+    >,
     /// `CreditCardAddressVerificationIsAuthorizationVoidedOnFailure` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS327080`.
@@ -933,7 +941,7 @@ pub struct CustomerV3 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub credit_card_address_verification_is_authorization_voided_on_failure: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `InvoiceAddressState` (Edm.String).
     ///
@@ -978,13 +986,13 @@ pub struct CustomerV3 {
         edm = "Microsoft.Dynamics.DataEntities.CustWhtContributionType_BR"
     )]
     pub customer_withholding_contribution_type: ::core::option::Option<
-        super::CustWhtContributionTypeBr,
+        super::enums::CustWhtContributionTypeBr,
     >,
     /// `IsElectronicInvoice` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS344739`.
     #[field(name = "IsElectronicInvoice", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_electronic_invoice: ::core::option::Option<super::NoYes>,
+    pub is_electronic_invoice: ::core::option::Option<super::enums::NoYes>,
     /// `FederalAgencyLocationCode` (Edm.String).
     ///
     /// Label `@SPS134`.
@@ -997,7 +1005,7 @@ pub struct CustomerV3 {
         name = "GiroTypeFreeTextInvoice",
         edm = "Microsoft.Dynamics.DataEntities.PaymentStub"
     )]
-    pub giro_type_free_text_invoice: ::core::option::Option<super::PaymentStub>,
+    pub giro_type_free_text_invoice: ::core::option::Option<super::enums::PaymentStub>,
     /// `DeliveryAddressValidTo` (Edm.DateTimeOffset).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressValidTo`.
@@ -1012,7 +1020,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS80085`.
     #[field(name = "OrganizationABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub organization_abc_code: ::core::option::Option<super::Abc>,
+    pub organization_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `BrazilianCNAE` (Edm.String).
     ///
     /// Label `@GLS17`.
@@ -1060,12 +1068,14 @@ pub struct CustomerV3 {
         name = "CollectionLetterCode",
         edm = "Microsoft.Dynamics.DataEntities.CustCollectionLetterCode"
     )]
-    pub collection_letter_code: ::core::option::Option<super::CustCollectionLetterCode>,
+    pub collection_letter_code: ::core::option::Option<
+        super::enums::CustCollectionLetterCode,
+    >,
     /// `EInvoiceAttachment` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@AccountsReceivable:EInvoiceAttachment`.
     #[field(name = "EInvoiceAttachment", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub e_invoice_attachment: ::core::option::Option<super::NoYes>,
+    pub e_invoice_attachment: ::core::option::Option<super::enums::NoYes>,
     /// `MerchantID` (Edm.String).
     ///
     /// Label `@TaxGST:MerchantIDLabel`.
@@ -1117,7 +1127,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@GLS128`.
     #[field(name = "IsInSuframaRegion", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_in_suframa_region: ::core::option::Option<super::NoYes>,
+    pub is_in_suframa_region: ::core::option::Option<super::enums::NoYes>,
     /// `IsIncomingFiscalDocumentGenerated` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@GLS63441`.
@@ -1125,7 +1135,9 @@ pub struct CustomerV3 {
         name = "IsIncomingFiscalDocumentGenerated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_incoming_fiscal_document_generated: ::core::option::Option<super::NoYes>,
+    pub is_incoming_fiscal_document_generated: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `SalesMemo` (Edm.String).
     ///
     /// Label `@SYS318284`.
@@ -1144,7 +1156,7 @@ pub struct CustomerV3 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_excluded_from_interest_charge_calculation: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `StatisticsGroupId` (Edm.String).
     ///
@@ -1168,7 +1180,7 @@ pub struct CustomerV3 {
         name = "IsOrderNumberReferenceUsed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_order_number_reference_used: ::core::option::Option<super::NoYes>,
+    pub is_order_number_reference_used: ::core::option::Option<super::enums::NoYes>,
     /// `CustClassificationId` (Edm.String).
     ///
     /// Label `@SYS90331`.
@@ -1188,7 +1200,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS9284`.
     #[field(name = "PersonGender", edm = "Microsoft.Dynamics.DataEntities.Gender")]
-    pub person_gender: ::core::option::Option<super::Gender>,
+    pub person_gender: ::core::option::Option<super::enums::Gender>,
     /// `PaymentTerms` (Edm.String).
     ///
     /// Label `@SYS48`.
@@ -1235,7 +1247,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@GLS7`.
     #[field(name = "IsICMSContributor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_icms_contributor: ::core::option::Option<super::NoYes>,
+    pub is_icms_contributor: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceAddressValidTo` (Edm.DateTimeOffset).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressValidTo`.
@@ -1248,7 +1260,7 @@ pub struct CustomerV3 {
         name = "DeliveryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub delivery_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub delivery_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `InvoiceAddressValidFrom` (Edm.DateTimeOffset).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressValidFrom`.
@@ -1267,7 +1279,7 @@ pub struct CustomerV3 {
         edm = "Microsoft.Dynamics.DataEntities.CreditCardAddressVerificationLevel"
     )]
     pub credit_card_address_verification_level: ::core::option::Option<
-        super::CreditCardAddressVerificationLevel,
+        super::enums::CreditCardAddressVerificationLevel,
     >,
     /// `WarehouseIsEntireShipmentFilled` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
@@ -1276,7 +1288,7 @@ pub struct CustomerV3 {
         name = "WarehouseIsEntireShipmentFilled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub warehouse_is_entire_shipment_filled: ::core::option::Option<super::NoYes>,
+    pub warehouse_is_entire_shipment_filled: ::core::option::Option<super::enums::NoYes>,
     /// `PackingDutyLicense` (Edm.String).
     ///
     /// Label `@SYS58658`.
@@ -1299,7 +1311,9 @@ pub struct CustomerV3 {
         name = "IsAllowCreateIndirectOrderLines",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_allow_create_indirect_order_lines: ::core::option::Option<super::NoYes>,
+    pub is_allow_create_indirect_order_lines: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `InvoiceAddressCountryRegionISOCode` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3InvoiceAddressCountryRegionISO`.
@@ -1321,7 +1335,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS80127`.
     #[field(name = "PanStatus", edm = "Microsoft.Dynamics.DataEntities.PANStatus_IN")]
-    pub pan_status: ::core::option::Option<super::PanStatusIn>,
+    pub pan_status: ::core::option::Option<super::enums::PanStatusIn>,
     /// `CommissionSalesGroupId` (Edm.String).
     ///
     /// Label `@SYS23784`.
@@ -1396,12 +1410,12 @@ pub struct CustomerV3 {
     ///
     /// Label `@SYS23011`.
     #[field(name = "IsOneTimeCustomer", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_one_time_customer: ::core::option::Option<super::NoYes>,
+    pub is_one_time_customer: ::core::option::Option<super::enums::NoYes>,
     /// `ForeignCustomer` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@GLS5727`.
     #[field(name = "ForeignCustomer", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub foreign_customer: ::core::option::Option<super::NoYes>,
+    pub foreign_customer: ::core::option::Option<super::enums::NoYes>,
     /// `CustomerTMAGroupId` (Edm.String).
     ///
     /// Label `@PRO1235`.
@@ -1424,7 +1438,7 @@ pub struct CustomerV3 {
         name = "CompanyType",
         edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX"
     )]
-    pub company_type: ::core::option::Option<super::CompanyTypeMx>,
+    pub company_type: ::core::option::Option<super::enums::CompanyTypeMx>,
     /// `CustomerGroupId` (Edm.String).
     ///
     /// Label `@SYS11904`.
@@ -1437,7 +1451,7 @@ pub struct CustomerV3 {
         name = "GiroTypeInterestNote",
         edm = "Microsoft.Dynamics.DataEntities.PaymentStub"
     )]
-    pub giro_type_interest_note: ::core::option::Option<super::PaymentStub>,
+    pub giro_type_interest_note: ::core::option::Option<super::enums::PaymentStub>,
     /// `DeliveryAddressZipCode` (Edm.String).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3DeliveryAddressZipCode`.
@@ -1460,7 +1474,7 @@ pub struct CustomerV3 {
         name = "PaymentUseCashDiscount",
         edm = "Microsoft.Dynamics.DataEntities.UseCashDisc"
     )]
-    pub payment_use_cash_discount: ::core::option::Option<super::UseCashDisc>,
+    pub payment_use_cash_discount: ::core::option::Option<super::enums::UseCashDisc>,
     /// `DiscountPriceGroupId` (Edm.String).
     ///
     /// Label `@SYS13076`.
@@ -1520,7 +1534,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@TaxIntegration:OverrideSalesTax`.
     #[field(name = "OverrideSalesTax", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub override_sales_tax: ::core::option::Option<super::NoYes>,
+    pub override_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `BrazilianINSSCEI` (Edm.String).
     ///
     /// Label `@GLS15`.
@@ -1543,7 +1557,7 @@ pub struct CustomerV3 {
         name = "NatureOfAssessee",
         edm = "Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN"
     )]
-    pub nature_of_assessee: ::core::option::Option<super::NatureOfAssesseeIn>,
+    pub nature_of_assessee: ::core::option::Option<super::enums::NatureOfAssesseeIn>,
     /// `WriteoffReason` (Edm.String).
     ///
     /// Label `@SYS111246`.
@@ -1578,12 +1592,12 @@ pub struct CustomerV3 {
     ///
     /// Label `@RET2420`.
     #[field(name = "IsPurchRequestUsed", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_purch_request_used: ::core::option::Option<super::NoYes>,
+    pub is_purch_request_used: ::core::option::Option<super::enums::NoYes>,
     /// `IsPublicSector_IT` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@SYS339024`.
     #[field(name = "IsPublicSector_IT", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_public_sector_it: ::core::option::Option<super::NoYes>,
+    pub is_public_sector_it: ::core::option::Option<super::enums::NoYes>,
     /// `SATRegistrationName_MX` (Edm.String).
     ///
     /// Label `@MexicoCFDI:SATRegistrationName`.
@@ -1601,7 +1615,7 @@ pub struct CustomerV3 {
         name = "CFDITemporaryExport_MX",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub cfdi_temporary_export_mx: ::core::option::Option<super::NoYes>,
+    pub cfdi_temporary_export_mx: ::core::option::Option<super::enums::NoYes>,
     /// `IsSimplifiedPrimaryAddress` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3SimplifiedPrimaryAddress`.
@@ -1609,7 +1623,7 @@ pub struct CustomerV3 {
         name = "IsSimplifiedPrimaryAddress",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_simplified_primary_address: ::core::option::Option<super::NoYes>,
+    pub is_simplified_primary_address: ::core::option::Option<super::enums::NoYes>,
     /// `IsSimplifiedDeliveryAddress` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3SimplifiedDeliveryAddress`.
@@ -1617,7 +1631,7 @@ pub struct CustomerV3 {
         name = "IsSimplifiedDeliveryAddress",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_simplified_delivery_address: ::core::option::Option<super::NoYes>,
+    pub is_simplified_delivery_address: ::core::option::Option<super::enums::NoYes>,
     /// `IsSimplifiedInvoiceAddress` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@AccountsReceivable:CustCustomerV3SimplifiedInvoiceAddress`.
@@ -1625,7 +1639,7 @@ pub struct CustomerV3 {
         name = "IsSimplifiedInvoiceAddress",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_simplified_invoice_address: ::core::option::Option<super::NoYes>,
+    pub is_simplified_invoice_address: ::core::option::Option<super::enums::NoYes>,
     /// `CredManEligibleCreditLimitCurrency` (Edm.String).
     ///
     /// Label `@CreditManagement:EligCreditLimitCurr`.
@@ -1655,7 +1669,7 @@ pub struct CustomerV3 {
         name = "CredManCustUnlimitedCredit",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub cred_man_cust_unlimited_credit: ::core::option::Option<super::NoYes>,
+    pub cred_man_cust_unlimited_credit: ::core::option::Option<super::enums::NoYes>,
     /// `CredManEligibleCreditLimitDate` (Edm.DateTimeOffset).
     ///
     /// Label `@CreditManagement:EligCreditLimitDate`.
@@ -1669,7 +1683,7 @@ pub struct CustomerV3 {
     ///
     /// Label `@CreditManagement:WithAgency`.
     #[field(name = "CredManWithAgency", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub cred_man_with_agency: ::core::option::Option<super::NoYes>,
+    pub cred_man_with_agency: ::core::option::Option<super::enums::NoYes>,
     /// `CredManCreditLimitDate` (Edm.DateTimeOffset).
     ///
     /// Label `@CreditManagement:CreditLimitDate`.
@@ -1694,12 +1708,12 @@ pub struct CustomerV3 {
     ///
     /// Label `@CreditManagement:TitleHeld`.
     #[field(name = "CredManTitleHeld", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub cred_man_title_held: ::core::option::Option<super::NoYes>,
+    pub cred_man_title_held: ::core::option::Option<super::enums::NoYes>,
     /// `CredManExclude` (Microsoft.Dynamics.DataEntities.NoYes).
     ///
     /// Label `@CreditManagement:ExcludeFromCreditMan`.
     #[field(name = "CredManExclude", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub cred_man_exclude: ::core::option::Option<super::NoYes>,
+    pub cred_man_exclude: ::core::option::Option<super::enums::NoYes>,
     /// `CredManBusinessStarted` (Edm.DateTimeOffset).
     ///
     /// Label `@CreditManagement:BusinessStarted`.

@@ -26,18 +26,18 @@ pub struct DeliveryTerm {
         edm = "Microsoft.Dynamics.DataEntities.LogisticsLocationRoleType"
     )]
     pub sales_tax_location_role: ::core::option::Option<
-        super::LogisticsLocationRoleType,
+        super::enums::LogisticsLocationRoleType,
     >,
     /// `IsCashOnDelivery` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsCashOnDelivery", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_cash_on_delivery: ::core::option::Option<super::NoYes>,
+    pub is_cash_on_delivery: ::core::option::Option<super::enums::NoYes>,
     /// `DoRetailSalesOrdersGetTransportationChargesAdded` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "DoRetailSalesOrdersGetTransportationChargesAdded",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub do_retail_sales_orders_get_transportation_charges_added: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `WillShipmentConfirmationTransferCharges` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
@@ -45,7 +45,7 @@ pub struct DeliveryTerm {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_shipment_confirmation_transfer_charges: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `TermsDescription` (Edm.String).
     #[field(name = "TermsDescription", edm = "Edm.String")]
@@ -55,22 +55,24 @@ pub struct DeliveryTerm {
         name = "FreightChargeTerms",
         edm = "Microsoft.Dynamics.DataEntities.WmsFreightChargeTerms"
     )]
-    pub freight_charge_terms: ::core::option::Option<super::WmsFreightChargeTerms>,
+    pub freight_charge_terms: ::core::option::Option<
+        super::enums::WmsFreightChargeTerms,
+    >,
     /// `ReceiptTransactionStatus` (Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU).
     #[field(
         name = "ReceiptTransactionStatus",
         edm = "Microsoft.Dynamics.DataEntities.CustomInventTransStatus_RU"
     )]
     pub receipt_transaction_status: ::core::option::Option<
-        super::CustomInventTransStatusRu,
+        super::enums::CustomInventTransStatusRu,
     >,
     /// `PortMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "PortMandatory", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub port_mandatory: ::core::option::Option<super::NoYes>,
+    pub port_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `GoodsInTransitControl` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "GoodsInTransitControl",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub goods_in_transit_control: ::core::option::Option<super::NoYes>,
+    pub goods_in_transit_control: ::core::option::Option<super::enums::NoYes>,
 }

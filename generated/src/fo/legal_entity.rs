@@ -18,7 +18,9 @@ pub struct LegalEntity {
         name = "UseForFinancialConsolidationProcess",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub use_for_financial_consolidation_process: ::core::option::Option<super::NoYes>,
+    pub use_for_financial_consolidation_process: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `CompanyName` (Edm.String).
     #[field(name = "CompanyName", edm = "Edm.String")]
     pub company_name: ::core::option::Option<::std::string::String>,
@@ -71,13 +73,13 @@ pub struct LegalEntity {
         name = "PrimaryContactEmailIsIM",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_email_is_im: ::core::option::Option<super::NoYes>,
+    pub primary_contact_email_is_im: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactFacebookIsPrivate` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "PrimaryContactFacebookIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_facebook_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_facebook_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactTelexDescription` (Edm.String).
     #[field(name = "PrimaryContactTelexDescription", edm = "Edm.String")]
     pub primary_contact_telex_description: ::core::option::Option<::std::string::String>,
@@ -104,19 +106,19 @@ pub struct LegalEntity {
         name = "PrimaryContactTwitterIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_twitter_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_twitter_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactPhoneIsMobile` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "PrimaryContactPhoneIsMobile",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_phone_is_mobile: ::core::option::Option<super::NoYes>,
+    pub primary_contact_phone_is_mobile: ::core::option::Option<super::enums::NoYes>,
     /// `AddressValidTo` (Edm.DateTimeOffset).
     #[field(name = "AddressValidTo", edm = "Edm.DateTimeOffset", not_null)]
     pub address_valid_to: ::dualsync::edm::DateTimeOffset,
     /// `TimeZone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(name = "TimeZone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
-    pub time_zone: ::core::option::Option<super::Timezone>,
+    pub time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `DNBRoutingNumber` (Edm.String).
     #[field(name = "DNBRoutingNumber", edm = "Edm.String")]
     pub dnb_routing_number: ::core::option::Option<::std::string::String>,
@@ -134,13 +136,13 @@ pub struct LegalEntity {
     pub start_date_of_business: ::dualsync::edm::DateTimeOffset,
     /// `AddressTimeZone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(name = "AddressTimeZone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
-    pub address_time_zone: ::core::option::Option<super::Timezone>,
+    pub address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `PrintINNKPPInAddress` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "PrintINNKPPInAddress",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub print_innkpp_in_address: ::core::option::Option<super::NoYes>,
+    pub print_innkpp_in_address: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactPhoneDescription` (Edm.String).
     #[field(name = "PrimaryContactPhoneDescription", edm = "Edm.String")]
     pub primary_contact_phone_description: ::core::option::Option<::std::string::String>,
@@ -187,7 +189,7 @@ pub struct LegalEntity {
         name = "LegalNature",
         edm = "Microsoft.Dynamics.DataEntities.LegalNature_IT"
     )]
-    pub legal_nature: ::core::option::Option<super::LegalNatureIt>,
+    pub legal_nature: ::core::option::Option<super::enums::LegalNatureIt>,
     /// `PrimaryContactTwitterDescription` (Edm.String).
     #[field(name = "PrimaryContactTwitterDescription", edm = "Edm.String")]
     pub primary_contact_twitter_description: ::core::option::Option<
@@ -239,7 +241,7 @@ pub struct LegalEntity {
         name = "CompanyType",
         edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX"
     )]
-    pub company_type: ::core::option::Option<super::CompanyTypeMx>,
+    pub company_type: ::core::option::Option<super::enums::CompanyTypeMx>,
     /// `Name` (Edm.String).
     #[field(name = "Name", edm = "Edm.String")]
     pub name: ::core::option::Option<::std::string::String>,
@@ -248,7 +250,7 @@ pub struct LegalEntity {
         name = "PrintEnterpriseRegister",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub print_enterprise_register: ::core::option::Option<super::NoYes>,
+    pub print_enterprise_register: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactTelexPurpose` (Edm.String).
     #[field(name = "PrimaryContactTelexPurpose", edm = "Edm.String")]
     pub primary_contact_telex_purpose: ::core::option::Option<::std::string::String>,
@@ -314,7 +316,9 @@ pub struct LegalEntity {
         name = "UseForFinancialEliminationProcess",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub use_for_financial_elimination_process: ::core::option::Option<super::NoYes>,
+    pub use_for_financial_elimination_process: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `StateInscription` (Edm.String).
     #[field(name = "StateInscription", edm = "Edm.String")]
     pub state_inscription: ::core::option::Option<::std::string::String>,
@@ -323,7 +327,9 @@ pub struct LegalEntity {
         name = "PrimaryContactLinkedInIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_linked_in_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_linked_in_is_private: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `PrimaryContactFaxPurpose` (Edm.String).
     #[field(name = "PrimaryContactFaxPurpose", edm = "Edm.String")]
     pub primary_contact_fax_purpose: ::core::option::Option<::std::string::String>,
@@ -341,27 +347,27 @@ pub struct LegalEntity {
         name = "PrintCorrectiveInvoice",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub print_corrective_invoice: ::core::option::Option<super::NoYes>,
+    pub print_corrective_invoice: ::core::option::Option<super::enums::NoYes>,
     /// `LocalizationCountryRegionCode` (Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode).
     #[field(
         name = "LocalizationCountryRegionCode",
         edm = "Microsoft.Dynamics.DataEntities.SysLocalizationCountryRegionCode"
     )]
     pub localization_country_region_code: ::core::option::Option<
-        super::SysLocalizationCountryRegionCode,
+        super::enums::SysLocalizationCountryRegionCode,
     >,
     /// `VATOnCustomerBehalf` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "VATOnCustomerBehalf", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub vat_on_customer_behalf: ::core::option::Option<super::NoYes>,
+    pub vat_on_customer_behalf: ::core::option::Option<super::enums::NoYes>,
     /// `VATNum` (Edm.String).
     #[field(name = "VATNum", edm = "Edm.String")]
     pub vat_num: ::core::option::Option<::std::string::String>,
     /// `ProfitMarginScheme` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "ProfitMarginScheme", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub profit_margin_scheme: ::core::option::Option<super::NoYes>,
+    pub profit_margin_scheme: ::core::option::Option<super::enums::NoYes>,
     /// `VATRefund` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "VATRefund", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub vat_refund: ::core::option::Option<super::NoYes>,
+    pub vat_refund: ::core::option::Option<super::enums::NoYes>,
     /// `ImportVATNum` (Edm.String).
     #[field(name = "ImportVATNum", edm = "Edm.String")]
     pub import_vat_num: ::core::option::Option<::std::string::String>,

@@ -28,7 +28,7 @@ pub struct OperationalSite {
     pub primary_address_state_id: ::core::option::Option<::std::string::String>,
     /// `SiteTimezone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(name = "SiteTimezone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
-    pub site_timezone: ::core::option::Option<super::Timezone>,
+    pub site_timezone: ::core::option::Option<super::enums::Timezone>,
     /// `PrimaryAddressBuildingCompliment` (Edm.String).
     #[field(name = "PrimaryAddressBuildingCompliment", edm = "Edm.String")]
     pub primary_address_building_compliment: ::core::option::Option<
@@ -48,7 +48,7 @@ pub struct OperationalSite {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_master_planned_intra_site_movements_use_transfer_journals: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `PrimaryAddressCountryRegionId` (Edm.String).
     #[field(name = "PrimaryAddressCountryRegionId", edm = "Edm.String")]
@@ -73,7 +73,9 @@ pub struct OperationalSite {
         name = "IsReceivingWarehouseOverrideAllowed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_receiving_warehouse_override_allowed: ::core::option::Option<super::NoYes>,
+    pub is_receiving_warehouse_override_allowed: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `SiteName` (Edm.String).
     #[field(name = "SiteName", edm = "Edm.String")]
     pub site_name: ::core::option::Option<::std::string::String>,
@@ -103,13 +105,13 @@ pub struct OperationalSite {
         name = "IsPrimaryAddressAssigned",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_primary_address_assigned: ::core::option::Option<super::NoYes>,
+    pub is_primary_address_assigned: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryAddressTimeZone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(
         name = "PrimaryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub primary_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub primary_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `PrimaryAddressCityInKana` (Edm.String).
     #[field(name = "PrimaryAddressCityInKana", edm = "Edm.String")]
     pub primary_address_city_in_kana: ::core::option::Option<::std::string::String>,

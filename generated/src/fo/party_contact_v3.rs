@@ -15,10 +15,10 @@ pub struct PartyContactV3 {
     pub electronic_address_id: ::std::string::String,
     /// `IsInstantMessage` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsInstantMessage", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_instant_message: ::core::option::Option<super::NoYes>,
+    pub is_instant_message: ::core::option::Option<super::enums::NoYes>,
     /// `IsMobilePhone` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsMobilePhone", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_mobile_phone: ::core::option::Option<super::NoYes>,
+    pub is_mobile_phone: ::core::option::Option<super::enums::NoYes>,
     /// `CountryRegionCode` (Edm.String).
     #[field(name = "CountryRegionCode", edm = "Edm.String")]
     pub country_region_code: ::core::option::Option<::std::string::String>,
@@ -36,7 +36,7 @@ pub struct PartyContactV3 {
     pub location_id: ::core::option::Option<::std::string::String>,
     /// `IsPrimary` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPrimary", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_primary: ::core::option::Option<super::NoYes>,
+    pub is_primary: ::core::option::Option<super::enums::NoYes>,
     /// `Description` (Edm.String).
     #[field(name = "Description", edm = "Edm.String")]
     pub description: ::core::option::Option<::std::string::String>,
@@ -45,8 +45,10 @@ pub struct PartyContactV3 {
         name = "Type",
         edm = "Microsoft.Dynamics.DataEntities.LogisticsElectronicAddressMethodType"
     )]
-    pub type_: ::core::option::Option<super::LogisticsElectronicAddressMethodType>,
+    pub type_: ::core::option::Option<
+        super::enums::LogisticsElectronicAddressMethodType,
+    >,
     /// `IsPrivate` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPrivate", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_private: ::core::option::Option<super::NoYes>,
+    pub is_private: ::core::option::Option<super::enums::NoYes>,
 }

@@ -19,13 +19,13 @@ pub struct PaymentSchedule {
         name = "AllocationMethod",
         edm = "Microsoft.Dynamics.DataEntities.PaymSchedBy"
     )]
-    pub allocation_method: ::core::option::Option<super::PaymSchedBy>,
+    pub allocation_method: ::core::option::Option<super::enums::PaymSchedBy>,
     /// `PaymentFrequencyUnits` (Microsoft.Dynamics.DataEntities.PeriodUnit).
     #[field(
         name = "PaymentFrequencyUnits",
         edm = "Microsoft.Dynamics.DataEntities.PeriodUnit"
     )]
-    pub payment_frequency_units: ::core::option::Option<super::PeriodUnit>,
+    pub payment_frequency_units: ::core::option::Option<super::enums::PeriodUnit>,
     /// `NumberOfPayments` (Edm.Int32).
     #[field(name = "NumberOfPayments", edm = "Edm.Int32", not_null)]
     pub number_of_payments: i32,
@@ -35,7 +35,7 @@ pub struct PaymentSchedule {
         edm = "Microsoft.Dynamics.DataEntities.PaymSchedTaxDistribution"
     )]
     pub sales_tax_allocation_method: ::core::option::Option<
-        super::PaymSchedTaxDistribution,
+        super::enums::PaymSchedTaxDistribution,
     >,
     /// `ChargeAllocationMethod` (Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist).
     #[field(
@@ -43,7 +43,7 @@ pub struct PaymentSchedule {
         edm = "Microsoft.Dynamics.DataEntities.McrPaymSchedMiscChargeDist"
     )]
     pub charge_allocation_method: ::core::option::Option<
-        super::McrPaymSchedMiscChargeDist,
+        super::enums::McrPaymSchedMiscChargeDist,
     >,
     /// `InstallmentMinimumOrderAmount` (Edm.Decimal).
     #[field(name = "InstallmentMinimumOrderAmount", edm = "Edm.Decimal", not_null)]
@@ -68,7 +68,7 @@ pub struct PaymentSchedule {
         name = "IsFlexibleInstallmentPlan",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_flexible_installment_plan: ::core::option::Option<super::NoYes>,
+    pub is_flexible_installment_plan: ::core::option::Option<super::enums::NoYes>,
     /// `FixedPaymentAmount` (Edm.Decimal).
     #[field(name = "FixedPaymentAmount", edm = "Edm.Decimal", not_null)]
     pub fixed_payment_amount: ::dualsync::edm::Decimal,

@@ -29,7 +29,7 @@ pub struct PaymentTerm {
         edm = "Microsoft.Dynamics.DataEntities.CreditCardCreditCheck"
     )]
     pub credit_card_credit_check_type: ::core::option::Option<
-        super::CreditCardCreditCheck,
+        super::enums::CreditCardCreditCheck,
     >,
     /// `PaymentScheduleName` (Edm.String).
     #[field(name = "PaymentScheduleName", edm = "Edm.String")]
@@ -39,16 +39,18 @@ pub struct PaymentTerm {
         name = "IsDefaultPaymentTerm",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_default_payment_term: ::core::option::Option<super::NoYes>,
+    pub is_default_payment_term: ::core::option::Option<super::enums::NoYes>,
     /// `CreditCardPaymentType` (Microsoft.Dynamics.DataEntities.CreditCardPaymentType).
     #[field(
         name = "CreditCardPaymentType",
         edm = "Microsoft.Dynamics.DataEntities.CreditCardPaymentType"
     )]
-    pub credit_card_payment_type: ::core::option::Option<super::CreditCardPaymentType>,
+    pub credit_card_payment_type: ::core::option::Option<
+        super::enums::CreditCardPaymentType,
+    >,
     /// `IsCashPayment` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsCashPayment", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_cash_payment: ::core::option::Option<super::NoYes>,
+    pub is_cash_payment: ::core::option::Option<super::enums::NoYes>,
     /// `NumberOfDays` (Edm.Int32).
     #[field(name = "NumberOfDays", edm = "Edm.Int32", not_null)]
     pub number_of_days: i32,
@@ -58,7 +60,7 @@ pub struct PaymentTerm {
         edm = "Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy"
     )]
     pub customer_due_date_update_policy: ::core::option::Option<
-        super::PaymentDueDateUpdatePolicy,
+        super::enums::PaymentDueDateUpdatePolicy,
     >,
     /// `PaymentDayName` (Edm.String).
     #[field(name = "PaymentDayName", edm = "Edm.String")]
@@ -69,17 +71,17 @@ pub struct PaymentTerm {
         edm = "Microsoft.Dynamics.DataEntities.PaymentDueDateUpdatePolicy"
     )]
     pub vendor_due_date_update_policy: ::core::option::Option<
-        super::PaymentDueDateUpdatePolicy,
+        super::enums::PaymentDueDateUpdatePolicy,
     >,
     /// `PostOffsettingAR` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "PostOffsettingAR", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub post_offsetting_ar: ::core::option::Option<super::NoYes>,
+    pub post_offsetting_ar: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentMethodType` (Microsoft.Dynamics.DataEntities.NetCurrent).
     #[field(
         name = "PaymentMethodType",
         edm = "Microsoft.Dynamics.DataEntities.NetCurrent"
     )]
-    pub payment_method_type: ::core::option::Option<super::NetCurrent>,
+    pub payment_method_type: ::core::option::Option<super::enums::NetCurrent>,
     /// `CashPaymentMainAccountIdDisplayValue` (Edm.String).
     #[field(name = "CashPaymentMainAccountIdDisplayValue", edm = "Edm.String")]
     pub cash_payment_main_account_id_display_value: ::core::option::Option<
@@ -90,7 +92,7 @@ pub struct PaymentTerm {
         name = "IsCertifiedCompanyCheck",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_certified_company_check: ::core::option::Option<super::NoYes>,
+    pub is_certified_company_check: ::core::option::Option<super::enums::NoYes>,
     /// `AdditionalMonthsForCutoffDate` (Edm.Int32).
     #[field(name = "AdditionalMonthsForCutoffDate", edm = "Edm.Int32", not_null)]
     pub additional_months_for_cutoff_date: i32,

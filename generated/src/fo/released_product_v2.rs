@@ -16,13 +16,13 @@ pub struct ReleasedProductV2 {
     pub item_number: ::std::string::String,
     /// `IsPhantom` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPhantom", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_phantom: ::core::option::Option<super::NoYes>,
+    pub is_phantom: ::core::option::Option<super::enums::NoYes>,
     /// `IsPurchasePriceIncludingCharges` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsPurchasePriceIncludingCharges",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_purchase_price_including_charges: ::core::option::Option<super::NoYes>,
+    pub is_purchase_price_including_charges: ::core::option::Option<super::enums::NoYes>,
     /// `ItemFiscalClassificationCode` (Edm.String).
     #[field(name = "ItemFiscalClassificationCode", edm = "Edm.String")]
     pub item_fiscal_classification_code: ::core::option::Option<::std::string::String>,
@@ -34,13 +34,13 @@ pub struct ReleasedProductV2 {
     pub service_accounting_code: ::core::option::Option<::std::string::String>,
     /// `MarginABCCode` (Microsoft.Dynamics.DataEntities.ABC).
     #[field(name = "MarginABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub margin_abc_code: ::core::option::Option<super::Abc>,
+    pub margin_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `IsICMSTaxAppliedOnService` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsICMSTaxAppliedOnService",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_icms_tax_applied_on_service: ::core::option::Option<super::NoYes>,
+    pub is_icms_tax_applied_on_service: ::core::option::Option<super::enums::NoYes>,
     /// `ShippingAndReceivingSortOrderCode` (Edm.Int32).
     #[field(name = "ShippingAndReceivingSortOrderCode", edm = "Edm.Int32", not_null)]
     pub shipping_and_receiving_sort_order_code: i32,
@@ -65,7 +65,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPick"
     )]
     pub raw_material_picking_principle: ::core::option::Option<
-        super::WhsAllowMaterialOverPick,
+        super::enums::WhsAllowMaterialOverPick,
     >,
     /// `WarehouseFilterCode` (Edm.String).
     #[field(name = "WarehouseFilterCode", edm = "Edm.String")]
@@ -94,13 +94,13 @@ pub struct ReleasedProductV2 {
         name = "IsSalesWithholdingTaxCalculated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_withholding_tax_calculated: ::core::option::Option<super::NoYes>,
+    pub is_sales_withholding_tax_calculated: ::core::option::Option<super::enums::NoYes>,
     /// `ScaleIndicator` (Microsoft.Dynamics.DataEntities.ScaleIndicator_BR).
     #[field(
         name = "ScaleIndicator",
         edm = "Microsoft.Dynamics.DataEntities.ScaleIndicator_BR"
     )]
-    pub scale_indicator: ::core::option::Option<super::ScaleIndicatorBr>,
+    pub scale_indicator: ::core::option::Option<super::enums::ScaleIndicatorBr>,
     /// `ProductVolume` (Edm.Decimal).
     #[field(name = "ProductVolume", edm = "Edm.Decimal", not_null)]
     pub product_volume: ::dualsync::edm::Decimal,
@@ -120,7 +120,9 @@ pub struct ReleasedProductV2 {
         name = "UpdateProductVariantLifecycleState",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub update_product_variant_lifecycle_state: ::core::option::Option<super::NoYes>,
+    pub update_product_variant_lifecycle_state: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `PlanningFormulaItemNumber` (Edm.String).
     #[field(name = "PlanningFormulaItemNumber", edm = "Edm.String")]
     pub planning_formula_item_number: ::core::option::Option<::std::string::String>,
@@ -149,16 +151,20 @@ pub struct ReleasedProductV2 {
         name = "IsUnitCostProductVariantSpecific",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_unit_cost_product_variant_specific: ::core::option::Option<super::NoYes>,
+    pub is_unit_cost_product_variant_specific: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `IsHazardousMaterial` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsHazardousMaterial", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_hazardous_material: ::core::option::Option<super::NoYes>,
+    pub is_hazardous_material: ::core::option::Option<super::enums::NoYes>,
     /// `IsPOSRegistrationQuantityNegative` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsPOSRegistrationQuantityNegative",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_pos_registration_quantity_negative: ::core::option::Option<super::NoYes>,
+    pub is_pos_registration_quantity_negative: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `UpperWarrantablePriceRangeLimit` (Edm.Decimal).
     #[field(name = "UpperWarrantablePriceRangeLimit", edm = "Edm.Decimal", not_null)]
     pub upper_warrantable_price_range_limit: ::dualsync::edm::Decimal,
@@ -180,7 +186,9 @@ pub struct ReleasedProductV2 {
         name = "IsPurchaseWithholdingTaxCalculated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_purchase_withholding_tax_calculated: ::core::option::Option<super::NoYes>,
+    pub is_purchase_withholding_tax_calculated: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `DefaultLedgerDimensionDisplayValue` (Edm.String).
     #[field(name = "DefaultLedgerDimensionDisplayValue", edm = "Edm.String")]
     pub default_ledger_dimension_display_value: ::core::option::Option<
@@ -192,7 +200,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.WarrantyDurationTimeUnit"
     )]
     pub warranty_duration_time_unit: ::core::option::Option<
-        super::WarrantyDurationTimeUnit,
+        super::enums::WarrantyDurationTimeUnit,
     >,
     /// `CommissionProductGroupId` (Edm.String).
     #[field(name = "CommissionProductGroupId", edm = "Edm.String")]
@@ -203,7 +211,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_exempt_from_automatic_notification_and_cancellation: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `TaxSubstitutionCode` (Edm.String).
     #[field(name = "TaxSubstitutionCode", edm = "Edm.String")]
@@ -213,7 +221,7 @@ pub struct ReleasedProductV2 {
         name = "ProductionType",
         edm = "Microsoft.Dynamics.DataEntities.PmfProductType"
     )]
-    pub production_type: ::core::option::Option<super::PmfProductType>,
+    pub production_type: ::core::option::Option<super::enums::PmfProductType>,
     /// `NetProductWeight` (Edm.Decimal).
     #[field(name = "NetProductWeight", edm = "Edm.Decimal", not_null)]
     pub net_product_weight: ::dualsync::edm::Decimal,
@@ -231,7 +239,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.WarrantablePriceRangeBaseType"
     )]
     pub warrantable_price_range_base_type: ::core::option::Option<
-        super::WarrantablePriceRangeBaseType,
+        super::enums::WarrantablePriceRangeBaseType,
     >,
     /// `StorageDimensionGroupName` (Edm.String).
     #[field(name = "StorageDimensionGroupName", edm = "Edm.String")]
@@ -254,7 +262,9 @@ pub struct ReleasedProductV2 {
         name = "IsSelfCheckoutRegistrationBlocked",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_self_checkout_registration_blocked: ::core::option::Option<super::NoYes>,
+    pub is_self_checkout_registration_blocked: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `CatchWeightUnitSymbol` (Edm.String).
     #[field(name = "CatchWeightUnitSymbol", edm = "Edm.String")]
     pub catch_weight_unit_symbol: ::core::option::Option<::std::string::String>,
@@ -264,7 +274,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.WhsAllowMaterialOverPickNonLp"
     )]
     pub raw_material_picking_principle_non_license_plate_locations: ::core::option::Option<
-        super::WhsAllowMaterialOverPickNonLp,
+        super::enums::WhsAllowMaterialOverPickNonLp,
     >,
     /// `VendorInvoiceLineMatchingPolicy` (Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption).
     #[field(
@@ -272,7 +282,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption"
     )]
     pub vendor_invoice_line_matching_policy: ::core::option::Option<
-        super::PurchMatchingPolicyWithNotSetOption,
+        super::enums::PurchMatchingPolicyWithNotSetOption,
     >,
     /// `SellStartDate` (Edm.DateTimeOffset).
     #[field(name = "SellStartDate", edm = "Edm.DateTimeOffset", not_null)]
@@ -282,7 +292,7 @@ pub struct ReleasedProductV2 {
     pub physical_dimension_group_id: ::core::option::Option<::std::string::String>,
     /// `CarryingCostABCCode` (Microsoft.Dynamics.DataEntities.ABC).
     #[field(name = "CarryingCostABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub carrying_cost_abc_code: ::core::option::Option<super::Abc>,
+    pub carrying_cost_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `CostCalculationBOMLevel` (Edm.Int32).
     #[field(name = "CostCalculationBOMLevel", edm = "Edm.Int32", not_null)]
     pub cost_calculation_bom_level: i32,
@@ -305,19 +315,21 @@ pub struct ReleasedProductV2 {
         name = "WillPickingWorkbenchApplyBoxingLogic",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_picking_workbench_apply_boxing_logic: ::core::option::Option<super::NoYes>,
+    pub will_picking_workbench_apply_boxing_logic: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `FixedSalesPriceCharges` (Edm.Decimal).
     #[field(name = "FixedSalesPriceCharges", edm = "Edm.Decimal", not_null)]
     pub fixed_sales_price_charges: ::dualsync::edm::Decimal,
     /// `IsDeliveredDirectly` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsDeliveredDirectly", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_delivered_directly: ::core::option::Option<super::NoYes>,
+    pub is_delivered_directly: ::core::option::Option<super::enums::NoYes>,
     /// `SalesGSTReliefCategoryCode` (Edm.String).
     #[field(name = "SalesGSTReliefCategoryCode", edm = "Edm.String")]
     pub sales_gst_relief_category_code: ::core::option::Option<::std::string::String>,
     /// `IsScaleProduct` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsScaleProduct", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_scale_product: ::core::option::Option<super::NoYes>,
+    pub is_scale_product: ::core::option::Option<super::enums::NoYes>,
     /// `AlternativeProductColorId` (Edm.String).
     #[field(name = "AlternativeProductColorId", edm = "Edm.String")]
     pub alternative_product_color_id: ::core::option::Option<::std::string::String>,
@@ -329,7 +341,7 @@ pub struct ReleasedProductV2 {
         name = "IsUnitCostIncludingCharges",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_unit_cost_including_charges: ::core::option::Option<super::NoYes>,
+    pub is_unit_cost_including_charges: ::core::option::Option<super::enums::NoYes>,
     /// `ShipStartDate` (Edm.DateTimeOffset).
     #[field(name = "ShipStartDate", edm = "Edm.DateTimeOffset", not_null)]
     pub ship_start_date: ::dualsync::edm::DateTimeOffset,
@@ -341,7 +353,9 @@ pub struct ReleasedProductV2 {
         name = "SalesPriceCalculationModel",
         edm = "Microsoft.Dynamics.DataEntities.SalesPriceModel"
     )]
-    pub sales_price_calculation_model: ::core::option::Option<super::SalesPriceModel>,
+    pub sales_price_calculation_model: ::core::option::Option<
+        super::enums::SalesPriceModel,
+    >,
     /// `CustomsImportTariffCode` (Edm.String).
     #[field(name = "CustomsImportTariffCode", edm = "Edm.String")]
     pub customs_import_tariff_code: ::core::option::Option<::std::string::String>,
@@ -360,7 +374,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub are_transportation_management_processes_enabled: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `WarehouseReleaseSalesUnitRestricted` (Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted).
     #[field(
@@ -368,11 +382,11 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.WhsSalesUnitRestricted"
     )]
     pub warehouse_release_sales_unit_restricted: ::core::option::Option<
-        super::WhsSalesUnitRestricted,
+        super::enums::WhsSalesUnitRestricted,
     >,
     /// `IsShipAloneEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsShipAloneEnabled", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_ship_alone_enabled: ::core::option::Option<super::NoYes>,
+    pub is_ship_alone_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `ProductionConsumptionDensityConversionFactor` (Edm.Decimal).
     #[field(
         name = "ProductionConsumptionDensityConversionFactor",
@@ -394,7 +408,7 @@ pub struct ReleasedProductV2 {
     pub product_search_name: ::core::option::Option<::std::string::String>,
     /// `ValueABCCode` (Microsoft.Dynamics.DataEntities.ABC).
     #[field(name = "ValueABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub value_abc_code: ::core::option::Option<super::Abc>,
+    pub value_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `WarehouseBatchDetailsCapturePolicy` (Edm.String).
     #[field(name = "WarehouseBatchDetailsCapturePolicy", edm = "Edm.String")]
     pub warehouse_batch_details_capture_policy: ::core::option::Option<
@@ -402,7 +416,7 @@ pub struct ReleasedProductV2 {
     >,
     /// `IsDualUseProduct` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsDualUseProduct", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_dual_use_product: ::core::option::Option<super::NoYes>,
+    pub is_dual_use_product: ::core::option::Option<super::enums::NoYes>,
     /// `VariableScrapPercentage` (Edm.Decimal).
     #[field(name = "VariableScrapPercentage", edm = "Edm.Decimal", not_null)]
     pub variable_scrap_percentage: ::dualsync::edm::Decimal,
@@ -423,7 +437,7 @@ pub struct ReleasedProductV2 {
         name = "IsSalesPriceIncludingCharges",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_price_including_charges: ::core::option::Option<super::NoYes>,
+    pub is_sales_price_including_charges: ::core::option::Option<super::enums::NoYes>,
     /// `PurchasePriceQuantity` (Edm.Decimal).
     #[field(name = "PurchasePriceQuantity", edm = "Edm.Decimal", not_null)]
     pub purchase_price_quantity: ::dualsync::edm::Decimal,
@@ -448,7 +462,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.BomWhsReleasePolicy"
     )]
     pub warehouse_bom_release_reservation_requirement_rule: ::core::option::Option<
-        super::BomWhsReleasePolicy,
+        super::enums::BomWhsReleasePolicy,
     >,
     /// `EighthProductFilterCode` (Edm.String).
     #[field(name = "EighthProductFilterCode", edm = "Edm.String")]
@@ -482,14 +496,14 @@ pub struct ReleasedProductV2 {
         name = "ProductSubType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResProductSubtype"
     )]
-    pub product_sub_type: ::core::option::Option<super::EcoResProductSubtype>,
+    pub product_sub_type: ::core::option::Option<super::enums::EcoResProductSubtype>,
     /// `IsTenderDiscountPOSRegistrationProhibited` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsTenderDiscountPOSRegistrationProhibited",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_tender_discount_pos_registration_prohibited: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `PurchaseSupplementaryProductProductGroupId` (Edm.String).
     #[field(name = "PurchaseSupplementaryProductProductGroupId", edm = "Edm.String")]
@@ -508,7 +522,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_total_purchase_discount_calculation_include_product: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `SalesChargesQuantity` (Edm.Decimal).
     #[field(name = "SalesChargesQuantity", edm = "Edm.Decimal", not_null)]
@@ -519,7 +533,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.InventBatchMergeDateCalculationMethod"
     )]
     pub batch_merge_date_calculation_method: ::core::option::Option<
-        super::InventBatchMergeDateCalculationMethod,
+        super::enums::InventBatchMergeDateCalculationMethod,
     >,
     /// `SalesMultilineDiscountProductGroupCode` (Edm.String).
     #[field(name = "SalesMultilineDiscountProductGroupCode", edm = "Edm.String")]
@@ -540,7 +554,9 @@ pub struct ReleasedProductV2 {
         name = "IsIntercompanyPurchaseUsageBlocked",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_intercompany_purchase_usage_blocked: ::core::option::Option<super::NoYes>,
+    pub is_intercompany_purchase_usage_blocked: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `AlternativeProductConfigurationId` (Edm.String).
     #[field(name = "AlternativeProductConfigurationId", edm = "Edm.String")]
     pub alternative_product_configuration_id: ::core::option::Option<
@@ -554,7 +570,9 @@ pub struct ReleasedProductV2 {
         name = "IsDiscountPOSRegistrationProhibited",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_discount_pos_registration_prohibited: ::core::option::Option<super::NoYes>,
+    pub is_discount_pos_registration_prohibited: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `BestBeforePeriodDays` (Edm.Int32).
     #[field(name = "BestBeforePeriodDays", edm = "Edm.Int32", not_null)]
     pub best_before_period_days: i32,
@@ -579,14 +597,14 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_manual_discount_pos_registration_prohibited: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ServiceType` (Microsoft.Dynamics.DataEntities.EcoResProductServiceType).
     #[field(
         name = "ServiceType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResProductServiceType"
     )]
-    pub service_type: ::core::option::Option<super::EcoResProductServiceType>,
+    pub service_type: ::core::option::Option<super::enums::EcoResProductServiceType>,
     /// `NecessaryProductionWorkingTimeSchedulingPropertyId` (Edm.String).
     #[field(
         name = "NecessaryProductionWorkingTimeSchedulingPropertyId",
@@ -605,7 +623,9 @@ pub struct ReleasedProductV2 {
         name = "ApprovedVendorCheckMethod",
         edm = "Microsoft.Dynamics.DataEntities.PdsVendorCheckItem"
     )]
-    pub approved_vendor_check_method: ::core::option::Option<super::PdsVendorCheckItem>,
+    pub approved_vendor_check_method: ::core::option::Option<
+        super::enums::PdsVendorCheckItem,
+    >,
     /// `SalesRebateProductGroupId` (Edm.String).
     #[field(name = "SalesRebateProductGroupId", edm = "Edm.String")]
     pub sales_rebate_product_group_id: ::core::option::Option<::std::string::String>,
@@ -622,7 +642,9 @@ pub struct ReleasedProductV2 {
         name = "FlushingPrinciple",
         edm = "Microsoft.Dynamics.DataEntities.ProdFlushingPrincipItem"
     )]
-    pub flushing_principle: ::core::option::Option<super::ProdFlushingPrincipItem>,
+    pub flushing_principle: ::core::option::Option<
+        super::enums::ProdFlushingPrincipItem,
+    >,
     /// `SalesPriceQuantity` (Edm.Decimal).
     #[field(name = "SalesPriceQuantity", edm = "Edm.Decimal", not_null)]
     pub sales_price_quantity: ::dualsync::edm::Decimal,
@@ -652,11 +674,11 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_inventory_issue_automatically_report_as_finished: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `Exempt` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "Exempt", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub exempt: ::core::option::Option<super::NoYes>,
+    pub exempt: ::core::option::Option<super::enums::NoYes>,
     /// `FourthProductFilterCode` (Edm.String).
     #[field(name = "FourthProductFilterCode", edm = "Edm.String")]
     pub fourth_product_filter_code: ::core::option::Option<::std::string::String>,
@@ -703,7 +725,7 @@ pub struct ReleasedProductV2 {
         name = "MustKeyInCommentAtPOSRegister",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub must_key_in_comment_at_pos_register: ::core::option::Option<super::NoYes>,
+    pub must_key_in_comment_at_pos_register: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultProductStyleId` (Edm.String).
     #[field(name = "DefaultProductStyleId", edm = "Edm.String")]
     pub default_product_style_id: ::core::option::Option<::std::string::String>,
@@ -716,7 +738,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.PdsPotencyAttribRecordingEnum"
     )]
     pub potency_base_attribute_value_entry_event: ::core::option::Option<
-        super::PdsPotencyAttribRecordingEnum,
+        super::enums::PdsPotencyAttribRecordingEnum,
     >,
     /// `KeyInPriceRequirementsAtPOSRegister` (Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement).
     #[field(
@@ -724,7 +746,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.RetailPriceKeyingRequirement"
     )]
     pub key_in_price_requirements_at_pos_register: ::core::option::Option<
-        super::RetailPriceKeyingRequirement,
+        super::enums::RetailPriceKeyingRequirement,
     >,
     /// `IntrastatChargePercentage` (Edm.Decimal).
     #[field(name = "IntrastatChargePercentage", edm = "Edm.Decimal", not_null)]
@@ -740,7 +762,7 @@ pub struct ReleasedProductV2 {
         name = "IsIntercompanySalesUsageBlocked",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_intercompany_sales_usage_blocked: ::core::option::Option<super::NoYes>,
+    pub is_intercompany_sales_usage_blocked: ::core::option::Option<super::enums::NoYes>,
     /// `PackingMaterialGroupId` (Edm.String).
     #[field(name = "PackingMaterialGroupId", edm = "Edm.String")]
     pub packing_material_group_id: ::core::option::Option<::std::string::String>,
@@ -765,14 +787,14 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_retail_discount_pos_registration_prohibited: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ProductType` (Microsoft.Dynamics.DataEntities.EcoResProductType).
     #[field(
         name = "ProductType",
         edm = "Microsoft.Dynamics.DataEntities.EcoResProductType"
     )]
-    pub product_type: ::core::option::Option<super::EcoResProductType>,
+    pub product_type: ::core::option::Option<super::enums::EcoResProductType>,
     /// `ProjectCategoryId` (Edm.String).
     #[field(name = "ProjectCategoryId", edm = "Edm.String")]
     pub project_category_id: ::core::option::Option<::std::string::String>,
@@ -787,7 +809,7 @@ pub struct ReleasedProductV2 {
     pub bom_level: i32,
     /// `NonGST` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "NonGST", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub non_gst: ::core::option::Option<super::NoYes>,
+    pub non_gst: ::core::option::Option<super::enums::NoYes>,
     /// `PurchaseItemWithholdingTaxGroupCode` (Edm.String).
     #[field(name = "PurchaseItemWithholdingTaxGroupCode", edm = "Edm.String")]
     pub purchase_item_withholding_tax_group_code: ::core::option::Option<
@@ -798,7 +820,9 @@ pub struct ReleasedProductV2 {
         name = "IsZeroPricePOSRegistrationAllowed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_zero_price_pos_registration_allowed: ::core::option::Option<super::NoYes>,
+    pub is_zero_price_pos_registration_allowed: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `CostChargesQuantity` (Edm.Decimal).
     #[field(name = "CostChargesQuantity", edm = "Edm.Decimal", not_null)]
     pub cost_charges_quantity: ::dualsync::edm::Decimal,
@@ -807,7 +831,7 @@ pub struct ReleasedProductV2 {
         name = "IsUnitCostAutomaticallyUpdated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_unit_cost_automatically_updated: ::core::option::Option<super::NoYes>,
+    pub is_unit_cost_automatically_updated: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultDirectDeliveryWarehouse` (Edm.String).
     #[field(name = "DefaultDirectDeliveryWarehouse", edm = "Edm.String")]
     pub default_direct_delivery_warehouse: ::core::option::Option<::std::string::String>,
@@ -816,16 +840,20 @@ pub struct ReleasedProductV2 {
         name = "ProductTaxationOrigin",
         edm = "Microsoft.Dynamics.DataEntities.FiTaxationOrigin_BR"
     )]
-    pub product_taxation_origin: ::core::option::Option<super::FiTaxationOriginBr>,
+    pub product_taxation_origin: ::core::option::Option<
+        super::enums::FiTaxationOriginBr,
+    >,
     /// `IsIntrastatExcluded` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsIntrastatExcluded", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_intrastat_excluded: ::core::option::Option<super::NoYes>,
+    pub is_intrastat_excluded: ::core::option::Option<super::enums::NoYes>,
     /// `IsVariantShelfLabelsPrintingEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsVariantShelfLabelsPrintingEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_variant_shelf_labels_printing_enabled: ::core::option::Option<super::NoYes>,
+    pub is_variant_shelf_labels_printing_enabled: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `UnitCost` (Edm.Decimal).
     #[field(name = "UnitCost", edm = "Edm.Decimal", not_null)]
     pub unit_cost: ::dualsync::edm::Decimal,
@@ -841,7 +869,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.ItemNumAlternative"
     )]
     pub alternative_product_usage_condition: ::core::option::Option<
-        super::ItemNumAlternative,
+        super::enums::ItemNumAlternative,
     >,
     /// `SalesPriceDate` (Edm.DateTimeOffset).
     #[field(name = "SalesPriceDate", edm = "Edm.DateTimeOffset", not_null)]
@@ -852,7 +880,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_total_sales_discount_calculation_include_product: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `PurchasePriceToleranceGroupId` (Edm.String).
     #[field(name = "PurchasePriceToleranceGroupId", edm = "Edm.String")]
@@ -862,13 +890,15 @@ pub struct ReleasedProductV2 {
         name = "IsInstallmentEligible",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_installment_eligible: ::core::option::Option<super::NoYes>,
+    pub is_installment_eligible: ::core::option::Option<super::enums::NoYes>,
     /// `BaseSalesPriceSource` (Microsoft.Dynamics.DataEntities.SalesPriceModelBasic).
     #[field(
         name = "BaseSalesPriceSource",
         edm = "Microsoft.Dynamics.DataEntities.SalesPriceModelBasic"
     )]
-    pub base_sales_price_source: ::core::option::Option<super::SalesPriceModelBasic>,
+    pub base_sales_price_source: ::core::option::Option<
+        super::enums::SalesPriceModelBasic,
+    >,
     /// `SixthProductFilterCode` (Edm.String).
     #[field(name = "SixthProductFilterCode", edm = "Edm.String")]
     pub sixth_product_filter_code: ::core::option::Option<::std::string::String>,
@@ -914,14 +944,14 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.RetailQtyKeyingRequirement"
     )]
     pub key_in_quantity_requirements_at_pos_register: ::core::option::Option<
-        super::RetailQtyKeyingRequirement,
+        super::enums::RetailQtyKeyingRequirement,
     >,
     /// `DefaultOrderType` (Microsoft.Dynamics.DataEntities.ReqPOType).
     #[field(
         name = "DefaultOrderType",
         edm = "Microsoft.Dynamics.DataEntities.ReqPOType"
     )]
-    pub default_order_type: ::core::option::Option<super::ReqPoType>,
+    pub default_order_type: ::core::option::Option<super::enums::ReqPoType>,
     /// `ProductGroupId` (Edm.String).
     #[field(name = "ProductGroupId", edm = "Edm.String")]
     pub product_group_id: ::core::option::Option<::std::string::String>,
@@ -930,7 +960,7 @@ pub struct ReleasedProductV2 {
         name = "IsCatchWeightProduct",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_catch_weight_product: ::core::option::Option<super::NoYes>,
+    pub is_catch_weight_product: ::core::option::Option<super::enums::NoYes>,
     /// `ProductionConsumptionHeightConversionFactor` (Edm.Decimal).
     #[field(
         name = "ProductionConsumptionHeightConversionFactor",
@@ -949,7 +979,7 @@ pub struct ReleasedProductV2 {
         name = "IsPOSRegistrationBlocked",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_pos_registration_blocked: ::core::option::Option<super::NoYes>,
+    pub is_pos_registration_blocked: ::core::option::Option<super::enums::NoYes>,
     /// `BatchNumberGroupCode` (Edm.String).
     #[field(name = "BatchNumberGroupCode", edm = "Edm.String")]
     pub batch_number_group_code: ::core::option::Option<::std::string::String>,
@@ -970,7 +1000,7 @@ pub struct ReleasedProductV2 {
     pub second_product_filter_group_id: ::core::option::Option<::std::string::String>,
     /// `RevenueABCCode` (Microsoft.Dynamics.DataEntities.ABC).
     #[field(name = "RevenueABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub revenue_abc_code: ::core::option::Option<super::Abc>,
+    pub revenue_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `PackageClassId` (Edm.String).
     #[field(name = "PackageClassId", edm = "Edm.String")]
     pub package_class_id: ::core::option::Option<::std::string::String>,
@@ -995,7 +1025,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_work_center_picking_allow_negative_inventory: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ProductLifeCycleSeasonCode` (Edm.String).
     #[field(name = "ProductLifeCycleSeasonCode", edm = "Edm.String")]
@@ -1008,19 +1038,21 @@ pub struct ReleasedProductV2 {
         name = "IsRestrictedForCoupons",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_restricted_for_coupons: ::core::option::Option<super::NoYes>,
+    pub is_restricted_for_coupons: ::core::option::Option<super::enums::NoYes>,
     /// `IsSalesPriceAdjustmentAllowed` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsSalesPriceAdjustmentAllowed",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_price_adjustment_allowed: ::core::option::Option<super::NoYes>,
+    pub is_sales_price_adjustment_allowed: ::core::option::Option<super::enums::NoYes>,
     /// `IsPurchasePriceAutomaticallyUpdated` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsPurchasePriceAutomaticallyUpdated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_purchase_price_automatically_updated: ::core::option::Option<super::NoYes>,
+    pub is_purchase_price_automatically_updated: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `MinimumCatchWeightQuantity` (Edm.Decimal).
     #[field(name = "MinimumCatchWeightQuantity", edm = "Edm.Decimal", not_null)]
     pub minimum_catch_weight_quantity: ::dualsync::edm::Decimal,
@@ -1030,7 +1062,7 @@ pub struct ReleasedProductV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_inventory_receipt_ignore_flushing_principle: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ProductNumber` (Edm.String).
     #[field(name = "ProductNumber", edm = "Edm.String")]
@@ -1061,13 +1093,13 @@ pub struct ReleasedProductV2 {
         name = "IsSerialNumberActive",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_serial_number_active: ::core::option::Option<super::NoYes>,
+    pub is_serial_number_active: ::core::option::Option<super::enums::NoYes>,
     /// `IsBatchNumberActive` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsBatchNumberActive", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_batch_number_active: ::core::option::Option<super::NoYes>,
+    pub is_batch_number_active: ::core::option::Option<super::enums::NoYes>,
     /// `Bundle` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "Bundle", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub bundle: ::core::option::Option<super::NoYes>,
+    pub bundle: ::core::option::Option<super::enums::NoYes>,
     /// `ItemOverUnderdeliveryToleranceGroupId` (Edm.String).
     #[field(name = "ItemOverUnderdeliveryToleranceGroupId", edm = "Edm.String")]
     pub item_over_underdelivery_tolerance_group_id: ::core::option::Option<
@@ -1092,13 +1124,13 @@ pub struct ReleasedProductV2 {
     pub commodity_code_id: ::core::option::Option<::std::string::String>,
     /// `RevRecBundle` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "RevRecBundle", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub rev_rec_bundle: ::core::option::Option<super::NoYes>,
+    pub rev_rec_bundle: ::core::option::Option<super::enums::NoYes>,
     /// `RevRecMedianPriceMaximumTolerance` (Edm.Decimal).
     #[field(name = "RevRecMedianPriceMaximumTolerance", edm = "Edm.Decimal", not_null)]
     pub rev_rec_median_price_maximum_tolerance: ::dualsync::edm::Decimal,
     /// `RevRecMedianPrice` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "RevRecMedianPrice", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub rev_rec_median_price: ::core::option::Option<super::NoYes>,
+    pub rev_rec_median_price: ::core::option::Option<super::enums::NoYes>,
     /// `RevRecDefaultRevenueRecognitionSchedule` (Edm.String).
     #[field(name = "RevRecDefaultRevenueRecognitionSchedule", edm = "Edm.String")]
     pub rev_rec_default_revenue_recognition_schedule: ::core::option::Option<
@@ -1109,7 +1141,7 @@ pub struct ReleasedProductV2 {
         name = "RevRecExcludeFromCarveOut",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub rev_rec_exclude_from_carve_out: ::core::option::Option<super::NoYes>,
+    pub rev_rec_exclude_from_carve_out: ::core::option::Option<super::enums::NoYes>,
     /// `RevRecMedianPriceMinimumTolerance` (Edm.Decimal).
     #[field(name = "RevRecMedianPriceMinimumTolerance", edm = "Edm.Decimal", not_null)]
     pub rev_rec_median_price_minimum_tolerance: ::dualsync::edm::Decimal,
@@ -1118,14 +1150,14 @@ pub struct ReleasedProductV2 {
         name = "RevRecRevenueRecognitionEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub rev_rec_revenue_recognition_enabled: ::core::option::Option<super::NoYes>,
+    pub rev_rec_revenue_recognition_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `RevRecRevenueType` (Microsoft.Dynamics.DataEntities.RevRecRevenueType).
     #[field(
         name = "RevRecRevenueType",
         edm = "Microsoft.Dynamics.DataEntities.RevRecRevenueType"
     )]
-    pub rev_rec_revenue_type: ::core::option::Option<super::RevRecRevenueType>,
+    pub rev_rec_revenue_type: ::core::option::Option<super::enums::RevRecRevenueType>,
     /// `BasePricePurchase` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "BasePricePurchase", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub base_price_purchase: ::core::option::Option<super::NoYes>,
+    pub base_price_purchase: ::core::option::Option<super::enums::NoYes>,
 }

@@ -34,7 +34,7 @@ pub struct SalesOrderHeaderV2 {
         name = "IsOwnEntryCertificateIssued",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_own_entry_certificate_issued: ::core::option::Option<super::NoYes>,
+    pub is_own_entry_certificate_issued: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceAddressStreet` (Edm.String).
     #[field(name = "InvoiceAddressStreet", edm = "Edm.String")]
     pub invoice_address_street: ::core::option::Option<::std::string::String>,
@@ -55,7 +55,7 @@ pub struct SalesOrderHeaderV2 {
         name = "BaseDocumentType",
         edm = "Microsoft.Dynamics.DataEntities.DocumentType_IT"
     )]
-    pub base_document_type: ::core::option::Option<super::DocumentTypeIt>,
+    pub base_document_type: ::core::option::Option<super::enums::DocumentTypeIt>,
     /// `DefaultShippingSiteId` (Edm.String).
     #[field(name = "DefaultShippingSiteId", edm = "Edm.String")]
     pub default_shipping_site_id: ::core::option::Option<::std::string::String>,
@@ -76,13 +76,13 @@ pub struct SalesOrderHeaderV2 {
         name = "IsInvoiceAddressPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_invoice_address_private: ::core::option::Option<super::NoYes>,
+    pub is_invoice_address_private: ::core::option::Option<super::enums::NoYes>,
     /// `IsSalesProcessingStopped` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsSalesProcessingStopped",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_sales_processing_stopped: ::core::option::Option<super::NoYes>,
+    pub is_sales_processing_stopped: ::core::option::Option<super::enums::NoYes>,
     /// `ShippingCarrierCustomerAccountNumber` (Edm.String).
     #[field(name = "ShippingCarrierCustomerAccountNumber", edm = "Edm.String")]
     pub shipping_carrier_customer_account_number: ::core::option::Option<
@@ -99,7 +99,7 @@ pub struct SalesOrderHeaderV2 {
         name = "SalesOrderStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesStatus"
     )]
-    pub sales_order_status: ::core::option::Option<super::SalesStatus>,
+    pub sales_order_status: ::core::option::Option<super::enums::SalesStatus>,
     /// `NumberSequenceGroupId` (Edm.String).
     #[field(name = "NumberSequenceGroupId", edm = "Edm.String")]
     pub number_sequence_group_id: ::core::option::Option<::std::string::String>,
@@ -128,7 +128,7 @@ pub struct SalesOrderHeaderV2 {
     pub order_total_tax_amount: ::dualsync::edm::Decimal,
     /// `IsOneTimeCustomer` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsOneTimeCustomer", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_one_time_customer: ::core::option::Option<super::NoYes>,
+    pub is_one_time_customer: ::core::option::Option<super::enums::NoYes>,
     /// `SalesOrderPoolId` (Edm.String).
     #[field(name = "SalesOrderPoolId", edm = "Edm.String")]
     pub sales_order_pool_id: ::core::option::Option<::std::string::String>,
@@ -162,7 +162,7 @@ pub struct SalesOrderHeaderV2 {
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
     pub sales_order_promising_method: ::core::option::Option<
-        super::SalesDeliveryDateControlType,
+        super::enums::SalesDeliveryDateControlType,
     >,
     /// `ProjectId` (Edm.String).
     #[field(name = "ProjectId", edm = "Edm.String")]
@@ -194,7 +194,7 @@ pub struct SalesOrderHeaderV2 {
         edm = "Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR"
     )]
     pub fiscal_operation_presence_type: ::core::option::Option<
-        super::EfDocPresenceTypeBr,
+        super::enums::EfDocPresenceTypeBr,
     >,
     /// `QuotationNumber` (Edm.String).
     #[field(name = "QuotationNumber", edm = "Edm.String")]
@@ -204,7 +204,7 @@ pub struct SalesOrderHeaderV2 {
         name = "IsConsolidatedInvoiceTarget",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_consolidated_invoice_target: ::core::option::Option<super::NoYes>,
+    pub is_consolidated_invoice_target: ::core::option::Option<super::enums::NoYes>,
     /// `LanguageId` (Edm.String).
     #[field(name = "LanguageId", edm = "Edm.String")]
     pub language_id: ::core::option::Option<::std::string::String>,
@@ -265,13 +265,13 @@ pub struct SalesOrderHeaderV2 {
         name = "IsDeliveryAddressPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_private: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_private: ::core::option::Option<super::enums::NoYes>,
     /// `TaxExemptNumber` (Edm.String).
     #[field(name = "TaxExemptNumber", edm = "Edm.String")]
     pub tax_exempt_number: ::core::option::Option<::std::string::String>,
     /// `AreTotalsCalculated` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "AreTotalsCalculated", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub are_totals_calculated: ::core::option::Option<super::NoYes>,
+    pub are_totals_calculated: ::core::option::Option<super::enums::NoYes>,
     /// `TotalDiscountAmount` (Edm.Decimal).
     #[field(name = "TotalDiscountAmount", edm = "Edm.Decimal", not_null)]
     pub total_discount_amount: ::dualsync::edm::Decimal,
@@ -328,7 +328,7 @@ pub struct SalesOrderHeaderV2 {
         name = "InvoiceType",
         edm = "Microsoft.Dynamics.DataEntities.InvoiceType_MY"
     )]
-    pub invoice_type: ::core::option::Option<super::InvoiceTypeMy>,
+    pub invoice_type: ::core::option::Option<super::enums::InvoiceTypeMy>,
     /// `OrderCreationDateTime` (Edm.DateTimeOffset).
     #[field(name = "OrderCreationDateTime", edm = "Edm.DateTimeOffset", not_null)]
     pub order_creation_date_time: ::dualsync::edm::DateTimeOffset,
@@ -337,7 +337,7 @@ pub struct SalesOrderHeaderV2 {
         name = "ArePricesIncludingSalesTax",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub are_prices_including_sales_tax: ::core::option::Option<super::NoYes>,
+    pub are_prices_including_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceCustomerAccountNumber` (Edm.String).
     #[field(name = "InvoiceCustomerAccountNumber", edm = "Edm.String")]
     pub invoice_customer_account_number: ::core::option::Option<::std::string::String>,
@@ -355,7 +355,7 @@ pub struct SalesOrderHeaderV2 {
         edm = "Microsoft.Dynamics.DataEntities.SettlementType"
     )]
     pub customer_transaction_settlement_type: ::core::option::Option<
-        super::SettlementType,
+        super::enums::SettlementType,
     >,
     /// `InvoiceAddressCityInKana` (Edm.String).
     #[field(name = "InvoiceAddressCityInKana", edm = "Edm.String")]
@@ -366,7 +366,7 @@ pub struct SalesOrderHeaderV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_automatic_inventory_reservation_consider_batch_attributes: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `IsEInvoiceDimensionAccountCodeSpecifiedPerLine` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
@@ -374,7 +374,7 @@ pub struct SalesOrderHeaderV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_e_invoice_dimension_account_code_specified_per_line: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `IntrastatStatisticsProcedureCode` (Edm.String).
     #[field(name = "IntrastatStatisticsProcedureCode", edm = "Edm.String")]
@@ -383,13 +383,13 @@ pub struct SalesOrderHeaderV2 {
     >,
     /// `OverrideSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "OverrideSalesTax", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub override_sales_tax: ::core::option::Option<super::NoYes>,
+    pub override_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressStreet` (Edm.String).
     #[field(name = "DeliveryAddressStreet", edm = "Edm.String")]
     pub delivery_address_street: ::core::option::Option<::std::string::String>,
     /// `IsExportSale` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsExportSale", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_export_sale: ::core::option::Option<super::NoYes>,
+    pub is_export_sale: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryModeCode` (Edm.String).
     #[field(name = "DeliveryModeCode", edm = "Edm.String")]
     pub delivery_mode_code: ::core::option::Option<::std::string::String>,
@@ -401,7 +401,7 @@ pub struct SalesOrderHeaderV2 {
         name = "FullRunCTPStatus",
         edm = "Microsoft.Dynamics.DataEntities.MpsFullRunCtpStatus"
     )]
-    pub full_run_ctp_status: ::core::option::Option<super::MpsFullRunCtpStatus>,
+    pub full_run_ctp_status: ::core::option::Option<super::enums::MpsFullRunCtpStatus>,
     /// `FixedDueDate` (Edm.DateTimeOffset).
     #[field(name = "FixedDueDate", edm = "Edm.DateTimeOffset", not_null)]
     pub fixed_due_date: ::dualsync::edm::DateTimeOffset,
@@ -416,7 +416,7 @@ pub struct SalesOrderHeaderV2 {
         name = "IsDeliveryAddressOrderSpecific",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_order_specific: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_order_specific: ::core::option::Option<super::enums::NoYes>,
     /// `CustomerRequisitionNumber` (Edm.String).
     #[field(name = "CustomerRequisitionNumber", edm = "Edm.String")]
     pub customer_requisition_number: ::core::option::Option<::std::string::String>,
@@ -428,7 +428,7 @@ pub struct SalesOrderHeaderV2 {
     pub invoice_address_city: ::core::option::Option<::std::string::String>,
     /// `IsFinalUser` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsFinalUser", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_final_user: ::core::option::Option<super::NoYes>,
+    pub is_final_user: ::core::option::Option<super::enums::NoYes>,
     /// `InvoiceAddressPostBox` (Edm.String).
     #[field(name = "InvoiceAddressPostBox", edm = "Edm.String")]
     pub invoice_address_post_box: ::core::option::Option<::std::string::String>,
@@ -440,7 +440,7 @@ pub struct SalesOrderHeaderV2 {
     pub contact_person_id: ::core::option::Option<::std::string::String>,
     /// `EUSalesListCode` (Microsoft.Dynamics.DataEntities.Listcode).
     #[field(name = "EUSalesListCode", edm = "Microsoft.Dynamics.DataEntities.Listcode")]
-    pub eu_sales_list_code: ::core::option::Option<super::Listcode>,
+    pub eu_sales_list_code: ::core::option::Option<super::enums::Listcode>,
     /// `InvoiceAddressDistrictName` (Edm.String).
     #[field(name = "InvoiceAddressDistrictName", edm = "Edm.String")]
     pub invoice_address_district_name: ::core::option::Option<::std::string::String>,
@@ -449,7 +449,7 @@ pub struct SalesOrderHeaderV2 {
         name = "ThirdPartySalesDigitalPlatform",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub third_party_sales_digital_platform: ::core::option::Option<super::NoYes>,
+    pub third_party_sales_digital_platform: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentTermsName` (Edm.String).
     #[field(name = "PaymentTermsName", edm = "Edm.String")]
     pub payment_terms_name: ::core::option::Option<::std::string::String>,
@@ -487,7 +487,7 @@ pub struct SalesOrderHeaderV2 {
         name = "DeliveryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub delivery_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub delivery_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `SalesOrderName` (Edm.String).
     #[field(name = "SalesOrderName", edm = "Edm.String")]
     pub sales_order_name: ::core::option::Option<::std::string::String>,
@@ -499,7 +499,7 @@ pub struct SalesOrderHeaderV2 {
         name = "IsEntryCertificateRequired",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_entry_certificate_required: ::core::option::Option<super::NoYes>,
+    pub is_entry_certificate_required: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressStateId` (Edm.String).
     #[field(name = "DeliveryAddressStateId", edm = "Edm.String")]
     pub delivery_address_state_id: ::core::option::Option<::std::string::String>,
@@ -514,7 +514,9 @@ pub struct SalesOrderHeaderV2 {
         name = "InvoicePaymentAttachmentType",
         edm = "Microsoft.Dynamics.DataEntities.PaymentStub"
     )]
-    pub invoice_payment_attachment_type: ::core::option::Option<super::PaymentStub>,
+    pub invoice_payment_attachment_type: ::core::option::Option<
+        super::enums::PaymentStub,
+    >,
     /// `DeliveryAddressPostBox` (Edm.String).
     #[field(name = "DeliveryAddressPostBox", edm = "Edm.String")]
     pub delivery_address_post_box: ::core::option::Option<::std::string::String>,
@@ -523,7 +525,7 @@ pub struct SalesOrderHeaderV2 {
         name = "InvoiceAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub invoice_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub invoice_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `InvoiceAddressCountyId` (Edm.String).
     #[field(name = "InvoiceAddressCountyId", edm = "Edm.String")]
     pub invoice_address_county_id: ::core::option::Option<::std::string::String>,
@@ -562,7 +564,7 @@ pub struct SalesOrderHeaderV2 {
         name = "IsServiceDeliveryAddressBased",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_service_delivery_address_based: ::core::option::Option<super::NoYes>,
+    pub is_service_delivery_address_based: ::core::option::Option<super::enums::NoYes>,
     /// `OrderHeaderTaxAmount` (Edm.Decimal).
     #[field(name = "OrderHeaderTaxAmount", edm = "Edm.Decimal", not_null)]
     pub order_header_tax_amount: ::dualsync::edm::Decimal,
@@ -571,7 +573,9 @@ pub struct SalesOrderHeaderV2 {
         name = "InventoryReservationMethod",
         edm = "Microsoft.Dynamics.DataEntities.ItemReservation"
     )]
-    pub inventory_reservation_method: ::core::option::Option<super::ItemReservation>,
+    pub inventory_reservation_method: ::core::option::Option<
+        super::enums::ItemReservation,
+    >,
     /// `RequestedShippingDate` (Edm.DateTimeOffset).
     #[field(name = "RequestedShippingDate", edm = "Edm.DateTimeOffset", not_null)]
     pub requested_shipping_date: ::dualsync::edm::DateTimeOffset,
@@ -581,7 +585,7 @@ pub struct SalesOrderHeaderV2 {
         edm = "Microsoft.Dynamics.DataEntities.SalesOrderProcessingStatus"
     )]
     pub sales_order_processing_status: ::core::option::Option<
-        super::SalesOrderProcessingStatus,
+        super::enums::SalesOrderProcessingStatus,
     >,
     /// `TransportationRoutePlanId` (Edm.String).
     #[field(name = "TransportationRoutePlanId", edm = "Edm.String")]
@@ -591,7 +595,7 @@ pub struct SalesOrderHeaderV2 {
         name = "SkipCreateAutoCharges",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub skip_create_auto_charges: ::core::option::Option<super::NoYes>,
+    pub skip_create_auto_charges: ::core::option::Option<super::enums::NoYes>,
     /// `CustomerPaymentMethodName` (Edm.String).
     #[field(name = "CustomerPaymentMethodName", edm = "Edm.String")]
     pub customer_payment_method_name: ::core::option::Option<::std::string::String>,
@@ -606,7 +610,9 @@ pub struct SalesOrderHeaderV2 {
         name = "SubBillCreatedFromSubscriptionBilling",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub sub_bill_created_from_subscription_billing: ::core::option::Option<super::NoYes>,
+    pub sub_bill_created_from_subscription_billing: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `RevRecReallocationId` (Edm.String).
     #[field(name = "RevRecReallocationId", edm = "Edm.String")]
     pub rev_rec_reallocation_id: ::core::option::Option<::std::string::String>,
@@ -615,13 +621,15 @@ pub struct SalesOrderHeaderV2 {
         name = "RevRecFollowOriginalPricingMethod",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub rev_rec_follow_original_pricing_method: ::core::option::Option<super::NoYes>,
+    pub rev_rec_follow_original_pricing_method: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `RevRecMultipleSOReallocation` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "RevRecMultipleSOReallocation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub rev_rec_multiple_so_reallocation: ::core::option::Option<super::NoYes>,
+    pub rev_rec_multiple_so_reallocation: ::core::option::Option<super::enums::NoYes>,
     /// `RevRecContractEndDate` (Edm.DateTimeOffset).
     #[field(name = "RevRecContractEndDate", edm = "Edm.DateTimeOffset", not_null)]
     pub rev_rec_contract_end_date: ::dualsync::edm::DateTimeOffset,
@@ -636,5 +644,7 @@ pub struct SalesOrderHeaderV2 {
         name = "SkipGlobalUnifiedPricingCalculation",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub skip_global_unified_pricing_calculation: ::core::option::Option<super::NoYes>,
+    pub skip_global_unified_pricing_calculation: ::core::option::Option<
+        super::enums::NoYes,
+    >,
 }

@@ -25,7 +25,7 @@ pub struct SalesOrderLine {
         name = "IsSoftReservedExternally",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_soft_reserved_externally: ::core::option::Option<super::NoYes>,
+    pub is_soft_reserved_externally: ::core::option::Option<super::enums::NoYes>,
     /// `DeliverySalesTaxGroupCode` (Edm.String).
     #[field(name = "DeliverySalesTaxGroupCode", edm = "Edm.String")]
     pub delivery_sales_tax_group_code: ::core::option::Option<::std::string::String>,
@@ -46,7 +46,7 @@ pub struct SalesOrderLine {
         name = "SalesOrderLineStatus",
         edm = "Microsoft.Dynamics.DataEntities.SalesStatus"
     )]
-    pub sales_order_line_status: ::core::option::Option<super::SalesStatus>,
+    pub sales_order_line_status: ::core::option::Option<super::enums::SalesStatus>,
     /// `IntrastatPortId` (Edm.String).
     #[field(name = "IntrastatPortId", edm = "Edm.String")]
     pub intrastat_port_id: ::core::option::Option<::std::string::String>,
@@ -58,13 +58,15 @@ pub struct SalesOrderLine {
         name = "SkipCreateAutoCharges",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub skip_create_auto_charges: ::core::option::Option<super::NoYes>,
+    pub skip_create_auto_charges: ::core::option::Option<super::enums::NoYes>,
     /// `InventoryReservationMethod` (Microsoft.Dynamics.DataEntities.ItemReservation).
     #[field(
         name = "InventoryReservationMethod",
         edm = "Microsoft.Dynamics.DataEntities.ItemReservation"
     )]
-    pub inventory_reservation_method: ::core::option::Option<super::ItemReservation>,
+    pub inventory_reservation_method: ::core::option::Option<
+        super::enums::ItemReservation,
+    >,
     /// `IntrastatTransportModeCode` (Edm.String).
     #[field(name = "IntrastatTransportModeCode", edm = "Edm.String")]
     pub intrastat_transport_mode_code: ::core::option::Option<::std::string::String>,
@@ -235,7 +237,7 @@ pub struct SalesOrderLine {
         name = "IsDeliveryAddressPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_private: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_private: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryAddressCity` (Edm.String).
     #[field(name = "DeliveryAddressCity", edm = "Edm.String")]
     pub delivery_address_city: ::core::option::Option<::std::string::String>,
@@ -244,7 +246,9 @@ pub struct SalesOrderLine {
         name = "WillRebateCalculationExcludeLine",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub will_rebate_calculation_exclude_line: ::core::option::Option<super::NoYes>,
+    pub will_rebate_calculation_exclude_line: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `RetailCalculatedLineDiscountAmount` (Edm.Decimal).
     #[field(name = "RetailCalculatedLineDiscountAmount", edm = "Edm.Decimal", not_null)]
     pub retail_calculated_line_discount_amount: ::dualsync::edm::Decimal,
@@ -257,7 +261,7 @@ pub struct SalesOrderLine {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_automatic_inventory_reservation_consider_batch_attributes: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `SalesTaxGroupCode` (Edm.String).
     #[field(name = "SalesTaxGroupCode", edm = "Edm.String")]
@@ -292,7 +296,7 @@ pub struct SalesOrderLine {
     pub delivery_address_street_in_kana: ::core::option::Option<::std::string::String>,
     /// `IsPriceLocked` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPriceLocked", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_price_locked: ::core::option::Option<super::NoYes>,
+    pub is_price_locked: ::core::option::Option<super::enums::NoYes>,
     /// `MultilineDiscountPercentage` (Edm.Decimal).
     #[field(name = "MultilineDiscountPercentage", edm = "Edm.Decimal", not_null)]
     pub multiline_discount_percentage: ::dualsync::edm::Decimal,
@@ -338,7 +342,7 @@ pub struct SalesOrderLine {
         name = "IsIntrastatTriangularDeal",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_intrastat_triangular_deal: ::core::option::Option<super::NoYes>,
+    pub is_intrastat_triangular_deal: ::core::option::Option<super::enums::NoYes>,
     /// `RetailCalculatedManualLineDiscountAmount` (Edm.Decimal).
     #[field(
         name = "RetailCalculatedManualLineDiscountAmount",
@@ -374,7 +378,7 @@ pub struct SalesOrderLine {
         edm = "Microsoft.Dynamics.DataEntities.SalesDeliveryDateControlType"
     )]
     pub sales_order_promising_method: ::core::option::Option<
-        super::SalesDeliveryDateControlType,
+        super::enums::SalesDeliveryDateControlType,
     >,
     /// `DeliveryModeCode` (Edm.String).
     #[field(name = "DeliveryModeCode", edm = "Edm.String")]
@@ -384,7 +388,7 @@ pub struct SalesOrderLine {
         name = "GiftCardType",
         edm = "Microsoft.Dynamics.DataEntities.McrGiftCardType"
     )]
-    pub gift_card_type: ::core::option::Option<super::McrGiftCardType>,
+    pub gift_card_type: ::core::option::Option<super::enums::McrGiftCardType>,
     /// `DeliveryAddressStreetNumber` (Edm.String).
     #[field(name = "DeliveryAddressStreetNumber", edm = "Edm.String")]
     pub delivery_address_street_number: ::core::option::Option<::std::string::String>,
@@ -415,7 +419,7 @@ pub struct SalesOrderLine {
     pub currency_code: ::core::option::Option<::std::string::String>,
     /// `IsLineStopped` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsLineStopped", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_line_stopped: ::core::option::Option<super::NoYes>,
+    pub is_line_stopped: ::core::option::Option<super::enums::NoYes>,
     /// `FormattedDelveryAddress` (Edm.String).
     #[field(name = "FormattedDelveryAddress", edm = "Edm.String")]
     pub formatted_delvery_address: ::core::option::Option<::std::string::String>,
@@ -430,13 +434,13 @@ pub struct SalesOrderLine {
         name = "DeliveryAddressTimeZone",
         edm = "Microsoft.Dynamics.DataEntities.Timezone"
     )]
-    pub delivery_address_time_zone: ::core::option::Option<super::Timezone>,
+    pub delivery_address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `FullRunCTPStatus` (Microsoft.Dynamics.DataEntities.MpsFullRunCtpStatus).
     #[field(
         name = "FullRunCTPStatus",
         edm = "Microsoft.Dynamics.DataEntities.MpsFullRunCtpStatus"
     )]
-    pub full_run_ctp_status: ::core::option::Option<super::MpsFullRunCtpStatus>,
+    pub full_run_ctp_status: ::core::option::Option<super::enums::MpsFullRunCtpStatus>,
     /// `ProductConfigurationId` (Edm.String).
     #[field(name = "ProductConfigurationId", edm = "Edm.String")]
     pub product_configuration_id: ::core::option::Option<::std::string::String>,
@@ -451,7 +455,7 @@ pub struct SalesOrderLine {
         name = "ExcludeFromMasterPlanning",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub exclude_from_master_planning: ::core::option::Option<super::NoYes>,
+    pub exclude_from_master_planning: ::core::option::Option<super::enums::NoYes>,
     /// `SalesUnitSymbol` (Edm.String).
     #[field(name = "SalesUnitSymbol", edm = "Edm.String")]
     pub sales_unit_symbol: ::core::option::Option<::std::string::String>,
@@ -461,14 +465,14 @@ pub struct SalesOrderLine {
         edm = "Microsoft.Dynamics.DataEntities.SalesSalesOrderCreationMethod"
     )]
     pub sales_order_line_creation_method: ::core::option::Option<
-        super::SalesSalesOrderCreationMethod,
+        super::enums::SalesSalesOrderCreationMethod,
     >,
     /// `AllowedUnderdeliveryPercentage` (Edm.Decimal).
     #[field(name = "AllowedUnderdeliveryPercentage", edm = "Edm.Decimal", not_null)]
     pub allowed_underdelivery_percentage: ::dualsync::edm::Decimal,
     /// `CalculateLineAmount` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "CalculateLineAmount", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub calculate_line_amount: ::core::option::Option<super::NoYes>,
+    pub calculate_line_amount: ::core::option::Option<super::enums::NoYes>,
     /// `DeliveryCFOPCode` (Edm.String).
     #[field(name = "DeliveryCFOPCode", edm = "Edm.String")]
     pub delivery_cfop_code: ::core::option::Option<::std::string::String>,
@@ -495,7 +499,9 @@ pub struct SalesOrderLine {
         name = "FulfillmentStatus",
         edm = "Microsoft.Dynamics.DataEntities.RetailFulfillmentLineStatus"
     )]
-    pub fulfillment_status: ::core::option::Option<super::RetailFulfillmentLineStatus>,
+    pub fulfillment_status: ::core::option::Option<
+        super::enums::RetailFulfillmentLineStatus,
+    >,
     /// `ProjectLinePropertyId` (Edm.String).
     #[field(name = "ProjectLinePropertyId", edm = "Edm.String")]
     pub project_line_property_id: ::core::option::Option<::std::string::String>,
@@ -522,7 +528,7 @@ pub struct SalesOrderLine {
         name = "IsDeliveryAddressOrderSpecific",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_delivery_address_order_specific: ::core::option::Option<super::NoYes>,
+    pub is_delivery_address_order_specific: ::core::option::Option<super::enums::NoYes>,
     /// `RequestedShippingDate` (Edm.DateTimeOffset).
     #[field(name = "RequestedShippingDate", edm = "Edm.DateTimeOffset", not_null)]
     pub requested_shipping_date: ::dualsync::edm::DateTimeOffset,
@@ -538,7 +544,7 @@ pub struct SalesOrderLine {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub default_line_number_from_line_creation_sequence_number: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ProjectId` (Edm.String).
     #[field(name = "ProjectId", edm = "Edm.String")]
@@ -548,22 +554,22 @@ pub struct SalesOrderLine {
     pub fiscal_document_type_id: ::core::option::Option<::std::string::String>,
     /// `OverrideSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "OverrideSalesTax", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub override_sales_tax: ::core::option::Option<super::NoYes>,
+    pub override_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `BundleLineType` (Microsoft.Dynamics.DataEntities.BundleLineType).
     #[field(
         name = "BundleLineType",
         edm = "Microsoft.Dynamics.DataEntities.BundleLineType"
     )]
-    pub bundle_line_type: ::core::option::Option<super::BundleLineType>,
+    pub bundle_line_type: ::core::option::Option<super::enums::BundleLineType>,
     /// `BundleLineStatus` (Microsoft.Dynamics.DataEntities.BundleLineStatus).
     #[field(
         name = "BundleLineStatus",
         edm = "Microsoft.Dynamics.DataEntities.BundleLineStatus"
     )]
-    pub bundle_line_status: ::core::option::Option<super::BundleLineStatus>,
+    pub bundle_line_status: ::core::option::Option<super::enums::BundleLineStatus>,
     /// `SubBillRevenueSplit` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "SubBillRevenueSplit", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub sub_bill_revenue_split: ::core::option::Option<super::NoYes>,
+    pub sub_bill_revenue_split: ::core::option::Option<super::enums::NoYes>,
     /// `RevRecRevenueScheduleId` (Edm.String).
     #[field(name = "RevRecRevenueScheduleId", edm = "Edm.String")]
     pub rev_rec_revenue_schedule_id: ::core::option::Option<::std::string::String>,

@@ -28,7 +28,7 @@ pub struct TaxGroup {
         name = "TaxReverseOnCashDiscount",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub tax_reverse_on_cash_discount: ::core::option::Option<super::NoYes>,
+    pub tax_reverse_on_cash_discount: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultCriteriaCountryId` (Edm.String).
     #[field(name = "DefaultCriteriaCountryId", edm = "Edm.String")]
     pub default_criteria_country_id: ::core::option::Option<::std::string::String>,
@@ -37,37 +37,39 @@ pub struct TaxGroup {
         name = "MandatorySalesDate_W",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub mandatory_sales_date_w: ::core::option::Option<super::NoYes>,
+    pub mandatory_sales_date_w: ::core::option::Option<super::enums::NoYes>,
     /// `FillSalesDate_W` (Microsoft.Dynamics.DataEntities.FillSalesDate_W).
     #[field(
         name = "FillSalesDate_W",
         edm = "Microsoft.Dynamics.DataEntities.FillSalesDate_W"
     )]
-    pub fill_sales_date_w: ::core::option::Option<super::FillSalesDateW>,
+    pub fill_sales_date_w: ::core::option::Option<super::enums::FillSalesDateW>,
     /// `DefaultCriteriaZipCodeId` (Edm.String).
     #[field(name = "DefaultCriteriaZipCodeId", edm = "Edm.String")]
     pub default_criteria_zip_code_id: ::core::option::Option<::std::string::String>,
     /// `EUTrade_W` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "EUTrade_W", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub eu_trade_w: ::core::option::Option<super::NoYes>,
+    pub eu_trade_w: ::core::option::Option<super::enums::NoYes>,
     /// `DateOfVATRegisterFilling` (Microsoft.Dynamics.DataEntities.FillVatDueDate_W).
     #[field(
         name = "DateOfVATRegisterFilling",
         edm = "Microsoft.Dynamics.DataEntities.FillVatDueDate_W"
     )]
-    pub date_of_vat_register_filling: ::core::option::Option<super::FillVatDueDateW>,
+    pub date_of_vat_register_filling: ::core::option::Option<
+        super::enums::FillVatDueDateW,
+    >,
     /// `InvoicePrintDetails` (Microsoft.Dynamics.DataEntities.TaxPrintDetail).
     #[field(
         name = "InvoicePrintDetails",
         edm = "Microsoft.Dynamics.DataEntities.TaxPrintDetail"
     )]
-    pub invoice_print_details: ::core::option::Option<super::TaxPrintDetail>,
+    pub invoice_print_details: ::core::option::Option<super::enums::TaxPrintDetail>,
     /// `RoundingBy` (Microsoft.Dynamics.DataEntities.TaxGroupRounding).
     #[field(
         name = "RoundingBy",
         edm = "Microsoft.Dynamics.DataEntities.TaxGroupRounding"
     )]
-    pub rounding_by: ::core::option::Option<super::TaxGroupRounding>,
+    pub rounding_by: ::core::option::Option<super::enums::TaxGroupRounding>,
     /// `DefaultCriteriaStateId` (Edm.String).
     #[field(name = "DefaultCriteriaStateId", edm = "Edm.String")]
     pub default_criteria_state_id: ::core::option::Option<::std::string::String>,

@@ -16,29 +16,29 @@ pub struct UnitOfMeasure {
         edm = "Microsoft.Dynamics.DataEntities.UnitOfMeasureCodeSymbol"
     )]
     pub fixed_unit_symbol_assignment: ::core::option::Option<
-        super::UnitOfMeasureCodeSymbol,
+        super::enums::UnitOfMeasureCodeSymbol,
     >,
     /// `UnitClass` (Microsoft.Dynamics.DataEntities.UnitOfMeasureClass).
     #[field(
         name = "UnitClass",
         edm = "Microsoft.Dynamics.DataEntities.UnitOfMeasureClass"
     )]
-    pub unit_class: ::core::option::Option<super::UnitOfMeasureClass>,
+    pub unit_class: ::core::option::Option<super::enums::UnitOfMeasureClass>,
     /// `IsBaseUnit` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsBaseUnit", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_base_unit: ::core::option::Option<super::NoYes>,
+    pub is_base_unit: ::core::option::Option<super::enums::NoYes>,
     /// `DecimalPrecision` (Edm.Int32).
     #[field(name = "DecimalPrecision", edm = "Edm.Int32", not_null)]
     pub decimal_precision: i32,
     /// `IsSystemUnit` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsSystemUnit", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_system_unit: ::core::option::Option<super::NoYes>,
+    pub is_system_unit: ::core::option::Option<super::enums::NoYes>,
     /// `IsFixedUnitSymbolAssigned` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsFixedUnitSymbolAssigned",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_fixed_unit_symbol_assigned: ::core::option::Option<super::NoYes>,
+    pub is_fixed_unit_symbol_assigned: ::core::option::Option<super::enums::NoYes>,
     /// `UnitDescription` (Edm.String).
     #[field(name = "UnitDescription", edm = "Edm.String")]
     pub unit_description: ::core::option::Option<::std::string::String>,
@@ -47,7 +47,9 @@ pub struct UnitOfMeasure {
         name = "SystemOfUnits",
         edm = "Microsoft.Dynamics.DataEntities.UnitOfMeasureSystemOfUnits"
     )]
-    pub system_of_units: ::core::option::Option<super::UnitOfMeasureSystemOfUnits>,
+    pub system_of_units: ::core::option::Option<
+        super::enums::UnitOfMeasureSystemOfUnits,
+    >,
     /// `NationalCode` (Edm.String).
     #[field(name = "NationalCode", edm = "Edm.String")]
     pub national_code: ::core::option::Option<::std::string::String>,

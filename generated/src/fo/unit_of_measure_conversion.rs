@@ -24,7 +24,7 @@ pub struct UnitOfMeasureConversion {
         name = "Rounding",
         edm = "Microsoft.Dynamics.DataEntities.UnitOfMeasureConversionRounding"
     )]
-    pub rounding: ::core::option::Option<super::UnitOfMeasureConversionRounding>,
+    pub rounding: ::core::option::Option<super::enums::UnitOfMeasureConversionRounding>,
     /// `Numerator` (Edm.Int32).
     #[field(name = "Numerator", edm = "Edm.Int32", not_null)]
     pub numerator: i32,

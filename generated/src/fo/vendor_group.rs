@@ -39,7 +39,7 @@ pub struct VendorGroup {
         name = "IsExcludedFromSearchResults",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_excluded_from_search_results: ::core::option::Option<super::NoYes>,
+    pub is_excluded_from_search_results: ::core::option::Option<super::enums::NoYes>,
     /// `ReportingCurrencyExchangeRateType` (Edm.String).
     #[field(name = "ReportingCurrencyExchangeRateType", edm = "Edm.String")]
     pub reporting_currency_exchange_rate_type: ::core::option::Option<
@@ -50,5 +50,5 @@ pub struct VendorGroup {
     pub default_dimension_display_value: ::core::option::Option<::std::string::String>,
     /// `IsPublicSector_IT` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPublicSector_IT", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_public_sector_it: ::core::option::Option<super::NoYes>,
+    pub is_public_sector_it: ::core::option::Option<super::enums::NoYes>,
 }

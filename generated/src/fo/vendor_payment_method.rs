@@ -22,7 +22,7 @@ pub struct VendorPaymentMethod {
     pub service_level: i64,
     /// `UseGERConfiguration` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "UseGERConfiguration", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub use_ger_configuration: ::core::option::Option<super::NoYes>,
+    pub use_ger_configuration: ::core::option::Option<super::enums::NoYes>,
     /// `PaymentJournalName` (Edm.String).
     #[field(name = "PaymentJournalName", edm = "Edm.String")]
     pub payment_journal_name: ::core::option::Option<::std::string::String>,
@@ -34,13 +34,15 @@ pub struct VendorPaymentMethod {
         name = "ValidatePaymentNoteIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_payment_note_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_payment_note_is_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `SPEDPrimaryPaymentMethod` (Microsoft.Dynamics.DataEntities.PrimaryMethod_BR).
     #[field(
         name = "SPEDPrimaryPaymentMethod",
         edm = "Microsoft.Dynamics.DataEntities.PrimaryMethod_BR"
     )]
-    pub sped_primary_payment_method: ::core::option::Option<super::PrimaryMethodBr>,
+    pub sped_primary_payment_method: ::core::option::Option<
+        super::enums::PrimaryMethodBr,
+    >,
     /// `ReturnLayoutGroupId` (Edm.String).
     #[field(name = "ReturnLayoutGroupId", edm = "Edm.String")]
     pub return_layout_group_id: ::core::option::Option<::std::string::String>,
@@ -52,7 +54,7 @@ pub struct VendorPaymentMethod {
         name = "BridgingPostingEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub bridging_posting_enabled: ::core::option::Option<super::NoYes>,
+    pub bridging_posting_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `ElectronicReportingSolution` (Edm.String).
     #[field(name = "ElectronicReportingSolution", edm = "Edm.String")]
     pub electronic_reporting_solution: ::core::option::Option<::std::string::String>,
@@ -61,26 +63,26 @@ pub struct VendorPaymentMethod {
         name = "PaymentStatus",
         edm = "Microsoft.Dynamics.DataEntities.CustVendPaymStatus"
     )]
-    pub payment_status: ::core::option::Option<super::CustVendPaymStatus>,
+    pub payment_status: ::core::option::Option<super::enums::CustVendPaymStatus>,
     /// `LocalInstrument` (Edm.Int64).
     #[field(name = "LocalInstrument", edm = "Edm.Int64", not_null)]
     pub local_instrument: i64,
     /// `SumByPeriod` (Microsoft.Dynamics.DataEntities.PaymSumBy).
     #[field(name = "SumByPeriod", edm = "Microsoft.Dynamics.DataEntities.PaymSumBy")]
-    pub sum_by_period: ::core::option::Option<super::PaymSumBy>,
+    pub sum_by_period: ::core::option::Option<super::enums::PaymSumBy>,
     /// `SATPaymentType` (Microsoft.Dynamics.DataEntities.PaymentType_MX).
     #[field(
         name = "SATPaymentType",
         edm = "Microsoft.Dynamics.DataEntities.PaymentType_MX"
     )]
-    pub sat_payment_type: ::core::option::Option<super::PaymentTypeMx>,
+    pub sat_payment_type: ::core::option::Option<super::enums::PaymentTypeMx>,
     /// `AttributeBelgianStructuredPaymentIdEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributeBelgianStructuredPaymentIdEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub attribute_belgian_structured_payment_id_enabled: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `LastFileNumberToday` (Edm.Int32).
     #[field(name = "LastFileNumberToday", edm = "Edm.Int32", not_null)]
@@ -96,7 +98,7 @@ pub struct VendorPaymentMethod {
         name = "ValidatePaymentIdIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_payment_id_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_payment_id_is_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `DimensionAttributeDisplayValue` (Edm.String).
     #[field(name = "DimensionAttributeDisplayValue", edm = "Edm.String")]
     pub dimension_attribute_display_value: ::core::option::Option<::std::string::String>,
@@ -105,13 +107,13 @@ pub struct VendorPaymentMethod {
         name = "ValidateTransactionTypeIsBank",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_transaction_type_is_bank: ::core::option::Option<super::NoYes>,
+    pub validate_transaction_type_is_bank: ::core::option::Option<super::enums::NoYes>,
     /// `ValidateCheckNumberIsMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ValidateCheckNumberIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_check_number_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_check_number_is_mandatory: ::core::option::Option<super::enums::NoYes>,
     /// `ExportLayoutGroupId` (Edm.String).
     #[field(name = "ExportLayoutGroupId", edm = "Edm.String")]
     pub export_layout_group_id: ::core::option::Option<::std::string::String>,
@@ -127,37 +129,37 @@ pub struct VendorPaymentMethod {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub export_promissory_note_during_invoice_posting: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `PaymentType` (Microsoft.Dynamics.DataEntities.PaymentType).
     #[field(name = "PaymentType", edm = "Microsoft.Dynamics.DataEntities.PaymentType")]
-    pub payment_type: ::core::option::Option<super::PaymentType>,
+    pub payment_type: ::core::option::Option<super::enums::PaymentType>,
     /// `AccountType` (Microsoft.Dynamics.DataEntities.LedgerJournalACType).
     #[field(
         name = "AccountType",
         edm = "Microsoft.Dynamics.DataEntities.LedgerJournalACType"
     )]
-    pub account_type: ::core::option::Option<super::LedgerJournalAcType>,
+    pub account_type: ::core::option::Option<super::enums::LedgerJournalAcType>,
     /// `CreateAndDrawPromissoryNoteDuringInvoicePosting` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "CreateAndDrawPromissoryNoteDuringInvoicePosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub create_and_draw_promissory_note_during_invoice_posting: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `AttributePaymentAccountEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributePaymentAccountEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_payment_account_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_payment_account_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `LastFileNumber` (Edm.Int32).
     #[field(name = "LastFileNumber", edm = "Edm.Int32", not_null)]
     pub last_file_number: i32,
     /// `DirectDebit` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DirectDebit", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub direct_debit: ::core::option::Option<super::NoYes>,
+    pub direct_debit: ::core::option::Option<super::enums::NoYes>,
     /// `BridgingPostingAccountDisplayValue` (Edm.String).
     #[field(name = "BridgingPostingAccountDisplayValue", edm = "Edm.String")]
     pub bridging_posting_account_display_value: ::core::option::Option<
@@ -165,13 +167,13 @@ pub struct VendorPaymentMethod {
     >,
     /// `DimensionControl` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "DimensionControl", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub dimension_control: ::core::option::Option<super::NoYes>,
+    pub dimension_control: ::core::option::Option<super::enums::NoYes>,
     /// `AttributePaymentIdEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributePaymentIdEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_payment_id_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_payment_id_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `SPEDPrimaryPaymentMethodDescription` (Edm.String).
     #[field(name = "SPEDPrimaryPaymentMethodDescription", edm = "Edm.String")]
     pub sped_primary_payment_method_description: ::core::option::Option<
@@ -183,17 +185,17 @@ pub struct VendorPaymentMethod {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub validate_payment_specification_is_mandatory: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `AttributeThirdPartyBankEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "AttributeThirdPartyBankEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub attribute_third_party_bank_enabled: ::core::option::Option<super::NoYes>,
+    pub attribute_third_party_bank_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `AllowPaymentCopies` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "AllowPaymentCopies", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub allow_payment_copies: ::core::option::Option<super::NoYes>,
+    pub allow_payment_copies: ::core::option::Option<super::enums::NoYes>,
     /// `ReturnFormatClassName` (Edm.String).
     #[field(name = "ReturnFormatClassName", edm = "Edm.String")]
     pub return_format_class_name: ::core::option::Option<::std::string::String>,
@@ -208,7 +210,7 @@ pub struct VendorPaymentMethod {
         name = "GeneratePaymentOneVoucher",
         edm = "Microsoft.Dynamics.DataEntities.Posting_BR"
     )]
-    pub generate_payment_one_voucher: ::core::option::Option<super::PostingBr>,
+    pub generate_payment_one_voucher: ::core::option::Option<super::enums::PostingBr>,
     /// `RemittanceFormatClassName` (Edm.String).
     #[field(name = "RemittanceFormatClassName", edm = "Edm.String")]
     pub remittance_format_class_name: ::core::option::Option<::std::string::String>,
@@ -217,19 +219,23 @@ pub struct VendorPaymentMethod {
         name = "EnablePostdatedCheckClearingPosting",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub enable_postdated_check_clearing_posting: ::core::option::Option<super::NoYes>,
+    pub enable_postdated_check_clearing_posting: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `ValidatePaymentReferenceIsMandatory` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ValidatePaymentReferenceIsMandatory",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_payment_reference_is_mandatory: ::core::option::Option<super::NoYes>,
+    pub validate_payment_reference_is_mandatory: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `PromissoryNoteDraftType` (Microsoft.Dynamics.DataEntities.TypeOfDraft).
     #[field(
         name = "PromissoryNoteDraftType",
         edm = "Microsoft.Dynamics.DataEntities.TypeOfDraft"
     )]
-    pub promissory_note_draft_type: ::core::option::Option<super::TypeOfDraft>,
+    pub promissory_note_draft_type: ::core::option::Option<super::enums::TypeOfDraft>,
     /// `LastFileDate` (Edm.DateTimeOffset).
     #[field(name = "LastFileDate", edm = "Edm.DateTimeOffset", not_null)]
     pub last_file_date: ::dualsync::edm::DateTimeOffset,
@@ -238,7 +244,9 @@ pub struct VendorPaymentMethod {
         name = "ValidateOffsetTransactionTypeIsBank",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub validate_offset_transaction_type_is_bank: ::core::option::Option<super::NoYes>,
+    pub validate_offset_transaction_type_is_bank: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `PostingProfileRemitNotes` (Edm.String).
     #[field(name = "PostingProfileRemitNotes", edm = "Edm.String")]
     pub posting_profile_remit_notes: ::core::option::Option<::std::string::String>,

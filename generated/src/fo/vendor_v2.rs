@@ -23,7 +23,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.VendVendorCollaborationType"
     )]
     pub vendor_portal_collaboration_method: ::core::option::Option<
-        super::VendVendorCollaborationType,
+        super::enums::VendVendorCollaborationType,
     >,
     /// `BarcodeNumberSequence` (Edm.String).
     #[field(name = "BarcodeNumberSequence", edm = "Edm.String")]
@@ -45,7 +45,9 @@ pub struct VendorV2 {
         name = "DefaultOffsetAccountType",
         edm = "Microsoft.Dynamics.DataEntities.LedgerJournalACType"
     )]
-    pub default_offset_account_type: ::core::option::Option<super::LedgerJournalAcType>,
+    pub default_offset_account_type: ::core::option::Option<
+        super::enums::LedgerJournalAcType,
+    >,
     /// `BirthCountyCode` (Edm.String).
     #[field(name = "BirthCountyCode", edm = "Edm.String")]
     pub birth_county_code: ::core::option::Option<::std::string::String>,
@@ -72,7 +74,7 @@ pub struct VendorV2 {
     pub vendor_invoice_declaration_id: ::core::option::Option<::std::string::String>,
     /// `IsOwnerDisabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsOwnerDisabled", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_owner_disabled: ::core::option::Option<super::NoYes>,
+    pub is_owner_disabled: ::core::option::Option<super::enums::NoYes>,
     /// `VendorDUNSNumber` (Edm.String).
     #[field(name = "VendorDUNSNumber", edm = "Edm.String")]
     pub vendor_duns_number: ::core::option::Option<::std::string::String>,
@@ -81,7 +83,7 @@ pub struct VendorV2 {
         name = "IsVendorLocallyOwned",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_vendor_locally_owned: ::core::option::Option<super::NoYes>,
+    pub is_vendor_locally_owned: ::core::option::Option<super::enums::NoYes>,
     /// `AddressPostBox` (Edm.String).
     #[field(name = "AddressPostBox", edm = "Edm.String")]
     pub address_post_box: ::core::option::Option<::std::string::String>,
@@ -96,7 +98,7 @@ pub struct VendorV2 {
         name = "IsServiceDeliveryAddressBased",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_service_delivery_address_based: ::core::option::Option<super::NoYes>,
+    pub is_service_delivery_address_based: ::core::option::Option<super::enums::NoYes>,
     /// `VendorGroupId` (Edm.String).
     #[field(name = "VendorGroupId", edm = "Edm.String")]
     pub vendor_group_id: ::core::option::Option<::std::string::String>,
@@ -106,7 +108,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.EFDocPresenceType_BR"
     )]
     pub fiscal_operation_presence_type: ::core::option::Option<
-        super::EfDocPresenceTypeBr,
+        super::enums::EfDocPresenceTypeBr,
     >,
     /// `AddressBuildingCompliment` (Edm.String).
     #[field(name = "AddressBuildingCompliment", edm = "Edm.String")]
@@ -133,7 +135,7 @@ pub struct VendorV2 {
         name = "IsPrimaryPhoneNumberMobile",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_primary_phone_number_mobile: ::core::option::Option<super::NoYes>,
+    pub is_primary_phone_number_mobile: ::core::option::Option<super::enums::NoYes>,
     /// `TCSGroup` (Edm.String).
     #[field(name = "TCSGroup", edm = "Edm.String")]
     pub tcs_group: ::core::option::Option<::std::string::String>,
@@ -145,7 +147,7 @@ pub struct VendorV2 {
     pub line_of_business_id: ::core::option::Option<::std::string::String>,
     /// `GTAVendor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "GTAVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub gta_vendor: ::core::option::Option<super::NoYes>,
+    pub gta_vendor: ::core::option::Option<super::enums::NoYes>,
     /// `OrganizationPhoneticName` (Edm.String).
     #[field(name = "OrganizationPhoneticName", edm = "Edm.String")]
     pub organization_phonetic_name: ::core::option::Option<::std::string::String>,
@@ -177,10 +179,10 @@ pub struct VendorV2 {
         name = "IsGSTCompositionSchemeEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_gst_composition_scheme_enabled: ::core::option::Option<super::NoYes>,
+    pub is_gst_composition_scheme_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `Tax1099IdType` (Microsoft.Dynamics.DataEntities.TaxIdType).
     #[field(name = "Tax1099IdType", edm = "Microsoft.Dynamics.DataEntities.TaxIdType")]
-    pub tax1099_id_type: ::core::option::Option<super::TaxIdType>,
+    pub tax1099_id_type: ::core::option::Option<super::enums::TaxIdType>,
     /// `CashDiscountCode` (Edm.String).
     #[field(name = "CashDiscountCode", edm = "Edm.String")]
     pub cash_discount_code: ::core::option::Option<::std::string::String>,
@@ -192,7 +194,7 @@ pub struct VendorV2 {
     pub birth_place: ::core::option::Option<::std::string::String>,
     /// `IsPurchaseConsumed` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPurchaseConsumed", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_purchase_consumed: ::core::option::Option<super::NoYes>,
+    pub is_purchase_consumed: ::core::option::Option<super::enums::NoYes>,
     /// `AddressCity` (Edm.String).
     #[field(name = "AddressCity", edm = "Edm.String")]
     pub address_city: ::core::option::Option<::std::string::String>,
@@ -213,7 +215,7 @@ pub struct VendorV2 {
         name = "OIDInvestorType",
         edm = "Microsoft.Dynamics.DataEntities.InvestorType"
     )]
-    pub oid_investor_type: ::core::option::Option<super::InvestorType>,
+    pub oid_investor_type: ::core::option::Option<super::enums::InvestorType>,
     /// `ForeignerId` (Edm.String).
     #[field(name = "ForeignerId", edm = "Edm.String")]
     pub foreigner_id: ::core::option::Option<::std::string::String>,
@@ -230,7 +232,7 @@ pub struct VendorV2 {
         name = "IsChangeManagementActivated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_change_management_activated: ::core::option::Option<super::NoYes>,
+    pub is_change_management_activated: ::core::option::Option<super::enums::NoYes>,
     /// `VendorSearchName` (Edm.String).
     #[field(name = "VendorSearchName", edm = "Edm.String")]
     pub vendor_search_name: ::core::option::Option<::std::string::String>,
@@ -246,7 +248,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.TaxWithholdVendorType_TH"
     )]
     pub withholding_tax_vendor_type: ::core::option::Option<
-        super::TaxWithholdVendorTypeTh,
+        super::enums::TaxWithholdVendorTypeTh,
     >,
     /// `CISUniqueTaxPayerReference` (Edm.String).
     #[field(name = "CISUniqueTaxPayerReference", edm = "Edm.String")]
@@ -262,7 +264,9 @@ pub struct VendorV2 {
         name = "PersonMaritalStatus",
         edm = "Microsoft.Dynamics.DataEntities.DirPersonMaritalStatus"
     )]
-    pub person_marital_status: ::core::option::Option<super::DirPersonMaritalStatus>,
+    pub person_marital_status: ::core::option::Option<
+        super::enums::DirPersonMaritalStatus,
+    >,
     /// `AddressLocationId` (Edm.String).
     #[field(name = "AddressLocationId", edm = "Edm.String")]
     pub address_location_id: ::core::option::Option<::std::string::String>,
@@ -273,14 +277,14 @@ pub struct VendorV2 {
     >,
     /// `SSIVendor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "SSIVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub ssi_vendor: ::core::option::Option<super::NoYes>,
+    pub ssi_vendor: ::core::option::Option<super::enums::NoYes>,
     /// `VendorInvoiceLineMatchingPolicy` (Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption).
     #[field(
         name = "VendorInvoiceLineMatchingPolicy",
         edm = "Microsoft.Dynamics.DataEntities.PurchMatchingPolicyWithNotSetOption"
     )]
     pub vendor_invoice_line_matching_policy: ::core::option::Option<
-        super::PurchMatchingPolicyWithNotSetOption,
+        super::enums::PurchMatchingPolicyWithNotSetOption,
     >,
     /// `BankOrderOfPayment` (Edm.String).
     #[field(name = "BankOrderOfPayment", edm = "Edm.String")]
@@ -300,7 +304,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_change_mangement_override_by_vendor_allowed: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `DefaultPaymentDayName` (Edm.String).
     #[field(name = "DefaultPaymentDayName", edm = "Edm.String")]
@@ -310,7 +314,7 @@ pub struct VendorV2 {
     pub person_children_names: ::core::option::Option<::std::string::String>,
     /// `ForeignResident` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "ForeignResident", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub foreign_resident: ::core::option::Option<super::NoYes>,
+    pub foreign_resident: ::core::option::Option<super::enums::NoYes>,
     /// `DIOTCountryCode` (Edm.String).
     #[field(name = "DIOTCountryCode", edm = "Edm.String")]
     pub diot_country_code: ::core::option::Option<::std::string::String>,
@@ -322,10 +326,10 @@ pub struct VendorV2 {
         name = "OnHoldStatus",
         edm = "Microsoft.Dynamics.DataEntities.CustVendorBlocked"
     )]
-    pub on_hold_status: ::core::option::Option<super::CustVendorBlocked>,
+    pub on_hold_status: ::core::option::Option<super::enums::CustVendorBlocked>,
     /// `IsOneTimeVendor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsOneTimeVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_one_time_vendor: ::core::option::Option<super::NoYes>,
+    pub is_one_time_vendor: ::core::option::Option<super::enums::NoYes>,
     /// `CommercialRegisterName` (Edm.String).
     #[field(name = "CommercialRegisterName", edm = "Edm.String")]
     pub commercial_register_name: ::core::option::Option<::std::string::String>,
@@ -356,14 +360,14 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_receipts_list_processing_summary_update_purchase_order: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `ArePricesIncludingSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "ArePricesIncludingSalesTax",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub are_prices_including_sales_tax: ::core::option::Option<super::NoYes>,
+    pub are_prices_including_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `ZakatRegistrationNumber` (Edm.String).
     #[field(name = "ZakatRegistrationNumber", edm = "Edm.String")]
     pub zakat_registration_number: ::core::option::Option<::std::string::String>,
@@ -385,7 +389,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.RetailSalesPriceRoundingBase"
     )]
     pub sales_price_rounding: ::core::option::Option<
-        super::RetailSalesPriceRoundingBase,
+        super::enums::RetailSalesPriceRoundingBase,
     >,
     /// `WillInvoiceProcessingSummaryUpdatePurchaseOrder` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
@@ -393,20 +397,20 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_invoice_processing_summary_update_purchase_order: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `DefaultInventoryStatusId` (Edm.String).
     #[field(name = "DefaultInventoryStatusId", edm = "Edm.String")]
     pub default_inventory_status_id: ::core::option::Option<::std::string::String>,
     /// `IsReportingTax1099` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsReportingTax1099", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_reporting_tax1099: ::core::option::Option<super::NoYes>,
+    pub is_reporting_tax1099: ::core::option::Option<super::enums::NoYes>,
     /// `RFCFederalTaxNumber` (Edm.String).
     #[field(name = "RFCFederalTaxNumber", edm = "Edm.String")]
     pub rfc_federal_tax_number: ::core::option::Option<::std::string::String>,
     /// `AddressTimeZone` (Microsoft.Dynamics.DataEntities.Timezone).
     #[field(name = "AddressTimeZone", edm = "Microsoft.Dynamics.DataEntities.Timezone")]
-    pub address_time_zone: ::core::option::Option<super::Timezone>,
+    pub address_time_zone: ::core::option::Option<super::enums::Timezone>,
     /// `Nationality` (Edm.String).
     #[field(name = "Nationality", edm = "Edm.String")]
     pub nationality: ::core::option::Option<::std::string::String>,
@@ -445,7 +449,7 @@ pub struct VendorV2 {
         name = "IsServiceVeteranOwned",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_service_veteran_owned: ::core::option::Option<super::NoYes>,
+    pub is_service_veteran_owned: ::core::option::Option<super::enums::NoYes>,
     /// `PersonFirstName` (Edm.String).
     #[field(name = "PersonFirstName", edm = "Edm.String")]
     pub person_first_name: ::core::option::Option<::std::string::String>,
@@ -475,7 +479,7 @@ pub struct VendorV2 {
         name = "IsWithholdingTaxCalculated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_withholding_tax_calculated: ::core::option::Option<super::NoYes>,
+    pub is_withholding_tax_calculated: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultVendorPaymentMethodName` (Edm.String).
     #[field(name = "DefaultVendorPaymentMethodName", edm = "Edm.String")]
     pub default_vendor_payment_method_name: ::core::option::Option<
@@ -489,13 +493,13 @@ pub struct VendorV2 {
     pub address_record_id: i64,
     /// `CompositionScheme` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "CompositionScheme", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub composition_scheme: ::core::option::Option<super::NoYes>,
+    pub composition_scheme: ::core::option::Option<super::enums::NoYes>,
     /// `PersonBirthMonth` (Microsoft.Dynamics.DataEntities.MonthsOfYear).
     #[field(
         name = "PersonBirthMonth",
         edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear"
     )]
-    pub person_birth_month: ::core::option::Option<super::MonthsOfYear>,
+    pub person_birth_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `AddressBooks` (Edm.String).
     #[field(name = "AddressBooks", edm = "Edm.String")]
     pub address_books: ::core::option::Option<::std::string::String>,
@@ -504,7 +508,7 @@ pub struct VendorV2 {
     pub unique_population_registry_code: ::core::option::Option<::std::string::String>,
     /// `IsMinorityOwned` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsMinorityOwned", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_minority_owned: ::core::option::Option<super::NoYes>,
+    pub is_minority_owned: ::core::option::Option<super::enums::NoYes>,
     /// `MultilineDiscountVendorGroupCode` (Edm.String).
     #[field(name = "MultilineDiscountVendorGroupCode", edm = "Edm.String")]
     pub multiline_discount_vendor_group_code: ::core::option::Option<
@@ -524,7 +528,7 @@ pub struct VendorV2 {
         name = "DIOTVendorType",
         edm = "Microsoft.Dynamics.DataEntities.VendorType_MX"
     )]
-    pub diot_vendor_type: ::core::option::Option<super::VendorTypeMx>,
+    pub diot_vendor_type: ::core::option::Option<super::enums::VendorTypeMx>,
     /// `PrimaryTwitterDescription` (Edm.String).
     #[field(name = "PrimaryTwitterDescription", edm = "Edm.String")]
     pub primary_twitter_description: ::core::option::Option<::std::string::String>,
@@ -577,7 +581,7 @@ pub struct VendorV2 {
         name = "PersonAnniversaryMonth",
         edm = "Microsoft.Dynamics.DataEntities.MonthsOfYear"
     )]
-    pub person_anniversary_month: ::core::option::Option<super::MonthsOfYear>,
+    pub person_anniversary_month: ::core::option::Option<super::enums::MonthsOfYear>,
     /// `PrimaryFacebookDescription` (Edm.String).
     #[field(name = "PrimaryFacebookDescription", edm = "Edm.String")]
     pub primary_facebook_description: ::core::option::Option<::std::string::String>,
@@ -592,7 +596,7 @@ pub struct VendorV2 {
     pub organization_number: ::core::option::Option<::std::string::String>,
     /// `CISStatus` (Microsoft.Dynamics.DataEntities.VendCisStatus).
     #[field(name = "CISStatus", edm = "Microsoft.Dynamics.DataEntities.VendCisStatus")]
-    pub cis_status: ::core::option::Option<super::VendCisStatus>,
+    pub cis_status: ::core::option::Option<super::enums::VendCisStatus>,
     /// `ProductDescriptionVendorGroupId` (Edm.String).
     #[field(name = "ProductDescriptionVendorGroupId", edm = "Edm.String")]
     pub product_description_vendor_group_id: ::core::option::Option<
@@ -604,20 +608,20 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_purchase_order_include_prices_and_amounts: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `DefaultCashDiscountUsage` (Microsoft.Dynamics.DataEntities.UseCashDisc).
     #[field(
         name = "DefaultCashDiscountUsage",
         edm = "Microsoft.Dynamics.DataEntities.UseCashDisc"
     )]
-    pub default_cash_discount_usage: ::core::option::Option<super::UseCashDisc>,
+    pub default_cash_discount_usage: ::core::option::Option<super::enums::UseCashDisc>,
     /// `BankTransactionType` (Edm.String).
     #[field(name = "BankTransactionType", edm = "Edm.String")]
     pub bank_transaction_type: ::core::option::Option<::std::string::String>,
     /// `TaxAgent` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "TaxAgent", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub tax_agent: ::core::option::Option<super::NoYes>,
+    pub tax_agent: ::core::option::Option<super::enums::NoYes>,
     /// `StateInscription` (Edm.String).
     #[field(name = "StateInscription", edm = "Edm.String")]
     pub state_inscription: ::core::option::Option<::std::string::String>,
@@ -644,7 +648,7 @@ pub struct VendorV2 {
     pub line_discount_vendor_group_code: ::core::option::Option<::std::string::String>,
     /// `OrganizationABCCode` (Microsoft.Dynamics.DataEntities.ABC).
     #[field(name = "OrganizationABCCode", edm = "Microsoft.Dynamics.DataEntities.ABC")]
-    pub organization_abc_code: ::core::option::Option<super::Abc>,
+    pub organization_abc_code: ::core::option::Option<super::enums::Abc>,
     /// `BrazilianCNAE` (Edm.String).
     #[field(name = "BrazilianCNAE", edm = "Edm.String")]
     pub brazilian_cnae: ::core::option::Option<::std::string::String>,
@@ -678,11 +682,11 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_purchase_order_processing_summary_update_purchase_order: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `IsW9CheckingEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsW9CheckingEnabled", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_w9_checking_enabled: ::core::option::Option<super::NoYes>,
+    pub is_w9_checking_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `CreditRating` (Edm.String).
     #[field(name = "CreditRating", edm = "Edm.String")]
     pub credit_rating: ::core::option::Option<::std::string::String>,
@@ -691,7 +695,7 @@ pub struct VendorV2 {
     pub vendor_payment_fine_code: ::core::option::Option<::std::string::String>,
     /// `IsW9Received` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsW9Received", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_w9_received: ::core::option::Option<super::NoYes>,
+    pub is_w9_received: ::core::option::Option<super::enums::NoYes>,
     /// `ChargeVendorGroupId` (Edm.String).
     #[field(name = "ChargeVendorGroupId", edm = "Edm.String")]
     pub charge_vendor_group_id: ::core::option::Option<::std::string::String>,
@@ -700,7 +704,7 @@ pub struct VendorV2 {
         name = "IsVendorPayingBankPaymentFee",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_vendor_paying_bank_payment_fee: ::core::option::Option<super::NoYes>,
+    pub is_vendor_paying_bank_payment_fee: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryFacebook` (Edm.String).
     #[field(name = "PrimaryFacebook", edm = "Edm.String")]
     pub primary_facebook: ::core::option::Option<::std::string::String>,
@@ -709,7 +713,9 @@ pub struct VendorV2 {
         name = "IsIncomingFiscalDocumentGenerated",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_incoming_fiscal_document_generated: ::core::option::Option<super::NoYes>,
+    pub is_incoming_fiscal_document_generated: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `Notes` (Edm.String).
     #[field(name = "Notes", edm = "Edm.String")]
     pub notes: ::core::option::Option<::std::string::String>,
@@ -742,7 +748,7 @@ pub struct VendorV2 {
     pub address_state_id: ::core::option::Option<::std::string::String>,
     /// `PersonGender` (Microsoft.Dynamics.DataEntities.Gender).
     #[field(name = "PersonGender", edm = "Microsoft.Dynamics.DataEntities.Gender")]
-    pub person_gender: ::core::option::Option<super::Gender>,
+    pub person_gender: ::core::option::Option<super::enums::Gender>,
     /// `PrimaryEmailAddressDescription` (Edm.String).
     #[field(name = "PrimaryEmailAddressDescription", edm = "Edm.String")]
     pub primary_email_address_description: ::core::option::Option<::std::string::String>,
@@ -752,7 +758,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub is_purchase_order_change_request_override_allowed: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `DefaultDeliveryTermsCode` (Edm.String).
     #[field(name = "DefaultDeliveryTermsCode", edm = "Edm.String")]
@@ -792,7 +798,7 @@ pub struct VendorV2 {
     pub enterprise_number: ::core::option::Option<::std::string::String>,
     /// `IsICMSContributor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsICMSContributor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_icms_contributor: ::core::option::Option<super::NoYes>,
+    pub is_icms_contributor: ::core::option::Option<super::enums::NoYes>,
     /// `PersonPersonalSuffix` (Edm.String).
     #[field(name = "PersonPersonalSuffix", edm = "Edm.String")]
     pub person_personal_suffix: ::core::option::Option<::std::string::String>,
@@ -804,13 +810,13 @@ pub struct VendorV2 {
     pub credit_limit: ::dualsync::edm::Decimal,
     /// `IsForeignEntity` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsForeignEntity", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_foreign_entity: ::core::option::Option<super::NoYes>,
+    pub is_foreign_entity: ::core::option::Option<super::enums::NoYes>,
     /// `Tax1099Type` (Microsoft.Dynamics.DataEntities.Tax1099Type).
     #[field(name = "Tax1099Type", edm = "Microsoft.Dynamics.DataEntities.Tax1099Type")]
-    pub tax1099_type: ::core::option::Option<super::Tax1099Type>,
+    pub tax1099_type: ::core::option::Option<super::enums::Tax1099Type>,
     /// `PANStatus` (Microsoft.Dynamics.DataEntities.PANStatus_IN).
     #[field(name = "PANStatus", edm = "Microsoft.Dynamics.DataEntities.PANStatus_IN")]
-    pub pan_status: ::core::option::Option<super::PanStatusIn>,
+    pub pan_status: ::core::option::Option<super::enums::PanStatusIn>,
     /// `SeparateDivisionId` (Edm.String).
     #[field(name = "SeparateDivisionId", edm = "Edm.String")]
     pub separate_division_id: ::core::option::Option<::std::string::String>,
@@ -822,7 +828,7 @@ pub struct VendorV2 {
         name = "TaxPartnerKind",
         edm = "Microsoft.Dynamics.DataEntities.VatPartnerKind_RU"
     )]
-    pub tax_partner_kind: ::core::option::Option<super::VatPartnerKindRu>,
+    pub tax_partner_kind: ::core::option::Option<super::enums::VatPartnerKindRu>,
     /// `CentralBankPurposeText` (Edm.String).
     #[field(name = "CentralBankPurposeText", edm = "Edm.String")]
     pub central_bank_purpose_text: ::core::option::Option<::std::string::String>,
@@ -831,7 +837,7 @@ pub struct VendorV2 {
     pub business_subsegment_code: ::core::option::Option<::std::string::String>,
     /// `IsSmallBusiness` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsSmallBusiness", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_small_business: ::core::option::Option<super::NoYes>,
+    pub is_small_business: ::core::option::Option<super::enums::NoYes>,
     /// `VendorKnownAsName` (Edm.String).
     #[field(name = "VendorKnownAsName", edm = "Edm.String")]
     pub vendor_known_as_name: ::core::option::Option<::std::string::String>,
@@ -843,13 +849,15 @@ pub struct VendorV2 {
     pub person_last_name: ::core::option::Option<::std::string::String>,
     /// `FixedExchangeRate` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "FixedExchangeRate", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub fixed_exchange_rate: ::core::option::Option<super::NoYes>,
+    pub fixed_exchange_rate: ::core::option::Option<super::enums::NoYes>,
     /// `IsCUSIPIdentificationNumberApplicable` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsCUSIPIdentificationNumberApplicable",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_cusip_identification_number_applicable: ::core::option::Option<super::NoYes>,
+    pub is_cusip_identification_number_applicable: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `AddressCountryRegionISOCode` (Edm.String).
     #[field(name = "AddressCountryRegionISOCode", edm = "Edm.String")]
     pub address_country_region_iso_code: ::core::option::Option<::std::string::String>,
@@ -875,7 +883,7 @@ pub struct VendorV2 {
         name = "Tax1099NameToUse",
         edm = "Microsoft.Dynamics.DataEntities.Tax1099NameChoice"
     )]
-    pub tax1099_name_to_use: ::core::option::Option<super::Tax1099NameChoice>,
+    pub tax1099_name_to_use: ::core::option::Option<super::enums::Tax1099NameChoice>,
     /// `MainContactPersonnelNumber` (Edm.String).
     #[field(name = "MainContactPersonnelNumber", edm = "Edm.String")]
     pub main_contact_personnel_number: ::core::option::Option<::std::string::String>,
@@ -887,7 +895,7 @@ pub struct VendorV2 {
         name = "CompanyType",
         edm = "Microsoft.Dynamics.DataEntities.CompanyType_MX"
     )]
-    pub company_type: ::core::option::Option<super::CompanyTypeMx>,
+    pub company_type: ::core::option::Option<super::enums::CompanyTypeMx>,
     /// `CommercialRegisterInsetNumber` (Edm.String).
     #[field(name = "CommercialRegisterInsetNumber", edm = "Edm.String")]
     pub commercial_register_inset_number: ::core::option::Option<::std::string::String>,
@@ -902,37 +910,39 @@ pub struct VendorV2 {
         name = "DIOTOperationType",
         edm = "Microsoft.Dynamics.DataEntities.VendorOperationType_MX"
     )]
-    pub diot_operation_type: ::core::option::Option<super::VendorOperationTypeMx>,
+    pub diot_operation_type: ::core::option::Option<super::enums::VendorOperationTypeMx>,
     /// `CreateBarcodeIfNeeded` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "CreateBarcodeIfNeeded",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub create_barcode_if_needed: ::core::option::Option<super::NoYes>,
+    pub create_barcode_if_needed: ::core::option::Option<super::enums::NoYes>,
     /// `PricePointRoundingType` (Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase).
     #[field(
         name = "PricePointRoundingType",
         edm = "Microsoft.Dynamics.DataEntities.RetailRoundingTypeBase"
     )]
-    pub price_point_rounding_type: ::core::option::Option<super::RetailRoundingTypeBase>,
+    pub price_point_rounding_type: ::core::option::Option<
+        super::enums::RetailRoundingTypeBase,
+    >,
     /// `IsPrimaryEmailAddressIMEnabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsPrimaryEmailAddressIMEnabled",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_primary_email_address_im_enabled: ::core::option::Option<super::NoYes>,
+    pub is_primary_email_address_im_enabled: ::core::option::Option<super::enums::NoYes>,
     /// `IsVendorLocatedInHUBZone` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsVendorLocatedInHUBZone",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_vendor_located_in_hub_zone: ::core::option::Option<super::NoYes>,
+    pub is_vendor_located_in_hub_zone: ::core::option::Option<super::enums::NoYes>,
     /// `IsFlaggedWithSecondTIN` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "IsFlaggedWithSecondTIN",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_flagged_with_second_tin: ::core::option::Option<super::NoYes>,
+    pub is_flagged_with_second_tin: ::core::option::Option<super::enums::NoYes>,
     /// `AddressDescription` (Edm.String).
     #[field(name = "AddressDescription", edm = "Edm.String")]
     pub address_description: ::core::option::Option<::std::string::String>,
@@ -941,7 +951,7 @@ pub struct VendorV2 {
     pub payment_specification_id: ::core::option::Option<::std::string::String>,
     /// `ForeignVendor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "ForeignVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub foreign_vendor: ::core::option::Option<super::NoYes>,
+    pub foreign_vendor: ::core::option::Option<super::enums::NoYes>,
     /// `PurchaseShipCalendarId` (Edm.String).
     #[field(name = "PurchaseShipCalendarId", edm = "Edm.String")]
     pub purchase_ship_calendar_id: ::core::option::Option<::std::string::String>,
@@ -950,22 +960,22 @@ pub struct VendorV2 {
         name = "VendorType",
         edm = "Microsoft.Dynamics.DataEntities.RetailVendTypeBase"
     )]
-    pub vendor_type: ::core::option::Option<super::RetailVendTypeBase>,
+    pub vendor_type: ::core::option::Option<super::enums::RetailVendTypeBase>,
     /// `PersonPhoneticFirstName` (Edm.String).
     #[field(name = "PersonPhoneticFirstName", edm = "Edm.String")]
     pub person_phonetic_first_name: ::core::option::Option<::std::string::String>,
     /// `IsWomanOwner` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsWomanOwner", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_woman_owner: ::core::option::Option<super::NoYes>,
+    pub is_woman_owner: ::core::option::Option<super::enums::NoYes>,
     /// `HasOnlyTakenBids` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "HasOnlyTakenBids", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub has_only_taken_bids: ::core::option::Option<super::NoYes>,
+    pub has_only_taken_bids: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultPurchaseOrderPoolId` (Edm.String).
     #[field(name = "DefaultPurchaseOrderPoolId", edm = "Edm.String")]
     pub default_purchase_order_pool_id: ::core::option::Option<::std::string::String>,
     /// `PreferentialVendor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "PreferentialVendor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub preferential_vendor: ::core::option::Option<super::NoYes>,
+    pub preferential_vendor: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultTotalDiscountVendorGroupCode` (Edm.String).
     #[field(name = "DefaultTotalDiscountVendorGroupCode", edm = "Edm.String")]
     pub default_total_discount_vendor_group_code: ::core::option::Option<
@@ -973,7 +983,7 @@ pub struct VendorV2 {
     >,
     /// `OverrideSalesTax` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "OverrideSalesTax", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub override_sales_tax: ::core::option::Option<super::NoYes>,
+    pub override_sales_tax: ::core::option::Option<super::enums::NoYes>,
     /// `BrazilianINSSCEI` (Edm.String).
     #[field(name = "BrazilianINSSCEI", edm = "Edm.String")]
     pub brazilian_insscei: ::core::option::Option<::std::string::String>,
@@ -985,13 +995,15 @@ pub struct VendorV2 {
         name = "InventoryProfileType",
         edm = "Microsoft.Dynamics.DataEntities.InventProfileType_RU"
     )]
-    pub inventory_profile_type: ::core::option::Option<super::InventProfileTypeRu>,
+    pub inventory_profile_type: ::core::option::Option<
+        super::enums::InventProfileTypeRu,
+    >,
     /// `NatureOfAssessee` (Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN).
     #[field(
         name = "NatureOfAssessee",
         edm = "Microsoft.Dynamics.DataEntities.NatureOfAssessee_IN"
     )]
-    pub nature_of_assessee: ::core::option::Option<super::NatureOfAssesseeIn>,
+    pub nature_of_assessee: ::core::option::Option<super::enums::NatureOfAssesseeIn>,
     /// `UPSFreightZone` (Edm.String).
     #[field(name = "UPSFreightZone", edm = "Edm.String")]
     pub ups_freight_zone: ::core::option::Option<::std::string::String>,
@@ -1004,7 +1016,7 @@ pub struct VendorV2 {
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
     pub will_product_receipt_processing_summary_update_purchase_order: ::core::option::Option<
-        super::NoYes,
+        super::enums::NoYes,
     >,
     /// `PersonPhoneticLastName` (Edm.String).
     #[field(name = "PersonPhoneticLastName", edm = "Edm.String")]
@@ -1017,7 +1029,7 @@ pub struct VendorV2 {
     pub invoice_vendor_account_number: ::core::option::Option<::std::string::String>,
     /// `IsSubcontractor` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsSubcontractor", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_subcontractor: ::core::option::Option<super::NoYes>,
+    pub is_subcontractor: ::core::option::Option<super::enums::NoYes>,
     /// `AddressStreet` (Edm.String).
     #[field(name = "AddressStreet", edm = "Edm.String")]
     pub address_street: ::core::option::Option<::std::string::String>,
@@ -1026,10 +1038,10 @@ pub struct VendorV2 {
         name = "IsTaxationOverPayroll_BR",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_taxation_over_payroll_br: ::core::option::Option<super::NoYes>,
+    pub is_taxation_over_payroll_br: ::core::option::Option<super::enums::NoYes>,
     /// `IsPublicSector_IT` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsPublicSector_IT", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_public_sector_it: ::core::option::Option<super::NoYes>,
+    pub is_public_sector_it: ::core::option::Option<super::enums::NoYes>,
     /// `DefaultAgentVendorAccountNumber` (Edm.String).
     #[field(name = "DefaultAgentVendorAccountNumber", edm = "Edm.String")]
     pub default_agent_vendor_account_number: ::core::option::Option<
@@ -1045,13 +1057,13 @@ pub struct VendorV2 {
         name = "IsTransportationServicesProvider",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_transportation_services_provider: ::core::option::Option<super::NoYes>,
+    pub is_transportation_services_provider: ::core::option::Option<super::enums::NoYes>,
     /// `ShippingVendorType` (Microsoft.Dynamics.DataEntities.ItmVendType).
     #[field(
         name = "ShippingVendorType",
         edm = "Microsoft.Dynamics.DataEntities.ItmVendType"
     )]
-    pub shipping_vendor_type: ::core::option::Option<super::ItmVendType>,
+    pub shipping_vendor_type: ::core::option::Option<super::enums::ItmVendType>,
     /// `VendorCostTypeGroup` (Edm.String).
     #[field(name = "VendorCostTypeGroup", edm = "Edm.String")]
     pub vendor_cost_type_group: ::core::option::Option<::std::string::String>,
@@ -1063,7 +1075,7 @@ pub struct VendorV2 {
         name = "IsImportCostingVendor",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_import_costing_vendor: ::core::option::Option<super::NoYes>,
+    pub is_import_costing_vendor: ::core::option::Option<super::enums::NoYes>,
     /// `ShippingVendorAccountNumber` (Edm.String).
     #[field(name = "ShippingVendorAccountNumber", edm = "Edm.String")]
     pub shipping_vendor_account_number: ::core::option::Option<::std::string::String>,

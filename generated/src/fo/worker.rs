@@ -36,7 +36,7 @@ pub struct Worker {
         name = "WorkerStatus",
         edm = "Microsoft.Dynamics.DataEntities.HcmWorkerStatus"
     )]
-    pub worker_status: ::core::option::Option<super::HcmWorkerStatus>,
+    pub worker_status: ::core::option::Option<super::enums::HcmWorkerStatus>,
     /// `PersonUserValidFrom` (Edm.DateTimeOffset).
     #[field(name = "PersonUserValidFrom", edm = "Edm.DateTimeOffset", not_null)]
     pub person_user_valid_from: ::dualsync::edm::DateTimeOffset,
@@ -63,13 +63,13 @@ pub struct Worker {
         name = "PrimaryContactEmailIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_email_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_email_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactURLIsPrivate` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "PrimaryContactURLIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_url_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_url_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `FatherBirthCountryRegion` (Edm.String).
     #[field(name = "FatherBirthCountryRegion", edm = "Edm.String")]
     pub father_birth_country_region: ::core::option::Option<::std::string::String>,
@@ -81,13 +81,13 @@ pub struct Worker {
         name = "PrimaryContactEmailIsIM",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_email_is_im: ::core::option::Option<super::NoYes>,
+    pub primary_contact_email_is_im: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactFacebookIsPrivate` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "PrimaryContactFacebookIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_facebook_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_facebook_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `AddressLocationId` (Edm.String).
     #[field(name = "AddressLocationId", edm = "Edm.String")]
     pub address_location_id: ::core::option::Option<::std::string::String>,
@@ -102,7 +102,7 @@ pub struct Worker {
     pub person_user_valid_to: ::dualsync::edm::DateTimeOffset,
     /// `IsFulltimeStudent` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsFulltimeStudent", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_fulltime_student: ::core::option::Option<super::NoYes>,
+    pub is_fulltime_student: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactURL` (Edm.String).
     #[field(name = "PrimaryContactURL", edm = "Edm.String")]
     pub primary_contact_url: ::core::option::Option<::std::string::String>,
@@ -126,13 +126,13 @@ pub struct Worker {
         name = "PrimaryContactTwitterIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_twitter_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_twitter_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactPhoneIsMobile` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(
         name = "PrimaryContactPhoneIsMobile",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_phone_is_mobile: ::core::option::Option<super::NoYes>,
+    pub primary_contact_phone_is_mobile: ::core::option::Option<super::enums::NoYes>,
     /// `AddressValidTo` (Edm.DateTimeOffset).
     #[field(name = "AddressValidTo", edm = "Edm.DateTimeOffset", not_null)]
     pub address_valid_to: ::dualsync::edm::DateTimeOffset,
@@ -165,7 +165,7 @@ pub struct Worker {
         name = "PrimaryContactFaxIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_fax_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_fax_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `PrimaryContactLinkedInPurpose` (Edm.String).
     #[field(name = "PrimaryContactLinkedInPurpose", edm = "Edm.String")]
     pub primary_contact_linked_in_purpose: ::core::option::Option<::std::string::String>,
@@ -180,7 +180,7 @@ pub struct Worker {
         name = "WorkerType",
         edm = "Microsoft.Dynamics.DataEntities.HcmWorkerRelationType"
     )]
-    pub worker_type: ::core::option::Option<super::HcmWorkerRelationType>,
+    pub worker_type: ::core::option::Option<super::enums::HcmWorkerRelationType>,
     /// `LastNamePrefix` (Edm.String).
     #[field(name = "LastNamePrefix", edm = "Edm.String")]
     pub last_name_prefix: ::core::option::Option<::std::string::String>,
@@ -194,7 +194,7 @@ pub struct Worker {
     >,
     /// `WorksFromHome` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "WorksFromHome", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub works_from_home: ::core::option::Option<super::NoYes>,
+    pub works_from_home: ::core::option::Option<super::enums::NoYes>,
     /// `SummaryValidFrom` (Edm.DateTimeOffset).
     #[field(name = "SummaryValidFrom", edm = "Edm.DateTimeOffset", not_null)]
     pub summary_valid_from: ::dualsync::edm::DateTimeOffset,
@@ -249,10 +249,10 @@ pub struct Worker {
     pub address_district_name: ::core::option::Option<::std::string::String>,
     /// `Gender` (Microsoft.Dynamics.DataEntities.HcmPersonGender).
     #[field(name = "Gender", edm = "Microsoft.Dynamics.DataEntities.HcmPersonGender")]
-    pub gender: ::core::option::Option<super::HcmPersonGender>,
+    pub gender: ::core::option::Option<super::enums::HcmPersonGender>,
     /// `IsDisabled` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsDisabled", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_disabled: ::core::option::Option<super::NoYes>,
+    pub is_disabled: ::core::option::Option<super::enums::NoYes>,
     /// `IdentityEmail` (Edm.String).
     #[field(name = "IdentityEmail", edm = "Edm.String")]
     pub identity_email: ::core::option::Option<::std::string::String>,
@@ -270,7 +270,7 @@ pub struct Worker {
     pub primary_address_location: i64,
     /// `AllowRehire` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "AllowRehire", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub allow_rehire: ::core::option::Option<super::NoYes>,
+    pub allow_rehire: ::core::option::Option<super::enums::NoYes>,
     /// `Name` (Edm.String).
     #[field(name = "Name", edm = "Edm.String")]
     pub name: ::core::option::Option<::std::string::String>,
@@ -324,7 +324,7 @@ pub struct Worker {
         name = "IsExpatriateRulingApplicable",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub is_expatriate_ruling_applicable: ::core::option::Option<super::NoYes>,
+    pub is_expatriate_ruling_applicable: ::core::option::Option<super::enums::NoYes>,
     /// `PhoneticLastName` (Edm.String).
     #[field(name = "PhoneticLastName", edm = "Edm.String")]
     pub phonetic_last_name: ::core::option::Option<::std::string::String>,
@@ -342,7 +342,7 @@ pub struct Worker {
         name = "PrimaryContactPhoneIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_phone_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_phone_is_private: ::core::option::Option<super::enums::NoYes>,
     /// `FirstName` (Edm.String).
     #[field(name = "FirstName", edm = "Edm.String")]
     pub first_name: ::core::option::Option<::std::string::String>,
@@ -351,7 +351,9 @@ pub struct Worker {
         name = "PrimaryContactLinkedInIsPrivate",
         edm = "Microsoft.Dynamics.DataEntities.NoYes"
     )]
-    pub primary_contact_linked_in_is_private: ::core::option::Option<super::NoYes>,
+    pub primary_contact_linked_in_is_private: ::core::option::Option<
+        super::enums::NoYes,
+    >,
     /// `ProfessionalTitle` (Edm.String).
     #[field(name = "ProfessionalTitle", edm = "Edm.String")]
     pub professional_title: ::core::option::Option<::std::string::String>,
@@ -372,10 +374,10 @@ pub struct Worker {
         name = "MaritalStatus",
         edm = "Microsoft.Dynamics.DataEntities.HcmPersonMaritalStatus"
     )]
-    pub marital_status: ::core::option::Option<super::HcmPersonMaritalStatus>,
+    pub marital_status: ::core::option::Option<super::enums::HcmPersonMaritalStatus>,
     /// `IsDisabledVeteran` (Microsoft.Dynamics.DataEntities.NoYes).
     #[field(name = "IsDisabledVeteran", edm = "Microsoft.Dynamics.DataEntities.NoYes")]
-    pub is_disabled_veteran: ::core::option::Option<super::NoYes>,
+    pub is_disabled_veteran: ::core::option::Option<super::enums::NoYes>,
     /// `EthnicOriginId` (Edm.String).
     #[field(name = "EthnicOriginId", edm = "Edm.String")]
     pub ethnic_origin_id: ::core::option::Option<::std::string::String>,

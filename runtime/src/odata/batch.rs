@@ -104,7 +104,16 @@ impl BatchResults {
 
 struct Op {
     request: PartRequest,
-    line: RequestLine,
+}
+
+impl Op {
+    /// The request line for errors (made only when one is reported).
+    fn line(&self) -> RequestLine {
+        RequestLine {
+            method: self.request.method.clone(),
+            url: super::error::clean_text(&self.request.url, &[], 500),
+        }
+    }
 }
 
 enum Entry {
@@ -204,10 +213,6 @@ impl<F: Flavor> Batch<F> {
             all.insert(0, ("Content-Type".into(), "application/json".into()));
         }
         Op {
-            line: RequestLine {
-                method: method.to_string(),
-                url: super::error::clean_text(&url, &[], 500),
-            },
             request: PartRequest {
                 method: method.to_string(),
                 url,
@@ -263,34 +268,49 @@ impl<F: Flavor> Batch<F> {
         result
     }
 
-    /// The request body and its boundary.
-    pub fn encode(&self) -> (String, String) {
+    /// The request body and its boundary. The requests are moved into the body's parts and back, so
+    /// nothing is copied.
+    pub fn encode(&mut self) -> (String, String) {
         let boundary = self.boundary.clone().unwrap_or_else(|| fresh_boundary("batch"));
         let mut changesets = 0;
+        let fixed = self.boundary.is_some();
         let items: Vec<BatchItem> = self
             .entries
-            .iter()
+            .iter_mut()
             .map(|entry| match entry {
-                Entry::Single(op) => BatchItem::Request(op.request.clone()),
+                Entry::Single(op) => BatchItem::Request(std::mem::take(&mut op.request)),
                 Entry::ChangeSet(ops) => {
                     changesets += 1;
-                    let boundary = match &self.boundary {
-                        Some(_) => format!("changeset_{changesets}"),
-                        None => fresh_boundary("changeset"),
+                    let boundary = if fixed {
+                        format!("changeset_{changesets}")
+                    } else {
+                        fresh_boundary("changeset")
                     };
                     BatchItem::ChangeSet {
                         boundary,
-                        requests: ops.iter().map(|op| op.request.clone()).collect(),
+                        requests: ops.iter_mut().map(|op| std::mem::take(&mut op.request)).collect(),
                     }
                 }
             })
             .collect();
-        (multipart::encode(&boundary, &items), boundary)
+        let body = multipart::encode(&boundary, &items);
+        for (entry, item) in self.entries.iter_mut().zip(items) {
+            match (entry, item) {
+                (Entry::Single(op), BatchItem::Request(request)) => op.request = request,
+                (Entry::ChangeSet(ops), BatchItem::ChangeSet { requests, .. }) => {
+                    for (op, request) in ops.iter_mut().zip(requests) {
+                        op.request = request;
+                    }
+                }
+                _ => {}
+            }
+        }
+        (body, boundary)
     }
 
     /// Sends the batch and returns one result per operation. The whole call fails only when the batch
     /// itself is refused (too many requests, a transport or service error for the `$batch` request).
-    pub async fn send(self) -> Result<BatchResults, Error> {
+    pub async fn send(mut self) -> Result<BatchResults, Error> {
         if self.operations > self.max_requests {
             return Err(Error::Invalid(format!(
                 "a batch holds at most {} requests; this one has {}: split it",
@@ -413,7 +433,7 @@ fn part_result(kind: super::error::ServiceKind, op: &Op, part: PartResponse) -> 
             body: part.body.as_bytes(),
             retry_after,
         },
-        &op.line,
+        &op.line(),
         1,
         &[],
     ))
@@ -435,10 +455,10 @@ fn match_results(
                 results.push(part_result(kind, &op, part))
             }
             (Entry::Single(op), Some(ResponseItem::ChangeSet(_))) => results.push(Err(Error::Decode {
-                request: op.line,
+                request: op.line(),
                 message: "the service answered a single request with a change set".into(),
             })),
-            (Entry::Single(op), None) => results.push(Err(Error::NotExecuted { request: op.line })),
+            (Entry::Single(op), None) => results.push(Err(Error::NotExecuted { request: op.line() })),
             (Entry::ChangeSet(ops), Some(ResponseItem::ChangeSet(mut parts))) => {
                 for (position, op) in ops.iter().enumerate() {
                     let by_id = op
@@ -457,7 +477,7 @@ fn match_results(
                     results.push(match part {
                         Some(part) => part_result(kind, op, part),
                         None => Err(Error::Decode {
-                            request: op.line.clone(),
+                            request: op.line(),
                             message: "no answer for this change-set request".into(),
                         }),
                     });
@@ -480,7 +500,7 @@ fn match_results(
                 let mut failure = Some(failure);
                 for (i, op) in ops.iter().enumerate() {
                     let rolled_back = || Error::RolledBack {
-                        request: op.line.clone(),
+                        request: op.line(),
                         cause: cause.clone(),
                     };
                     results.push(match (i == culprit, failure.take_if(|_| i == culprit)) {
@@ -491,7 +511,7 @@ fn match_results(
             }
             (Entry::ChangeSet(ops), None) => {
                 for op in ops {
-                    results.push(Err(Error::NotExecuted { request: op.line }));
+                    results.push(Err(Error::NotExecuted { request: op.line() }));
                 }
             }
         }

@@ -16,8 +16,8 @@ use super::error::{Error, ServiceKind};
 use super::query::{Key, Query};
 use super::transport::{Request, Response, Transport, TransportConfig};
 use crate::auth::Credentials;
-use crate::entity::{Column, Entity, Patch};
-use crate::json::{EdmJson, EntityJson, JsonError};
+pub use crate::entity::Record;
+use crate::entity::{Entity, Patch};
 
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 
@@ -74,73 +74,6 @@ impl Precondition {
             Precondition::Absent => Some((IF_NONE_MATCH, "*".into())),
             Precondition::Etag(etag) => Some((IF_MATCH, etag.clone())),
         }
-    }
-}
-
-/// A record as the service sent it: the columns it holds (all, or those in `$select`) and its ETag.
-/// A column that was not selected is absent, which is not the same as null.
-pub struct Record<E> {
-    object: Map<String, Value>,
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E> Clone for Record<E> {
-    fn clone(&self) -> Self {
-        Record {
-            object: self.object.clone(),
-            _entity: PhantomData,
-        }
-    }
-}
-
-impl<E> std::fmt::Debug for Record<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Record").field(&self.object).finish()
-    }
-}
-
-impl<E> Record<E> {
-    /// A record from a JSON object of the service.
-    pub fn from_object(object: Map<String, Value>) -> Self {
-        Record {
-            object,
-            _entity: PhantomData,
-        }
-    }
-
-    /// The `@odata.etag`, if the service sent one.
-    pub fn etag(&self) -> Option<&str> {
-        self.object.get("@odata.etag").and_then(Value::as_str)
-    }
-
-    /// The JSON object as received (annotations included).
-    pub fn json(&self) -> &Map<String, Value> {
-        &self.object
-    }
-
-    /// Whether the record holds `column` (it was selected), null or not.
-    pub fn has<T: ?Sized>(&self, column: Column<E, T>) -> bool {
-        self.object.contains_key(column.name())
-    }
-
-    /// The value of `column`: `Ok(None)` when null, an error when absent (not selected) or not a `T`.
-    pub fn get<T: EdmJson>(&self, column: Column<E, T>) -> Result<Option<T>, JsonError> {
-        match self.object.get(column.name()) {
-            None => Err(JsonError::Missing {
-                field: column.name().to_string(),
-            }),
-            Some(Value::Null) => Ok(None),
-            Some(value) => T::from_json(value)
-                .map(Some)
-                .map_err(|e| e.in_field(column.name())),
-        }
-    }
-}
-
-impl<E: EntityJson> Record<E> {
-    /// The record as the generated struct (every non-nullable column must be present).
-    pub fn entity(&self) -> Result<E, JsonError> {
-        E::from_json_object(&self.object)
     }
 }
 

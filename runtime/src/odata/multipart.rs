@@ -15,7 +15,7 @@ use std::ops::Range;
 const CRLF: &str = "\r\n";
 
 /// One request inside a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PartRequest {
     /// HTTP method: `GET`, `POST`, `PATCH`, `DELETE` or `PUT`.
     pub method: String,

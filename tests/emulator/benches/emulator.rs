@@ -126,7 +126,10 @@ fn main() {
     // The reader only finds the rows and the next link in the text: what is measured is the emulator
     // (and loopback), not JSON parsing on the client side.
     let columns = "accountnumber,name,creditlimit,telephone1,emailaddress1,address1_city,address1_postalcode,description,numberofemployees,_msdyn_company_value";
-    for (label, select) in [("all 145 columns, most null", String::new()), ("$select of 10 columns", format!("?$select={columns}"))] {
+    for (label, select) in [
+        ("all 145 columns, most null", String::new()),
+        ("$select of 10 columns", format!("?$select={columns}")),
+    ] {
         let mut samples = Vec::new();
         for _ in 0..runs {
             let start = Instant::now();

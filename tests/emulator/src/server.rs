@@ -359,6 +359,26 @@ async fn handle(
             .unwrap_or("anonymous")
             .to_string(),
     };
+    // Service protection counts a request from its arrival to its answer (injected latency included),
+    // so the concurrent-requests limit is reachable.
+    let protected = service_name == "dataverse" && emulator.with(|s| s.dataverse.is_some());
+    let arrived = Instant::now();
+    if protected {
+        let refused = emulator.with(|s| {
+            let refusal = s.protection.admit(&request.caller).err()?;
+            let service = s.dataverse.as_mut()?;
+            service.counters.throttled += 1;
+            let mut response = service.error(429, refusal.code, &refusal.message);
+            response.headers.push((
+                "Retry-After".into(),
+                refusal.retry_after.as_secs().max(1).to_string(),
+            ));
+            Some(response)
+        });
+        if let Some(response) = refused {
+            return to_http(response);
+        }
+    }
     let (fault, latency) = emulator.with(|s| {
         if s.service(service_name).is_none() {
             return (Fault::None, Duration::ZERO);
@@ -368,9 +388,7 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let started = Instant::now();
     let outcome = emulator.with(|s| {
-        let protected = service_name == "dataverse";
         let Some(service) = s.service(service_name) else {
             return Err(to_http(Response {
                 status: 404,
@@ -394,17 +412,6 @@ async fn handle(
             }
             _ => {}
         }
-        if protected && let Err(refusal) = s.protection.admit(&request.caller) {
-            let service = s.service(service_name).ok_or_else(broken)?;
-            service.counters.throttled += 1;
-            let mut response = service.error(429, refusal.code, &refusal.message);
-            response.headers.push((
-                "Retry-After".into(),
-                refusal.retry_after.as_secs().max(1).to_string(),
-            ));
-            return Err(to_http(response));
-        }
-        let service = s.service(service_name).ok_or_else(broken)?;
         let mut changes = Vec::new();
         let response = if request.path == "$batch" && request.method == "POST" {
             service.counters.requests += 1;
@@ -416,11 +423,11 @@ async fn handle(
         if service_name == "fo" {
             s.events.publish(&changes);
         }
-        if protected {
-            s.protection.finish(&request.caller, started.elapsed());
-        }
         Ok(response)
     });
+    if protected {
+        emulator.with(|s| s.protection.finish(&request.caller, arrived.elapsed()));
+    }
     match (outcome, fault) {
         (Err(response), _) => response,
         (Ok(_), Fault::ResetAfter) => {

@@ -1024,3 +1024,24 @@ fn seed_data_and_the_state_file_survive_a_restart() {
     let _ = second.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_concurrent_requests_limit_is_reachable() {
+    let running = start().await;
+    running.emulator.set_limits(Limits {
+        max_concurrent: 2,
+        ..Limits::default()
+    });
+    running.emulator.set_faults(FaultConfig {
+        latency_ms: Some((300, 300)),
+        ..FaultConfig::default()
+    });
+    let url = format!("{}{DV}accounts", running.url);
+    let calls = (0..4).map(|_| {
+        let url = url.clone();
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    });
+    let mut statuses = futures_util::future::join_all(calls).await;
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 429, 429]);
+}

@@ -1,0 +1,12 @@
+include!("entities.in");
+
+#[derive(dualsync::TableMap)]
+#[table_map(fo = Customer, dv = Account)]
+struct Map {
+    #[map(key, both, fo = customer_account, dv = accountnumber)]
+    key: (),
+    #[map(fo_to_dv, fo = currency_code, dv = transactioncurrencyid_value)]
+    currency: (),
+}
+
+fn main() {}
