@@ -34,8 +34,9 @@ pub enum Scale {
     Floating,
 }
 
-/// `RequiredLevel` of entity metadata.
+/// `RequiredLevel` of entity metadata (the variants are Dataverse's own names).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
 pub enum Required {
     None,
     Recommended,

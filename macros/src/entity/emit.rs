@@ -30,7 +30,7 @@ fn access(input: &Input, field: &Field) -> Access {
         && decimal
         && name
             .strip_suffix(rules::MONEY_BASE_SUFFIX)
-            .is_some_and(|amount| sibling(amount));
+            .is_some_and(&sibling);
     let money =
         field.money || (dataverse && decimal && sibling(&format!("{name}{}", rules::MONEY_BASE_SUFFIX)));
     let (create, update) = if let Some(system) = rules::system_column(&type_name, &name) {

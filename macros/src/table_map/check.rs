@@ -95,13 +95,13 @@ fn check_column(column: &Column, errors: &mut Errors) {
             ));
         }
     }
-    if let Some(lossy) = column.lossy {
-        if one_side || !column.value_map.is_empty() {
-            errors.push(syn::Error::new(
-                lossy,
-                "`lossy` allows a rounding conversion between two columns: it needs fo = .. and dv = .. and no value_map",
-            ));
-        }
+    if let Some(lossy) = column.lossy
+        && (one_side || !column.value_map.is_empty())
+    {
+        errors.push(syn::Error::new(
+            lossy,
+            "`lossy` allows a rounding conversion between two columns: it needs fo = .. and dv = .. and no value_map",
+        ));
     }
     if !column.value_map.is_empty() {
         if one_side {

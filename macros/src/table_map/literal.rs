@@ -248,7 +248,7 @@ fn is_duration(text: &str) -> bool {
 }
 
 fn is_base64(text: &str) -> bool {
-    text.len() % 4 == 0
+    text.len().is_multiple_of(4)
         && text
             .trim_end_matches('=')
             .bytes()
@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(forms("2024-05-01T09:30:00Z"), 4);
         assert_eq!(forms("2024-05-01T09:30:00.5+02:00"), 4);
         assert_eq!(forms("09:30") & 8, 8);
-        assert_eq!(forms("P1DT2H"), 16 | 0);
+        assert_eq!(forms("P1DT2H"), 16);
         assert_eq!(forms("three") & !32, 0);
         assert_eq!(forms("2024-13-01") & 2, 0);
     }
