@@ -26,11 +26,8 @@ fn access(input: &Input, field: &Field) -> Access {
     let decimal = field.edm.as_ref().is_some_and(|e| e.value() == "Edm.Decimal");
     let sibling = |suffixed: &str| input.fields.iter().any(|f| f.wire_name() == suffixed);
     // Dataverse adds `<money>_base` (read-only, in the base currency) to every money column.
-    let money_base = dataverse
-        && decimal
-        && name
-            .strip_suffix(rules::MONEY_BASE_SUFFIX)
-            .is_some_and(&sibling);
+    let money_base =
+        dataverse && decimal && name.strip_suffix(rules::MONEY_BASE_SUFFIX).is_some_and(&sibling);
     let money =
         field.money || (dataverse && decimal && sibling(&format!("{name}{}", rules::MONEY_BASE_SUFFIX)));
     let (create, update) = if let Some(system) = rules::system_column(&type_name, &name) {
