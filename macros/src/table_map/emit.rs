@@ -179,21 +179,25 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
         literal_write(&target, &default.json, default.span)
     } else if let Some(lookup) = &column.lookup {
         let target_entity = entity(&lookup.target);
-        let dest_entity = entity(leg.dest_path);
-        quote! { ::dualsync::__private::bind_null::<#dest_entity, _, #target_entity>(&mut patch, #target); }
+        let span = lookup.target.span();
+        quote_spanned! {span=> ::dualsync::__private::bind_null::<_, _, #target_entity>(&mut patch, #target); }
     } else {
         quote! { ::dualsync::__private::set_null(&mut patch, #target)?; }
     };
     let on_value = if let Some(lookup) = &column.lookup {
         let target_entity = entity(&lookup.target);
-        let dest_entity = entity(leg.dest_path);
+        let span = lookup.target.span();
+        let navigation = quote_spanned! {span=>
+            const NAVIGATION: &str = ::dualsync::__private::lookup_navigation::<_, _, #target_entity>(#target);
+        };
+        let target_set = quote_spanned! {span=> <#target_entity as ::dualsync::entity::Entity>::SET };
         let key = col(&lookup.target, &lookup.key);
         quote! {
-            const NAVIGATION: &str = ::dualsync::__private::lookup_navigation::<#dest_entity, _, #target_entity>(#target);
+            #navigation
             lookups.push(::dualsync::map::LookupRequest {
                 column: #name,
                 navigation: NAVIGATION,
-                target_set: <#target_entity as ::dualsync::entity::Entity>::SET,
+                target_set: #target_set,
                 key: (#key).column.name(),
                 value: ::dualsync::entity::Literal::literal(&*value),
             });
@@ -209,7 +213,6 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
         };
         quote! { #convert }
     } else {
-        let dest_entity = entity(leg.dest_path);
         let dest_col = col(leg.dest_path, leg.dest);
         // A conversion error points at the destination column.
         let convert = quote_spanned! {leg.dest.span()=>
@@ -218,7 +221,7 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
             ::dualsync::__private::set(&mut patch, target, &value)?;
         };
         quote! {
-            const LOOKUP: bool = ::dualsync::__private::is_lookup::<#dest_entity, _>(#dest_col);
+            const LOOKUP: bool = ::dualsync::__private::is_lookup(#dest_col);
             #convert
         }
     };
@@ -299,7 +302,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
                 "`lookup(..)` on `dv = {dest}`, which is not a lookup column: remove lookup(..) to copy the value, or map the lookup column (its `_value` field)"
             ),
             "not a lookup column",
-            quote! { ::dualsync::__private::is_lookup::<#dest_entity, _>(#target) },
+            quote! { ::dualsync::__private::is_lookup(#target) },
             Subject::None,
         ));
         checks.push(check(
@@ -309,7 +312,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
                 "lookup `dv = {dest}` does not point to `{target_name}`: name one of its target tables in lookup(..)"
             ),
             "not a target of this lookup",
-            quote! { ::dualsync::__private::targets::<#dest_entity, _, #target_entity>(#target) },
+            quote_spanned! {lookup.target.span()=> ::dualsync::__private::targets::<_, _, #target_entity>(#target) },
             Subject::None,
         ));
         checks.push(check(
@@ -317,7 +320,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
             "BindableLookup",
             &format!("`dv = {dest}` is a lookup the service sets itself: remove this #[map]"),
             "system lookup",
-            quote! { ::dualsync::__private::bindable::<#dest_entity, _>(#target) },
+            quote! { ::dualsync::__private::bindable(#target) },
             Subject::None,
         ));
         return;
@@ -329,11 +332,11 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
             "`{key} = {dest}` writes a read-only {side} column: the service sets it; map it only into the other side, or remove this #[map]"
         ),
         "read-only column",
-        quote! { ::dualsync::__private::writable::<#dest_entity, _>(#target) },
+        quote! { ::dualsync::__private::writable(#target) },
         Subject::None,
     ));
-    let lookup_to = quote! {
-        <#dest_entity as ::dualsync::__private::LookupTo<{ ::dualsync::__private::lookup_index::<#dest_entity, _>(#target) }>>::Target
+    let lookup_to = quote_spanned! {leg.dest_path.span()=>
+        <#dest_entity as ::dualsync::__private::LookupTo<{ ::dualsync::__private::lookup_index(#target) }>>::Target
     };
     checks.push(check(
         span,
@@ -342,7 +345,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
             "`{key} = {dest}` is a lookup (to `{{Self}}`): lookups are written through lookup(<target table>::<its key column>), e.g. #[map(fo_to_dv, fo = .., {key} = {dest}, lookup(TransactionCurrency::isocurrencycode))]"
         ),
         "a lookup column",
-        quote! { ::dualsync::__private::not_lookup::<#dest_entity, _>(#target) },
+        quote! { ::dualsync::__private::not_lookup(#target) },
         Subject::Type(lookup_to),
     ));
     let literal_checks = |literal: &Literal,
@@ -381,7 +384,6 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
         }
     }
     if let Some(source) = leg.source {
-        let source_entity = entity(leg.source_path);
         let source_col = col(leg.source_path, source);
         if !column.key && column.default.is_none() && leg.null_member().is_none() {
             let source_key = if leg.fo_to_dv() { "fo" } else { "dv" };
@@ -392,7 +394,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
                     "`{key} = {dest}` is Nullable=false in {side} but `{source_key} = {source}` can be null: say what to write instead with `default = ..`"
                 ),
                 "never null",
-                quote! { ::dualsync::__private::null_safe::<#source_entity, _, #dest_entity, _>(#source_col, #target) },
+                quote! { ::dualsync::__private::null_safe(#source_col, #target) },
                 Subject::None,
             ));
         }
@@ -404,7 +406,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
                     "`lossy` on a currency amount (`{source}` → `{dest}`): money never goes through a float; map it to a decimal column"
                 ),
                 "money is exact",
-                quote! { ::dualsync::__private::not_money::<#source_entity, _, #dest_entity, _>(#source_col, #target) },
+                quote! { ::dualsync::__private::not_money(#source_col, #target) },
                 Subject::None,
             ));
         }
@@ -489,7 +491,11 @@ fn required_check(map: &Map, side: Side, written: &[TokenStream], checks: &mut V
         "required {name} column `{{Self}}` is not mapped: map it (`{key} = ..`), or give it a default (`#[map({}, {key} = .., default = ..)]`)",
         if side == Side::Dv { "fo_to_dv" } else { "dv_to_fo" }
     );
-    let missing = quote! { ::dualsync::__private::first_unmapped::<#entity>(&[#(#written),*]) };
+    let path_span = path.span();
+    let missing =
+        quote_spanned! {path_span=> ::dualsync::__private::first_unmapped::<#entity>(&[#(#written),*]) };
+    let column =
+        quote_spanned! {path_span=> <#entity as ::dualsync::__private::RequiredAt<MISSING>>::Column };
     checks.push(quote_spanned! {span=>
         const _: () = {
             #[diagnostic::on_unimplemented(message = #message, label = "a required column is not mapped")]
@@ -497,7 +503,8 @@ fn required_check(map: &Map, side: Side, written: &[TokenStream], checks: &mut V
             impl<T> RequiredColumnMapped<::dualsync::__private::Bool<true>> for T {}
             const MISSING: usize = #missing;
             const fn check<B, T: RequiredColumnMapped<B>>() {}
-            check::<::dualsync::__private::Bool<{ MISSING == usize::MAX }>, <#entity as ::dualsync::__private::RequiredAt<MISSING>>::Column>();
+            type Missing = #column;
+            check::<::dualsync::__private::Bool<{ MISSING == usize::MAX }>, Missing>();
         };
     });
 }
@@ -583,7 +590,7 @@ pub fn expand(map: &Map) -> TokenStream {
                 company.value()
             ),
             "not the company column",
-            quote! { ::dualsync::__private::is_company_column::<#fo_entity>(#company) },
+            quote_spanned! {fo.span()=> ::dualsync::__private::is_company_column::<#fo_entity>(#company) },
             Subject::None,
         ));
         checks.push(check(
@@ -591,16 +598,27 @@ pub fn expand(map: &Map) -> TokenStream {
             "CompanyLookup",
             "company striping binds the Dataverse table's lookup to `cdm_company`, and this table has none: remove `company`, or map a company-specific table",
             "no company lookup on the Dataverse side",
-            quote! { ::dualsync::__private::lookup_to_table::<#dv_entity>(#table) != usize::MAX },
+            quote_spanned! {dv.span()=> ::dualsync::__private::lookup_to_table::<#dv_entity>(#table) != usize::MAX },
             Subject::None,
         ));
-        written_dv.push(quote! { ::dualsync::__private::company_lookup_name::<#dv_entity>(#table) });
+        written_dv.push(
+            quote_spanned! {dv.span()=> ::dualsync::__private::company_lookup_name::<#dv_entity>(#table) },
+        );
         written_fo.push(quote! { #company });
+        let company_lookup = quote_spanned! {dv.span()=>
+            const LOOKUP: usize = ::dualsync::__private::lookup_to_table::<#dv_entity>(#table);
+            lookups.extend(::dualsync::__private::company_lookup::<#dv_entity>(LOOKUP, #table, #key, code.as_ref()));
+        };
+        let company_navigation = quote_spanned! {dv.span()=>
+            const NAVIGATION: &str = ::dualsync::__private::company_navigation::<#dv_entity>(#table);
+        };
+        let set_company = quote_spanned! {fo.span()=>
+            ::dualsync::__private::set_company::<#fo_entity>(&mut patch, #company, code.as_ref())?;
+        };
         to_dv.push(quote! {
             match ::dualsync::map::Source::company_code(record, "", "") {
                 ::core::option::Option::Some(code) => {
-                    const LOOKUP: usize = ::dualsync::__private::lookup_to_table::<#dv_entity>(#table);
-                    lookups.extend(::dualsync::__private::company_lookup::<#dv_entity>(LOOKUP, #table, #key, code.as_ref()));
+                    #company_lookup
                 }
                 ::core::option::Option::None => {
                     return ::core::result::Result::Err(::dualsync::map::MapError::CompanyNotSelected { column: #company });
@@ -609,10 +627,10 @@ pub fn expand(map: &Map) -> TokenStream {
         });
         to_fo.push(quote! {
             {
-                const NAVIGATION: &str = ::dualsync::__private::company_navigation::<#dv_entity>(#table);
+                #company_navigation
                 match ::dualsync::map::Source::company_code(record, NAVIGATION, #key) {
                     ::core::option::Option::Some(code) => {
-                        ::dualsync::__private::set_company::<#fo_entity>(&mut patch, #company, code.as_ref())?;
+                        #set_company
                     }
                     ::core::option::Option::None => {
                         return ::core::result::Result::Err(::dualsync::map::MapError::CompanyNotExpanded { navigation: NAVIGATION, key: #key });
@@ -642,7 +660,7 @@ pub fn expand(map: &Map) -> TokenStream {
                     if side == Side::Fo { "F&O entity" } else { "Dataverse table" }
                 ),
                 "unknown column in the filter",
-                quote! { ::dualsync::__private::has_member_path::<#entity>(#column) },
+                quote_spanned! {path.span()=> ::dualsync::__private::has_member_path::<#entity>(#column) },
                 Subject::None,
             ));
         }
@@ -657,7 +675,7 @@ pub fn expand(map: &Map) -> TokenStream {
                 side.key()
             ),
             "abstract type",
-            quote! { ::dualsync::__private::concrete::<#entity>() },
+            quote_spanned! {path.span()=> ::dualsync::__private::concrete::<#entity>() },
             Subject::None,
         ));
     }
