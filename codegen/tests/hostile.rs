@@ -190,10 +190,8 @@ fn hostile_documents_generate_code_that_compiles() {
         node.contains("pub children: ::core::option::Option<::std::vec::Vec<super::Node>>"),
         "{node}"
     );
-    assert!(
-        node.contains("impl ::dualsync::json::EdmJson for ::std::boxed::Box<Node>"),
-        "{node}"
-    );
+    // `Box<T>` is OData JSON through the runtime's own impl: the generated file adds none.
+    assert!(!node.contains("for ::std::boxed::Box<Node>"), "{node}");
     let c1 = &file(&files, "rec/complex/c1.rs").contents;
     assert!(c1.contains("pub other: ::std::boxed::Box<super::C2>"), "{c1}");
     let derived = &file(&files, "rec/complex/derived.rs").contents;
