@@ -24,6 +24,8 @@ mod tests {
         const SET: &'static str = "accounts";
         const TYPE_NAME: &'static str = "Microsoft.Dynamics.CRM.account";
         const KEY: &'static [&'static str] = &["accountid"];
+        type Columns = ();
+        const COLUMNS: &'static () = &();
         const FIELDS: &'static [FieldDef] = &[
             FieldDef::new("name", "Edm.String"),
             FieldDef::new("revenue", "Edm.Decimal"),

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::__private::{Col, HasColumns, Slot};
+use crate::__private::{Col, Slot};
 use crate::edm::{Binary, Date, DateTimeOffset, Decimal, Duration, Guid, TimeOfDay};
 use crate::entity::{Entity, Patch, Record};
 use crate::json::{EdmJson, JsonError, Value};
@@ -95,8 +95,11 @@ pub enum MapError {
 
 /// A map between F&O entity `Fo` and Dataverse table `Dv`.
 pub trait TableMap {
-    type Fo: Entity;
-    type Dv: Entity;
+    /// The F&O entity (an [`Entity`]; the bound is left to users of the trait so that a map naming
+    /// something else is one compile error, not one per use).
+    type Fo;
+    /// The Dataverse table (an [`Entity`]).
+    type Dv;
     /// Company striping: the F&O column naming the company (`dataAreaId`), if the map is per company.
     const COMPANY: Option<&'static str>;
     const FO_FILTER: Option<&'static str>;
@@ -113,15 +116,15 @@ pub trait TableMap {
 /// columns the service sent; "not selected" is not null).
 pub trait Source<E> {
     #[doc(hidden)]
-    fn slot<T: EdmJson + Clone>(&self, column: &Col<E, T>) -> Result<Slot<'_, T>, MapError>;
+    fn slot<T: EdmJson + Clone, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError>;
     /// The company code the record belongs to: F&O's company column, or the code of Dataverse's
     /// company lookup when the record was read with it expanded (`navigation/key`).
     #[doc(hidden)]
     fn company_code(&self, navigation: &str, key: &str) -> Option<Cow<'_, str>>;
 }
 
-impl<E: HasColumns> Source<E> for E {
-    fn slot<T: EdmJson + Clone>(&self, column: &Col<E, T>) -> Result<Slot<'_, T>, MapError> {
+impl<E: Entity> Source<E> for E {
+    fn slot<T: EdmJson + Clone, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError> {
         Ok(match (column.get)(self) {
             Some(value) => Slot::Value(Cow::Borrowed(value)),
             None => Slot::Null,
@@ -134,7 +137,7 @@ impl<E: HasColumns> Source<E> for E {
 }
 
 impl<E: Entity> Source<E> for Record<E> {
-    fn slot<T: EdmJson + Clone>(&self, column: &Col<E, T>) -> Result<Slot<'_, T>, MapError> {
+    fn slot<T: EdmJson + Clone, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError> {
         let name = column.column.name();
         Ok(match self.json().get(name) {
             None => Slot::Absent,

@@ -60,48 +60,39 @@ pub const fn column<E, T: ?Sized>(name: &'static str, index: usize) -> Column<E,
 pub struct Bool<const B: bool>;
 
 /// A column as a table map sees it: the typed column and how to read it from the entity struct.
-pub struct Col<E, T> {
+///
+/// `L` is a type named after the tables a lookup column points to (`transactioncurrency`), so that an
+/// error about the column can name them; [`NotALookup`] for other columns.
+pub struct Col<E, T, L = NotALookup> {
     pub column: Column<E, T>,
     pub get: fn(&E) -> Option<&T>,
+    lookup: std::marker::PhantomData<fn() -> L>,
 }
 
-impl<E, T> Clone for Col<E, T> {
+impl<E, T, L> Clone for Col<E, T, L> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<E, T> Copy for Col<E, T> {}
+impl<E, T, L> Copy for Col<E, T, L> {}
 
-impl<E, T> Col<E, T> {
+impl<E, T, L> Col<E, T, L> {
     pub const fn new(name: &'static str, index: usize, get: fn(&E) -> Option<&T>) -> Self {
         Col {
             column: Column::indexed(name, index),
             get,
+            lookup: std::marker::PhantomData,
         }
     }
 }
 
-/// What derive(Entity) adds for table maps: the columns by field name (`COLUMNS.name`: a misspelt
-/// column is one rustc error on the misspelt token, suggesting the real field), the columns a create
-/// must carry, and the company of a record.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a dualsync entity",
-    label = "not an entity",
-    note = "a table map's `fo = ..` and `dv = ..` name structs with #[derive(dualsync::Entity)]: the generated bindings, or hand-written ones"
-)]
-pub trait HasColumns {
-    type Entity: Entity;
-    type Columns: 'static;
-    const COLUMNS: &'static Self::Columns;
-    /// Wire names of the columns a create must carry (required level, writable on create, not
-    /// filled by the service).
-    const MUST_MAP: &'static [&'static str];
-    /// The record's company code (F&O: the `#[entity(company = ..)]` column).
-    fn company(&self) -> Option<&str>;
+/// The wire name of `column`.
+pub const fn column_name<E, T, L>(column: &Col<E, T, L>) -> &'static str {
+    column.column.name()
 }
 
-/// The `I`-th column of [`HasColumns::MUST_MAP`], as a type named after the column (so an error can
+/// The `I`-th column of `Entity::MUST_MAP`, as a type named after the column (so an error can
 /// name it); `usize::MAX` is "none missing".
 pub trait RequiredAt<const I: usize> {
     type Column;
@@ -110,22 +101,12 @@ pub trait RequiredAt<const I: usize> {
 /// No required column is missing.
 pub struct AllMapped;
 
-impl<E: HasColumns> RequiredAt<{ usize::MAX }> for E {
+impl<E: Entity> RequiredAt<{ usize::MAX }> for E {
     type Column = AllMapped;
-}
-
-/// The targets of lookup column `I` (a field index), as a type named after them; `usize::MAX` for a
-/// column that is not a lookup.
-pub trait LookupTo<const I: usize> {
-    type Target;
 }
 
 /// The column is not a lookup.
 pub struct NotALookup;
-
-impl<E: HasColumns> LookupTo<{ usize::MAX }> for E {
-    type Target = NotALookup;
-}
 
 /// A column's value in a record a map reads.
 pub enum Slot<'a, T: Clone> {
@@ -162,18 +143,18 @@ impl<S, T> Conv<S, Bool<true>> for T {
 }
 
 /// Converts `value` for destination `target`.
-pub fn convert<E1, E2, S, T: Conv<S, L>, L>(
-    _source: &Col<E1, S>,
-    target: &Col<E2, T>,
+pub fn convert<L1, L2, E1, E2, S, T: Conv<S, L>, L>(
+    _source: &Col<E1, S, L1>,
+    target: &Col<E2, T, L2>,
     value: &S,
 ) -> Result<T, MapError> {
     T::conv(value).map_err(|message| invalid(target.column.name(), message))
 }
 
 /// Converts `value` for destination `target`, rounding where the map asked for it (`lossy`).
-pub fn convert_lossy<E1, E2, S, T: crate::map::LossyFrom<S>>(
-    _source: &Col<E1, S>,
-    target: &Col<E2, T>,
+pub fn convert_lossy<L1, L2, E1, E2, S, T: crate::map::LossyFrom<S>>(
+    _source: &Col<E1, S, L1>,
+    target: &Col<E2, T, L2>,
     value: &S,
 ) -> Result<T, MapError> {
     T::lossy_from(value).map_err(|message| invalid(target.column.name(), message))
@@ -190,9 +171,9 @@ fn invalid(column: &'static str, message: String) -> MapError {
 }
 
 /// Sets `target` in `patch`, checked against its facets.
-pub fn set<E: Entity, T: EdmJson>(
+pub fn set<L, E: Entity, T: EdmJson>(
     patch: &mut Patch<E>,
-    target: &Col<E, T>,
+    target: &Col<E, T, L>,
     value: &T,
 ) -> Result<(), MapError> {
     patch
@@ -205,7 +186,7 @@ pub fn set<E: Entity, T: EdmJson>(
 }
 
 /// Sets `target` to null, unless it is `Nullable=false`: a null never reaches such a column.
-pub fn set_null<E: Entity, T>(patch: &mut Patch<E>, target: &Col<E, T>) -> Result<(), MapError> {
+pub fn set_null<L, E: Entity, T>(patch: &mut Patch<E>, target: &Col<E, T, L>) -> Result<(), MapError> {
     if crate::patch::field_of(target.column).is_some_and(|f| !f.nullable) {
         return Err(MapError::NullIntoNotNull {
             column: target.column.name(),
@@ -217,8 +198,8 @@ pub fn set_null<E: Entity, T>(patch: &mut Patch<E>, target: &Col<E, T>) -> Resul
 
 /// A value of `target`'s type from the JSON text of a literal in the map, parsed once per call site
 /// (`cell` is a `static` next to it).
-pub fn literal<E, T: EdmJson>(
-    target: &Col<E, T>,
+pub fn literal<L, E, T: EdmJson>(
+    target: &Col<E, T, L>,
     cell: &'static OnceLock<Result<Value, String>>,
     json: &'static str,
 ) -> Result<T, MapError> {
@@ -347,12 +328,12 @@ pub const FORM_TIME: u32 = 8;
 pub const FORM_DURATION: u32 = 16;
 pub const FORM_BASE64: u32 = 32;
 
-const fn kind_of<E, T: ColumnType>(_: &Col<E, T>) -> Kind {
+const fn kind_of<L, E, T: ColumnType>(_: &Col<E, T, L>) -> Kind {
     T::KIND
 }
 
 /// Whether `lit` is written as a value of `target`'s type.
-pub const fn lit_has_type<E, T: ColumnType>(target: &Col<E, T>, lit: &Lit) -> bool {
+pub const fn lit_has_type<L, E, T: ColumnType>(target: &Col<E, T, L>, lit: &Lit) -> bool {
     let forms = match lit {
         Lit::Str { forms, .. } => *forms,
         _ => 0,
@@ -376,7 +357,7 @@ pub const fn lit_has_type<E, T: ColumnType>(target: &Col<E, T>, lit: &Lit) -> bo
 /// Whether `lit` fits `target`'s facets: `MaxLength`, `Precision`/`Scale`, the integer type's range,
 /// an enum member or an option of the choice. A literal of the wrong type passes (that is
 /// [`lit_has_type`]'s error).
-pub const fn lit_fits<E: Entity, T: ColumnType>(target: &Col<E, T>, lit: &Lit) -> bool {
+pub const fn lit_fits<L, E: Entity, T: ColumnType>(target: &Col<E, T, L>, lit: &Lit) -> bool {
     if !lit_has_type(target, lit) {
         return true;
     }
@@ -435,12 +416,12 @@ const fn has_member_named(members: &[(&str, i64)], name: &str) -> bool {
 }
 
 /// Whether `column` holds a CSDL enum (the keys of a value map are its members).
-pub const fn is_enum<E, T: ColumnType>(column: &Col<E, T>) -> bool {
+pub const fn is_enum<L, E, T: ColumnType>(column: &Col<E, T, L>) -> bool {
     matches!(kind_of(column), Kind::Enum { .. })
 }
 
 /// Whether the enum `column` holds has a member `name` (true when it is no enum: [`is_enum`] says so).
-pub const fn has_member<E, T: ColumnType>(column: &Col<E, T>, name: &str) -> bool {
+pub const fn has_member<L, E, T: ColumnType>(column: &Col<E, T, L>, name: &str) -> bool {
     match kind_of(column) {
         Kind::Enum { members } => has_member_named(members, name),
         _ => true,
@@ -448,7 +429,7 @@ pub const fn has_member<E, T: ColumnType>(column: &Col<E, T>, name: &str) -> boo
 }
 
 /// Whether `names` covers every member of the enum `column` holds.
-pub const fn covers_members<E, T: ColumnType>(column: &Col<E, T>, names: &[&str]) -> bool {
+pub const fn covers_members<L, E, T: ColumnType>(column: &Col<E, T, L>, names: &[&str]) -> bool {
     let Kind::Enum { members } = kind_of(column) else {
         return true;
     };
@@ -463,7 +444,7 @@ pub const fn covers_members<E, T: ColumnType>(column: &Col<E, T>, names: &[&str]
 }
 
 /// Whether `values` covers every option of the choice `column` holds (true for other columns).
-pub const fn covers_options<E, T: ColumnType>(column: &Col<E, T>, values: &[i128]) -> bool {
+pub const fn covers_options<L, E, T: ColumnType>(column: &Col<E, T, L>, values: &[i128]) -> bool {
     let Kind::OptionSet { options } = kind_of(column) else {
         return true;
     };
@@ -519,44 +500,35 @@ const fn field_at<E: Entity>(index: usize) -> &'static FieldDef {
     &E::FIELDS[index]
 }
 
-const fn field_of<E: Entity, T>(column: &Col<E, T>) -> &'static FieldDef {
+const fn field_of<L, E: Entity, T>(column: &Col<E, T, L>) -> &'static FieldDef {
     field_at::<E>(column.column.index)
 }
 
 /// Whether `column` can be written as a value (a lookup passes: [`not_lookup`] reports it).
-pub const fn writable<E: Entity, T>(column: &Col<E, T>) -> bool {
+pub const fn writable<L, E: Entity, T>(column: &Col<E, T, L>) -> bool {
     let field = field_of(column);
     field.is_lookup() || (!field.read_only && field.is_writable())
 }
 
 /// Whether `column` is a plain column (not a Dataverse lookup, which is written through `lookup(..)`).
-pub const fn not_lookup<E: Entity, T>(column: &Col<E, T>) -> bool {
+pub const fn not_lookup<L, E: Entity, T>(column: &Col<E, T, L>) -> bool {
     !field_of(column).is_lookup()
 }
 
 /// Whether `column` is a lookup.
-pub const fn is_lookup<E: Entity, T>(column: &Col<E, T>) -> bool {
+pub const fn is_lookup<L, E: Entity, T>(column: &Col<E, T, L>) -> bool {
     field_of(column).is_lookup()
 }
 
-/// The field index of `column` when it is a lookup, else `usize::MAX` (for [`LookupTo`]).
-pub const fn lookup_index<E: Entity, T>(column: &Col<E, T>) -> usize {
-    if is_lookup(column) {
-        column.column.index
-    } else {
-        usize::MAX
-    }
-}
-
 /// Whether lookup `column` may be bound (it is not a system column such as `createdby`).
-pub const fn bindable<E: Entity, T>(column: &Col<E, T>) -> bool {
+pub const fn bindable<L, E: Entity, T>(column: &Col<E, T, L>) -> bool {
     let field = field_of(column);
     !field.is_lookup() || field.is_writable()
 }
 
 /// The target of lookup `column` that is entity `Target`, if any.
-pub const fn lookup_target<E: Entity, T, Target: Entity>(
-    column: &Col<E, T>,
+pub const fn lookup_target<L, E: Entity, T, Target: Entity>(
+    column: &Col<E, T, L>,
 ) -> Option<&'static crate::schema::LookupTarget> {
     let targets = field_of(column).lookup;
     let mut i = 0;
@@ -571,38 +543,44 @@ pub const fn lookup_target<E: Entity, T, Target: Entity>(
 
 /// Whether `Target` is one of the tables lookup `column` points to (true for a non-lookup:
 /// [`is_lookup`] reports that).
-pub const fn targets<E: Entity, T, Target: Entity>(column: &Col<E, T>) -> bool {
-    !is_lookup(column) || lookup_target::<E, T, Target>(column).is_some()
+pub const fn targets<L, E: Entity, T, Target: Entity>(column: &Col<E, T, L>) -> bool {
+    !is_lookup(column) || lookup_target::<L, E, T, Target>(column).is_some()
 }
 
 /// The navigation property that binds lookup `column` to `Target`.
-pub const fn lookup_navigation<E: Entity, T, Target: Entity>(column: &Col<E, T>) -> &'static str {
-    match lookup_target::<E, T, Target>(column) {
+pub const fn lookup_navigation<L, E: Entity, T, Target: Entity>(column: &Col<E, T, L>) -> &'static str {
+    match lookup_target::<L, E, T, Target>(column) {
         Some(target) => target.navigation,
         None => "",
     }
 }
 
 /// Whether `column` is `Nullable`.
-pub const fn nullable<E: Entity, T>(column: &Col<E, T>) -> bool {
+pub const fn nullable<L, E: Entity, T>(column: &Col<E, T, L>) -> bool {
     field_of(column).nullable
 }
 
 /// Whether `source` → `target` can carry a null into a `Nullable=false` column.
-pub const fn null_safe<E1: Entity, S, E2: Entity, T>(source: &Col<E1, S>, target: &Col<E2, T>) -> bool {
+pub const fn null_safe<L1, L2, E1: Entity, S, E2: Entity, T>(
+    source: &Col<E1, S, L1>,
+    target: &Col<E2, T, L2>,
+) -> bool {
     !field_of(source).nullable || field_of(target).nullable
 }
 
 /// Whether neither column is a currency amount (which never goes through a float).
-pub const fn not_money<E1: Entity, S, E2: Entity, T>(source: &Col<E1, S>, target: &Col<E2, T>) -> bool {
+pub const fn not_money<L1, L2, E1: Entity, S, E2: Entity, T>(
+    source: &Col<E1, S, L1>,
+    target: &Col<E2, T, L2>,
+) -> bool {
     !field_of(source).money && !field_of(target).money
 }
 
-/// Whether `E` has a column with wire name `name`.
-pub const fn has_field<E: Entity>(name: &str) -> bool {
+/// Whether field table `fields` has a column with wire name `name`.
+pub const fn has_field(fields: &[FieldDef], name: &str) -> bool {
     let mut i = 0;
-    while i < E::FIELDS.len() {
-        if str_eq(E::FIELDS[i].name, name) {
+    while i < fields.len() {
+        if str_eq(fields[i].name, name) {
             return true;
         }
         i += 1;
@@ -610,19 +588,19 @@ pub const fn has_field<E: Entity>(name: &str) -> bool {
     false
 }
 
-/// Whether `name` is the company column of F&O entity `E` (`#[entity(company = ..)]`).
-pub const fn is_company_column<E: Entity>(name: &str) -> bool {
-    match E::COMPANY {
+/// Whether `name` is an F&O entity's company column (its `Entity::COMPANY`).
+pub const fn is_company_column(company: Option<&str>, name: &str) -> bool {
+    match company {
         Some(company) => str_eq(company, name),
         None => false,
     }
 }
 
-/// The index of the lookup of `E` to table `target` (the company table), or `usize::MAX`.
-pub const fn lookup_to_table<E: Entity>(target: &str) -> usize {
+/// The index in `fields` of the lookup to table `target` (the company table), or `usize::MAX`.
+pub const fn lookup_to_table(fields: &[FieldDef], target: &str) -> usize {
     let mut i = 0;
-    while i < E::FIELDS.len() {
-        let lookups = E::FIELDS[i].lookup;
+    while i < fields.len() {
+        let lookups = fields[i].lookup;
         let mut j = 0;
         while j < lookups.len() {
             if str_eq(lookups[j].target, target) {
@@ -635,11 +613,11 @@ pub const fn lookup_to_table<E: Entity>(target: &str) -> usize {
     usize::MAX
 }
 
-/// The first column of `E::MUST_MAP` not in `mapped`, or `usize::MAX`.
-pub const fn first_unmapped<E: HasColumns>(mapped: &[&str]) -> usize {
+/// The first column of `must_map` (an entity's `MUST_MAP`) not in `mapped`, or `usize::MAX`.
+pub const fn first_unmapped(must_map: &[&str], mapped: &[&str]) -> usize {
     let mut i = 0;
-    while i < E::MUST_MAP.len() {
-        if !contains(mapped, E::MUST_MAP[i]) {
+    while i < must_map.len() {
+        if !contains(mapped, must_map[i]) {
             return i;
         }
         i += 1;
@@ -648,21 +626,22 @@ pub const fn first_unmapped<E: HasColumns>(mapped: &[&str]) -> usize {
 }
 
 /// Clears lookup `target` (bound to `Target`): `"nav@odata.bind": null`.
-pub fn bind_null<E: Entity, T, Target: Entity>(patch: &mut Patch<E>, target: &Col<E, T>) {
-    if let Some(lookup) = lookup_target::<E, T, Target>(target) {
+pub fn bind_null<L, E: Entity, T, Target: Entity>(patch: &mut Patch<E>, target: &Col<E, T, L>) {
+    if let Some(lookup) = lookup_target::<L, E, T, Target>(target) {
         patch.insert_null(lookup.bind);
     }
 }
 
-/// The lookup request that binds `E`'s company lookup (field `index`, to table `table`, key column
+/// The lookup request that binds the company lookup of `fields` (field `index`, to table `table`, key column
 /// `key`) to the company with code `code`.
-pub fn company_lookup<E: Entity>(
+pub fn company_lookup(
+    fields: &'static [FieldDef],
     index: usize,
     table: &str,
     key: &'static str,
     code: &str,
 ) -> Option<crate::map::LookupRequest> {
-    let field = E::FIELDS.get(index)?;
+    let field = fields.get(index)?;
     let target = field.lookup.iter().find(|l| l.target == table)?;
     Some(crate::map::LookupRequest {
         column: field.name,
@@ -673,13 +652,13 @@ pub fn company_lookup<E: Entity>(
     })
 }
 
-/// The navigation property of `E`'s lookup to table `table` (`msdyn_company`), or "".
-pub const fn company_navigation<E: Entity>(table: &str) -> &'static str {
-    let index = lookup_to_table::<E>(table);
+/// The navigation property of the lookup in `fields` to table `table` (`msdyn_company`), or "".
+pub const fn company_navigation(fields: &'static [FieldDef], table: &str) -> &'static str {
+    let index = lookup_to_table(fields, table);
     if index == usize::MAX {
         return "";
     }
-    let lookups = E::FIELDS[index].lookup;
+    let lookups = fields[index].lookup;
     let mut j = 0;
     while j < lookups.len() {
         if str_eq(lookups[j].target, table) {
@@ -690,13 +669,13 @@ pub const fn company_navigation<E: Entity>(table: &str) -> &'static str {
     ""
 }
 
-/// The wire name of `E`'s lookup to table `table`, or "".
-pub const fn company_lookup_name<E: Entity>(table: &str) -> &'static str {
-    let index = lookup_to_table::<E>(table);
+/// The wire name of the lookup in `fields` to table `table`, or "".
+pub const fn company_lookup_name(fields: &'static [FieldDef], table: &str) -> &'static str {
+    let index = lookup_to_table(fields, table);
     if index == usize::MAX {
         ""
     } else {
-        E::FIELDS[index].name
+        fields[index].name
     }
 }
 
@@ -712,14 +691,14 @@ pub fn set_company<E: Entity>(
         .map_err(|source| MapError::Value { column, source })
 }
 
-/// Whether `E` has a column or lookup navigation property named `name` (what a filter may name).
-pub const fn has_member_path<E: Entity>(name: &str) -> bool {
-    if has_field::<E>(name) {
+/// Whether `fields` has a column or lookup navigation property named `name` (what a filter may name).
+pub const fn has_member_path(fields: &[FieldDef], name: &str) -> bool {
+    if has_field(fields, name) {
         return true;
     }
     let mut i = 0;
-    while i < E::FIELDS.len() {
-        let lookups = E::FIELDS[i].lookup;
+    while i < fields.len() {
+        let lookups = fields[i].lookup;
         let mut j = 0;
         while j < lookups.len() {
             if str_eq(lookups[j].navigation, name) {
@@ -730,9 +709,4 @@ pub const fn has_member_path<E: Entity>(name: &str) -> bool {
         i += 1;
     }
     false
-}
-
-/// Whether `E` is a concrete entity type.
-pub const fn concrete<E: Entity>() -> bool {
-    !E::ABSTRACT
 }

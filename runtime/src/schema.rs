@@ -111,7 +111,7 @@ impl FieldDef {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a dualsync entity",
     label = "not an entity",
-    note = "entities are structs with #[derive(dualsync::Entity)]: the generated bindings, or hand-written ones"
+    note = "a table map's `fo = ..` and `dv = ..` name structs with #[derive(dualsync::Entity)]: the generated bindings, or hand-written ones"
 )]
 pub trait Entity {
     /// The entity set (`accounts`, `CustomersV3`).
@@ -130,6 +130,23 @@ pub trait Entity {
     const OPEN: bool = false;
     /// An abstract type: no record is ever of exactly this type.
     const ABSTRACT: bool = false;
+
+    /// For table maps (derive(Entity) writes it): the columns by field name, so that a misspelt column
+    /// is one rustc error on the misspelt token that suggests the real field. `()` by hand.
+    #[doc(hidden)]
+    type Columns: 'static;
+    #[doc(hidden)]
+    const COLUMNS: &'static Self::Columns;
+    /// Wire names of the columns a create must carry (required level, writable on create, not filled
+    /// by the service).
+    #[doc(hidden)]
+    const MUST_MAP: &'static [&'static str] = &[];
+
+    /// The record's company code (F&O: the `#[entity(company = ..)]` column).
+    #[doc(hidden)]
+    fn company(&self) -> Option<&str> {
+        None
+    }
 
     /// The field named `name` on the wire.
     fn field(name: &str) -> Option<&'static FieldDef> {

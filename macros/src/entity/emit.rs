@@ -1,7 +1,8 @@
 //! Tokens for a checked entity or complex type: the `Entity` impl with its field table (service rules
 //! applied, see `crate::rules`), one typed `Column` constant per field, OData JSON, and what table
-//! maps use (`__private::HasColumns`: the columns by field name, the columns a create must carry, and
-//! types named after columns and lookup targets so that errors can name them).
+//! maps use (the hidden items of `Entity`: the columns by field name in a `<Entity>Columns` struct, the
+//! columns a create must carry, and types named after those columns and after lookup targets so that
+//! errors can name them).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -164,6 +165,8 @@ fn constant_name(ident: &Ident) -> Ident {
 
 pub fn entity(input: &Input) -> TokenStream {
     let ident = &input.ident;
+    // The columns by field name: a struct beside the entity, in a block of its own.
+    let columns = format_ident!("{}Columns", ident);
     let type_name = input
         .type_name
         .clone()
@@ -185,7 +188,7 @@ pub fn entity(input: &Input) -> TokenStream {
     let mut shadow_values = Vec::new();
     let mut must = Vec::new();
     let mut required_markers = Vec::new();
-    let mut lookup_markers: Vec<(Ident, Vec<usize>)> = Vec::new();
+    let mut lookup_markers: Vec<Ident> = Vec::new();
     let mut company_read = quote! { ::core::option::Option::None };
     let mut index = 0usize;
     for field in &input.fields {
@@ -220,23 +223,13 @@ pub fn entity(input: &Input) -> TokenStream {
             pub const #constant: ::dualsync::entity::Column<#ident, #value> = ::dualsync::__private::column(#name, #index);
         });
         let get = if optional {
-            quote! { |e: &self::#ident| e.#field_ident.as_ref() }
+            quote! { |e: &#ident| e.#field_ident.as_ref() }
         } else {
-            quote! { |e: &self::#ident| ::core::option::Option::Some(&e.#field_ident) }
+            quote! { |e: &#ident| ::core::option::Option::Some(&e.#field_ident) }
         };
-        shadow_fields.push(quote! { pub #field_ident: ::dualsync::__private::Col<self::#ident, #value> });
-        shadow_values.push(quote! { #field_ident: ::dualsync::__private::Col::new(#name, #index, #get) });
-        if must_map(input, field, &access) {
-            let k = must.len();
-            must.push(name.clone());
-            required_markers.push(quote! {
-                pub struct #field_ident;
-                impl ::dualsync::__private::RequiredAt<#k> for super::#ident {
-                    type Column = #field_ident;
-                }
-            });
-        }
-        if !lookups.is_empty() {
+        let marker = if lookups.is_empty() {
+            quote! { ::dualsync::__private::NotALookup }
+        } else {
             let mut names: Vec<String> = Vec::new();
             for lookup in &lookups {
                 let short = lookup.target.rsplit('.').next().unwrap_or_default().to_string();
@@ -245,10 +238,22 @@ pub fn entity(input: &Input) -> TokenStream {
                 }
             }
             let marker = marker_ident(&names.join("_or_"));
-            match lookup_markers.iter_mut().find(|(m, _)| *m == marker) {
-                Some((_, indexes)) => indexes.push(index),
-                None => lookup_markers.push((marker, vec![index])),
+            if !lookup_markers.contains(&marker) {
+                lookup_markers.push(marker.clone());
             }
+            quote! { lookup_to::#marker }
+        };
+        shadow_fields.push(quote! { pub #field_ident: ::dualsync::__private::Col<#ident, #value, #marker> });
+        shadow_values.push(quote! { #field_ident: ::dualsync::__private::Col::new(#name, #index, #get) });
+        if must_map(input, field, &access) {
+            let k = must.len();
+            must.push(name.clone());
+            required_markers.push(quote! {
+                pub struct #field_ident;
+                impl ::dualsync::__private::RequiredAt<#k> for #ident {
+                    type Column = #field_ident;
+                }
+            });
         }
         if input.company.as_ref().is_some_and(|c| c.value() == name.value()) {
             company_read = if optional {
@@ -259,28 +264,7 @@ pub fn entity(input: &Input) -> TokenStream {
         }
         index += 1;
     }
-    let lookup_markers = lookup_markers.iter().map(|(marker, indexes)| {
-        quote! {
-            pub struct #marker;
-            #(
-                impl ::dualsync::__private::LookupTo<#indexes> for super::super::#ident {
-                    type Target = #marker;
-                }
-            )*
-        }
-    });
     quote! {
-        impl ::dualsync::entity::Entity for #ident {
-            const SET: &'static str = #set;
-            const TYPE_NAME: &'static str = #type_name;
-            const KEY: &'static [&'static str] = &[#(#key),*];
-            const ALTERNATE_KEYS: &'static [&'static [&'static str]] = &[#(#alternate),*];
-            const FIELDS: &'static [::dualsync::entity::FieldDef] = &[#(#defs),*];
-            const COMPANY: ::core::option::Option<&'static str> = #company;
-            const OPEN: bool = #open;
-            const ABSTRACT: bool = #abstract_type;
-        }
-
         #[allow(clippy::all)]
         impl #ident {
             #(#constants)*
@@ -300,18 +284,30 @@ pub fn entity(input: &Input) -> TokenStream {
             }
         }
 
-        // The columns by field name, for table maps: `COLUMNS.name` of a misspelt column is one error
-        // on the misspelt token that suggests the real field.
+        // The entity, with its columns by field name for table maps (`COLUMNS.name` of a misspelt
+        // column is one error on the misspelt token that suggests the real field).
         #[allow(dead_code, non_camel_case_types, clippy::all)]
         const _: () = {
-            pub struct #ident {
+            pub struct #columns {
                 #(#shadow_fields,)*
             }
 
-            impl ::dualsync::__private::HasColumns for self::#ident {
-                type Entity = self::#ident;
-                type Columns = #ident;
-                const COLUMNS: &'static #ident = &#ident { #(#shadow_values,)* };
+            /// Types named after the tables lookups point to, so that errors can name them.
+            mod lookup_to {
+                #(pub struct #lookup_markers;)*
+            }
+
+            impl ::dualsync::entity::Entity for #ident {
+                const SET: &'static str = #set;
+                const TYPE_NAME: &'static str = #type_name;
+                const KEY: &'static [&'static str] = &[#(#key),*];
+                const ALTERNATE_KEYS: &'static [&'static [&'static str]] = &[#(#alternate),*];
+                const FIELDS: &'static [::dualsync::entity::FieldDef] = &[#(#defs),*];
+                const COMPANY: ::core::option::Option<&'static str> = #company;
+                const OPEN: bool = #open;
+                const ABSTRACT: bool = #abstract_type;
+                type Columns = #columns;
+                const COLUMNS: &'static #columns = &#columns { #(#shadow_values,)* };
                 const MUST_MAP: &'static [&'static str] = &[#(#must),*];
                 fn company(&self) -> ::core::option::Option<&str> {
                     #company_read
@@ -319,16 +315,10 @@ pub fn entity(input: &Input) -> TokenStream {
             }
         };
 
-        // Types named after the columns a create must carry and after lookup targets, so that a table
-        // map's errors can name them.
+        // Types named after the columns a create must carry, so that a table map's error can name them.
         #[allow(dead_code, non_camel_case_types, non_snake_case, clippy::all)]
         const _: () = {
-            mod #ident {
-                #(#required_markers)*
-                pub mod lookup_to {
-                    #(#lookup_markers)*
-                }
-            }
+            #(#required_markers)*
         };
     }
 }

@@ -3,11 +3,12 @@
 //! field tables.
 //!
 //! A derive sees only its own item, so those checks go through the type system: every column is
-//! reached as `<Entity as HasColumns>::COLUMNS.field` (a misspelt column is rustc's one "no field"
-//! error on the misspelt token, with the real field suggested), and each rule is a `const fn` over the
-//! field tables whose result must satisfy a trait made for that check, whose
+//! reached as `<Table as Entity>::COLUMNS.field` (a misspelt column is rustc's one "no field" error on
+//! the misspelt token, with the real field suggested), and each rule is a `const fn` over the field
+//! tables whose result must satisfy a trait made for that check, whose
 //! `#[diagnostic::on_unimplemented]` message says what is wrong and how to fix it, spanned at the
-//! offending token. Nothing panics in `const` evaluation.
+//! offending token. Nothing panics in `const` evaluation. Every mention of a table's type is spanned at
+//! it (`fo = ..` / `dv = ..`), so a table that is not an entity is one error however often it is used.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -24,8 +25,8 @@ enum Subject {
     None,
     /// `{Self}`: the value type of this column (an expression `&Col<E, T>`).
     Column(TokenStream),
-    /// `{Self}`: this type.
-    Type(TokenStream),
+    /// `{Self}`: the tables this lookup column points to (a type named after them).
+    Lookup(TokenStream),
 }
 
 /// A compile-time rule: `condition` (a `const` bool) must hold, or `message` is the error at `span`.
@@ -47,15 +48,18 @@ fn check(
             quote_spanned! {span=> check::<#bool_ty>(); },
         ),
         Subject::Column(column) => (
-            quote_spanned! {span=> const fn check<B, E, T: #name<B>>(_: &::dualsync::__private::Col<E, T>) {} },
-            quote_spanned! {span=> check::<#bool_ty, _, _>(#column); },
-        ),
-        Subject::Type(ty) => (
+            quote_spanned! {span=> const fn check<B, E, T: #name<B>, L>(_: &::dualsync::__private::Col<E, T, L>) {} },
             quote_spanned! {span=>
-                type Subject = #ty;
-                const fn check<B, T: #name<B>>() {}
+                let column = #column;
+                check::<#bool_ty, _, _, _>(column);
             },
-            quote_spanned! {span=> check::<#bool_ty, Subject>(); },
+        ),
+        Subject::Lookup(column) => (
+            quote_spanned! {span=> const fn check<B, E, T, L: #name<B>>(_: &::dualsync::__private::Col<E, T, L>) {} },
+            quote_spanned! {span=>
+                let column = #column;
+                check::<#bool_ty, _, _, _>(column);
+            },
         ),
     };
     quote_spanned! {span=>
@@ -69,26 +73,29 @@ fn check(
     }
 }
 
-/// `<Path as HasColumns>`, spanned at the path: when it is not an entity, every use is the same one
+/// `<Path as Entity>`, spanned at the path: when it is not an entity, every use is the same one
 /// error.
 fn has(path: &Path) -> TokenStream {
     let span = path.span();
-    quote_spanned! {span=> <#path as ::dualsync::__private::HasColumns> }
+    quote_spanned! {span=> <#path as ::dualsync::entity::Entity> }
 }
 
 /// The entity type of `path` (spanned at the path, like every use of it).
 fn entity(path: &Path) -> TokenStream {
     let span = path.span();
-    let has = has(path);
-    quote_spanned! {span=> #has::Entity }
+    quote_spanned! {span=> #path }
 }
 
-/// `&<Path as HasColumns>::COLUMNS.field`, spanned at the path; the field keeps the user's span (a
+/// `&<Path as Entity>::COLUMNS.field`, spanned at the path; the field keeps the user's span (a
 /// misspelt one is the error there).
 fn col(path: &Path, field: &Ident) -> TokenStream {
     let span = path.span();
     let has = has(path);
-    quote_spanned! {span=> &#has::COLUMNS.#field }
+    // A block, so that when `Path` is not an entity every use is the one error at the path.
+    quote_spanned! {span=> {
+        let column = &#has::COLUMNS.#field;
+        column
+    } }
 }
 
 /// One side of the map.
@@ -142,8 +149,10 @@ impl Leg<'_> {
     }
 }
 
-fn literal_write(target: &TokenStream, json: &str, span: Span) -> TokenStream {
-    quote_spanned! {span=>
+/// Writes `json` (a literal of the map) into `target`. The calls that name the destination's patch are
+/// spanned at its table (`table`), like every use of it.
+fn literal_write(target: &TokenStream, json: &str, table: Span) -> TokenStream {
+    quote_spanned! {table=>
         {
             static LITERAL: ::std::sync::OnceLock<::core::result::Result<::dualsync::__private::Value, ::std::string::String>> =
                 ::std::sync::OnceLock::new();
@@ -162,10 +171,10 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
             .default
             .as_ref()
             .expect("checked: a one-sided column has a default");
-        return literal_write(&target, &default.json, default.span);
+        return literal_write(&target, &default.json, leg.dest_path.span());
     };
     let source = col(leg.source_path, source_ident);
-    let name = quote! { (#target).column.name() };
+    let name = quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::column_name(#target) };
     let on_absent = if column.key {
         quote! { return ::core::result::Result::Err(::dualsync::map::MapError::KeyNotSelected { column: #name }); }
     } else {
@@ -174,21 +183,25 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
     let on_null = if column.key {
         quote! { return ::core::result::Result::Err(::dualsync::map::MapError::EmptyKey { column: #name }); }
     } else if let Some(member) = leg.null_member() {
-        literal_write(&target, &format!("{:?}", member.to_string()), member.span())
+        literal_write(
+            &target,
+            &format!("{:?}", member.to_string()),
+            leg.dest_path.span(),
+        )
     } else if let Some(default) = &column.default {
-        literal_write(&target, &default.json, default.span)
+        literal_write(&target, &default.json, leg.dest_path.span())
     } else if let Some(lookup) = &column.lookup {
         let target_entity = entity(&lookup.target);
         let span = lookup.target.span();
-        quote_spanned! {span=> ::dualsync::__private::bind_null::<_, _, #target_entity>(&mut patch, #target); }
+        quote_spanned! {span=> ::dualsync::__private::bind_null::<_, _, _, #target_entity>(&mut patch, #target); }
     } else {
-        quote! { ::dualsync::__private::set_null(&mut patch, #target)?; }
+        quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set_null(&mut patch, #target)?; }
     };
     let on_value = if let Some(lookup) = &column.lookup {
         let target_entity = entity(&lookup.target);
         let span = lookup.target.span();
         let navigation = quote_spanned! {span=>
-            const NAVIGATION: &str = ::dualsync::__private::lookup_navigation::<_, _, #target_entity>(#target);
+            const NAVIGATION: &str = ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(#target);
         };
         let target_set = quote_spanned! {span=> <#target_entity as ::dualsync::entity::Entity>::SET };
         let key = col(&lookup.target, &lookup.key);
@@ -198,7 +211,7 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
                 column: #name,
                 navigation: NAVIGATION,
                 target_set: #target_set,
-                key: (#key).column.name(),
+                key: ::dualsync::__private::column_name(#key),
                 value: ::dualsync::entity::Literal::literal(&*value),
             });
         }
@@ -209,20 +222,23 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
         let convert = quote_spanned! {lossy=>
             let (source, target) = (#source, #target);
             let value = ::dualsync::__private::convert_lossy(source, target, &*value)?;
-            ::dualsync::__private::set(&mut patch, target, &value)?;
         };
-        quote! { #convert }
+        let set =
+            quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set(&mut patch, target, &value)?; };
+        quote! { #convert #set }
     } else {
         let dest_col = col(leg.dest_path, leg.dest);
         // A conversion error points at the destination column.
         let convert = quote_spanned! {leg.dest.span()=>
             let (source, target) = (#source, #target);
-            let value = ::dualsync::__private::convert::<_, _, _, _, ::dualsync::__private::Bool<LOOKUP>>(source, target, &*value)?;
-            ::dualsync::__private::set(&mut patch, target, &value)?;
+            let value = ::dualsync::__private::convert::<_, _, _, _, _, _, ::dualsync::__private::Bool<LOOKUP>>(source, target, &*value)?;
         };
+        let set =
+            quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set(&mut patch, target, &value)?; };
         quote! {
             const LOOKUP: bool = ::dualsync::__private::is_lookup(#dest_col);
             #convert
+            #set
         }
     };
     let source_entity = entity(leg.source_path);
@@ -250,6 +266,14 @@ fn value_map_statements(leg: &Leg<'_>, target: &TokenStream, name: &TokenStream)
             .collect()
     };
     let count = entries.len();
+    let write = quote_spanned! {leg.dest_path.span()=>
+        if mapped == "null" {
+            ::dualsync::__private::set_null(&mut patch, #target)?;
+        } else {
+            let value = ::dualsync::__private::literal(#target, &LITERALS[index], mapped)?;
+            ::dualsync::__private::set(&mut patch, #target, &value)?;
+        }
+    };
     let arms = entries.iter().enumerate().map(|(i, (member, value))| {
         if leg.fo_to_dv() {
             let member = member.to_string();
@@ -269,12 +293,7 @@ fn value_map_statements(leg: &Leg<'_>, target: &TokenStream, name: &TokenStream)
             _ => ::core::option::Option::None,
         })
         .map_err(|value| ::dualsync::map::MapError::Unmapped { column: #name, value })?;
-        if mapped == "null" {
-            ::dualsync::__private::set_null(&mut patch, #target)?;
-        } else {
-            let value = ::dualsync::__private::literal(#target, &LITERALS[index], mapped)?;
-            ::dualsync::__private::set(&mut patch, #target, &value)?;
-        }
+        #write
     }
 }
 
@@ -284,7 +303,6 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
     let side = leg.dest_side.name();
     let key = leg.dest_side.key();
     let dest = leg.dest;
-    let dest_entity = entity(leg.dest_path);
     let target = col(leg.dest_path, dest);
     let span = dest.span();
     if let Some(lookup) = &column.lookup {
@@ -312,7 +330,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
                 "lookup `dv = {dest}` does not point to `{target_name}`: name one of its target tables in lookup(..)"
             ),
             "not a target of this lookup",
-            quote_spanned! {lookup.target.span()=> ::dualsync::__private::targets::<_, _, #target_entity>(#target) },
+            quote_spanned! {lookup.target.span()=> ::dualsync::__private::targets::<_, _, _, #target_entity>(#target) },
             Subject::None,
         ));
         checks.push(check(
@@ -335,9 +353,6 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
         quote! { ::dualsync::__private::writable(#target) },
         Subject::None,
     ));
-    let lookup_to = quote_spanned! {leg.dest_path.span()=>
-        <#dest_entity as ::dualsync::__private::LookupTo<{ ::dualsync::__private::lookup_index(#target) }>>::Target
-    };
     checks.push(check(
         span,
         "PlainColumn",
@@ -346,7 +361,7 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
         ),
         "a lookup column",
         quote! { ::dualsync::__private::not_lookup(#target) },
-        Subject::Type(lookup_to),
+        Subject::Lookup(target.clone()),
     ));
     let literal_checks = |literal: &Literal,
                           what: &str,
@@ -484,7 +499,9 @@ fn required_check(map: &Map, side: Side, written: &[TokenStream], checks: &mut V
         Side::Dv => &map.dv,
     };
     let entity = entity(path);
-    let span = map.ident.span();
+    // Spanned at the table: the error is about a column of it, and a `fo = ..` / `dv = ..` that is
+    // not an entity stays one error.
+    let span = path.span();
     let name = side.name();
     let key = side.key();
     let message = format!(
@@ -492,8 +509,7 @@ fn required_check(map: &Map, side: Side, written: &[TokenStream], checks: &mut V
         if side == Side::Dv { "fo_to_dv" } else { "dv_to_fo" }
     );
     let path_span = path.span();
-    let missing =
-        quote_spanned! {path_span=> ::dualsync::__private::first_unmapped::<#entity>(&[#(#written),*]) };
+    let missing = quote_spanned! {path_span=> ::dualsync::__private::first_unmapped(<#entity as ::dualsync::entity::Entity>::MUST_MAP, &[#(#written),*]) };
     let column =
         quote_spanned! {path_span=> <#entity as ::dualsync::__private::RequiredAt<MISSING>>::Column };
     checks.push(quote_spanned! {span=>
@@ -529,7 +545,7 @@ pub fn expand(map: &Map) -> TokenStream {
         let name_of = |path: &Path, field: &Option<Ident>| match field {
             Some(f) => {
                 let c = col(path, f);
-                quote! { (#c).column.name() }
+                quote_spanned! {path.span()=> ::dualsync::__private::column_name(#c) }
             }
             None => quote! { "" },
         };
@@ -539,7 +555,7 @@ pub fn expand(map: &Map) -> TokenStream {
         let lookup = match &column.lookup {
             Some(lookup) => {
                 let c = col(&lookup.target, &lookup.key);
-                quote! { (#c).column.name() }
+                quote! { ::dualsync::__private::column_name(#c) }
             }
             None => quote! { "" },
         };
@@ -590,7 +606,7 @@ pub fn expand(map: &Map) -> TokenStream {
                 company.value()
             ),
             "not the company column",
-            quote_spanned! {fo.span()=> ::dualsync::__private::is_company_column::<#fo_entity>(#company) },
+            quote_spanned! {fo.span()=> ::dualsync::__private::is_company_column(<#fo_entity as ::dualsync::entity::Entity>::COMPANY, #company) },
             Subject::None,
         ));
         checks.push(check(
@@ -598,19 +614,19 @@ pub fn expand(map: &Map) -> TokenStream {
             "CompanyLookup",
             "company striping binds the Dataverse table's lookup to `cdm_company`, and this table has none: remove `company`, or map a company-specific table",
             "no company lookup on the Dataverse side",
-            quote_spanned! {dv.span()=> ::dualsync::__private::lookup_to_table::<#dv_entity>(#table) != usize::MAX },
+            quote_spanned! {dv.span()=> ::dualsync::__private::lookup_to_table(<#dv_entity as ::dualsync::entity::Entity>::FIELDS, #table) != usize::MAX },
             Subject::None,
         ));
         written_dv.push(
-            quote_spanned! {dv.span()=> ::dualsync::__private::company_lookup_name::<#dv_entity>(#table) },
+            quote_spanned! {dv.span()=> ::dualsync::__private::company_lookup_name(<#dv_entity as ::dualsync::entity::Entity>::FIELDS, #table) },
         );
         written_fo.push(quote! { #company });
         let company_lookup = quote_spanned! {dv.span()=>
-            const LOOKUP: usize = ::dualsync::__private::lookup_to_table::<#dv_entity>(#table);
-            lookups.extend(::dualsync::__private::company_lookup::<#dv_entity>(LOOKUP, #table, #key, code.as_ref()));
+            const LOOKUP: usize = ::dualsync::__private::lookup_to_table(<#dv_entity as ::dualsync::entity::Entity>::FIELDS, #table);
+            lookups.extend(::dualsync::__private::company_lookup(<#dv_entity as ::dualsync::entity::Entity>::FIELDS, LOOKUP, #table, #key, code.as_ref()));
         };
         let company_navigation = quote_spanned! {dv.span()=>
-            const NAVIGATION: &str = ::dualsync::__private::company_navigation::<#dv_entity>(#table);
+            const NAVIGATION: &str = ::dualsync::__private::company_navigation(<#dv_entity as ::dualsync::entity::Entity>::FIELDS, #table);
         };
         let set_company = quote_spanned! {fo.span()=>
             ::dualsync::__private::set_company::<#fo_entity>(&mut patch, #company, code.as_ref())?;
@@ -660,7 +676,7 @@ pub fn expand(map: &Map) -> TokenStream {
                     if side == Side::Fo { "F&O entity" } else { "Dataverse table" }
                 ),
                 "unknown column in the filter",
-                quote_spanned! {path.span()=> ::dualsync::__private::has_member_path::<#entity>(#column) },
+                quote_spanned! {path.span()=> ::dualsync::__private::has_member_path(<#entity as ::dualsync::entity::Entity>::FIELDS, #column) },
                 Subject::None,
             ));
         }
@@ -675,7 +691,7 @@ pub fn expand(map: &Map) -> TokenStream {
                 side.key()
             ),
             "abstract type",
-            quote_spanned! {path.span()=> ::dualsync::__private::concrete::<#entity>() },
+            quote_spanned! {path.span()=> !<#entity as ::dualsync::entity::Entity>::ABSTRACT },
             Subject::None,
         ));
     }
@@ -693,6 +709,24 @@ pub fn expand(map: &Map) -> TokenStream {
     let fo_filter = filter(&map.fo_filter);
     let dv_filter = filter(&map.dv_filter);
     let fields = &map.fields;
+    // Everything that names an entity type is spanned at it: a `fo = ..` / `dv = ..` that is not an
+    // entity is then one error (rustc folds identical ones).
+    let fo_type = quote_spanned! {fo.span()=> type Fo = #fo_entity; };
+    let fo_source = quote_spanned! {fo.span()=> ::dualsync::map::Source<#fo_entity> };
+    let dv_source = quote_spanned! {dv.span()=> ::dualsync::map::Source<#dv_entity> };
+    let fo_to_dv_header = quote_spanned! {dv.span()=>
+        fn fo_to_dv<S: #fo_source>(
+            record: &S,
+        ) -> ::core::result::Result<::dualsync::map::MapOutput<#dv_entity>, ::dualsync::map::MapError>
+    };
+    let dv_to_fo_header = quote_spanned! {fo.span()=>
+        fn dv_to_fo<S: #dv_source>(
+            record: &S,
+        ) -> ::core::result::Result<::dualsync::map::MapOutput<#fo_entity>, ::dualsync::map::MapError>
+    };
+    let dv_patch = quote_spanned! {dv.span()=> ::dualsync::entity::Patch::<#dv_entity>::new() };
+    let fo_patch = quote_spanned! {fo.span()=> ::dualsync::entity::Patch::<#fo_entity>::new() };
+    let dv_type = quote_spanned! {dv.span()=> type Dv = #dv_entity; };
     let lookup_count =
         map.columns.iter().filter(|c| c.lookup.is_some()).count() + usize::from(map.company.is_some());
     quote! {
@@ -702,26 +736,22 @@ pub fn expand(map: &Map) -> TokenStream {
         };
 
         impl ::dualsync::map::TableMap for #ident {
-            type Fo = #fo_entity;
-            type Dv = #dv_entity;
+            #fo_type
+            #dv_type
             const COMPANY: ::core::option::Option<&'static str> = #company;
             const FO_FILTER: ::core::option::Option<&'static str> = #fo_filter;
             const DV_FILTER: ::core::option::Option<&'static str> = #dv_filter;
             const COLUMNS: &'static [::dualsync::map::ColumnMap] = &[#(#metadata),*];
 
-            fn fo_to_dv<S: ::dualsync::map::Source<Self::Fo>>(
-                record: &S,
-            ) -> ::core::result::Result<::dualsync::map::MapOutput<Self::Dv>, ::dualsync::map::MapError> {
-                let mut patch = ::dualsync::entity::Patch::<Self::Dv>::new();
+            #fo_to_dv_header {
+                let mut patch = #dv_patch;
                 let mut lookups = ::std::vec::Vec::with_capacity(#lookup_count);
                 #(#to_dv)*
                 ::core::result::Result::Ok(::dualsync::map::MapOutput { patch, lookups })
             }
 
-            fn dv_to_fo<S: ::dualsync::map::Source<Self::Dv>>(
-                record: &S,
-            ) -> ::core::result::Result<::dualsync::map::MapOutput<Self::Fo>, ::dualsync::map::MapError> {
-                let mut patch = ::dualsync::entity::Patch::<Self::Fo>::new();
+            #dv_to_fo_header {
+                let mut patch = #fo_patch;
                 let mut lookups = ::std::vec::Vec::new();
                 #(#to_fo)*
                 ::core::result::Result::Ok(::dualsync::map::MapOutput { patch, lookups })

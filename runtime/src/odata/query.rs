@@ -347,6 +347,8 @@ mod tests {
         const SET: &'static str = "CustomersV3";
         const TYPE_NAME: &'static str = "Microsoft.Dynamics.DataEntities.CustomerV3";
         const KEY: &'static [&'static str] = &["dataAreaId", "CustomerAccount"];
+        type Columns = ();
+        const COLUMNS: &'static () = &();
         const FIELDS: &'static [FieldDef] = &[
             FieldDef::new("dataAreaId", "Edm.String"),
             FieldDef::new("CustomerAccount", "Edm.String"),
