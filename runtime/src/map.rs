@@ -18,6 +18,13 @@ pub enum Direction {
     DvToFo,
 }
 
+/// A side of a map: F&O or Dataverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Fo,
+    Dv,
+}
+
 /// One column pair of a map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnMap {
@@ -105,6 +112,9 @@ pub trait TableMap {
     const FO_FILTER: Option<&'static str>;
     const DV_FILTER: Option<&'static str>;
     const COLUMNS: &'static [ColumnMap];
+    /// The initial-sync master: the side whose records an initial sync copies to the other, and that
+    /// wins a conflict (dual-write's "initial sync master"; F&O unless the map says otherwise).
+    const MASTER: Side = Side::Fo;
 
     /// F&O → Dataverse, from the generated struct or a [`Record`] (columns it lacks are not written).
     fn fo_to_dv<S: Source<Self::Fo>>(record: &S) -> Result<MapOutput<Self::Dv>, MapError>;

@@ -60,8 +60,17 @@ pub struct Filter {
     pub columns: Vec<String>,
 }
 
+/// The initial-sync master (`master = fo` / `master = dv`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Master {
+    Fo,
+    Dv,
+}
+
 pub struct Map {
     pub ident: Ident,
+    /// F&O unless `master = dv`.
+    pub master: Master,
     pub fo: Path,
     pub dv: Path,
     pub company: Option<LitStr>,
@@ -72,8 +81,8 @@ pub struct Map {
     pub fields: Vec<Ident>,
 }
 
-const TABLE_MAP_ARGS: &str =
-    "fo = FoEntity, dv = DataverseTable, company = \"dataAreaId\", fo_filter = \"..\" or dv_filter = \"..\"";
+const TABLE_MAP_ARGS: &str = "fo = FoEntity, dv = DataverseTable, company = \"dataAreaId\", fo_filter = \"..\", \
+     dv_filter = \"..\" or master = fo / dv";
 const MAP_ARGS: &str = "key, both, fo_to_dv, dv_to_fo, fo = column, dv = column, default = value, \
      value_map(Member = value, ..), lookup(Target::key_column) or lossy";
 
@@ -85,6 +94,7 @@ fn filter_arg(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Filter> {
 
 pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Option<Map> {
     let (mut fo, mut dv, mut company, mut fo_filter, mut dv_filter) = (None, None, None, None, None);
+    let mut master = Master::Fo;
     let mut seen = Seen::default();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("table_map")) {
         let result = attr.parse_nested_meta(|meta| {
@@ -102,6 +112,23 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Option<Map> {
                     ));
                 }
                 company = Some(text);
+            } else if meta.path.is_ident("master") {
+                let side: Ident = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "the initial-sync master is a side: master = fo or master = dv",
+                    )
+                })?;
+                master = if side == "fo" {
+                    Master::Fo
+                } else if side == "dv" {
+                    Master::Dv
+                } else {
+                    return Err(syn::Error::new(
+                        side.span(),
+                        format!("`{side}` is not a side: master = fo or master = dv"),
+                    ));
+                };
             } else if meta.path.is_ident("fo_filter") {
                 fo_filter = Some(filter_arg(&meta)?);
             } else if meta.path.is_ident("dv_filter") {
@@ -166,6 +193,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Option<Map> {
     }
     Some(Map {
         ident: input.ident.clone(),
+        master,
         fo,
         dv,
         company,

@@ -15,7 +15,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
-use super::ast::{Column, Direction, Map};
+use super::ast::{Column, Direction, Map, Master};
 use super::literal::{Kind, Literal};
 use crate::rules;
 
@@ -706,6 +706,10 @@ pub fn expand(map: &Map) -> TokenStream {
         }
         None => quote! { ::core::option::Option::None },
     };
+    let master = match map.master {
+        Master::Fo => quote! { ::dualsync::map::Side::Fo },
+        Master::Dv => quote! { ::dualsync::map::Side::Dv },
+    };
     let fo_filter = filter(&map.fo_filter);
     let dv_filter = filter(&map.dv_filter);
     let fields = &map.fields;
@@ -742,6 +746,7 @@ pub fn expand(map: &Map) -> TokenStream {
             const FO_FILTER: ::core::option::Option<&'static str> = #fo_filter;
             const DV_FILTER: ::core::option::Option<&'static str> = #dv_filter;
             const COLUMNS: &'static [::dualsync::map::ColumnMap] = &[#(#metadata),*];
+            const MASTER: ::dualsync::map::Side = #master;
 
             #fo_to_dv_header {
                 let mut patch = #dv_patch;

@@ -53,6 +53,7 @@ mod tests {
         let input: DeriveInput = syn::parse2(quote! {
             #[table_map(fo = CustomerV3, dv = Account, dv_filter = "statecode = 0")]
             #[table_map(colour = "red")]
+            #[table_map(master = both)]
             struct Map {
                 #[map(key, fo_to_dv, fo = customer_account, dv = accountnumber)]
                 key: (),
@@ -73,6 +74,7 @@ mod tests {
         for expected in [
             "`=` is not OData: compare with `eq`",
             "`colour` is not a `table_map` argument",
+            "`both` is not a side: master = fo or master = dv",
             "an integration key column maps both ways",
             "give the column a direction",
             "Dataverse column `x` is written by two columns of this map",
