@@ -11,6 +11,7 @@
 //! crate = "dualsync-generated"               # write Cargo.toml + src/lib.rs: a complete crate
 //! runtime_path = "../runtime"                # path of the `dualsync` runtime crate, for Cargo.toml
 //! language = 1033                            # option-set label language (LCID)
+//! maps = "maps"                              # folder of map files (*.toml), generated into `maps`
 //!
 //! [codegen.services]                         # namespace -> module (defaults: dataverse, fo)
 //! "Microsoft.Dynamics.CRM" = "dataverse"
@@ -40,6 +41,8 @@ pub struct Codegen {
     pub crate_name: Option<String>,
     pub runtime_path: Option<PathBuf>,
     pub language: Option<u32>,
+    /// A folder of map files (one table map per `*.toml`; see [`crate::mapfile`]).
+    pub maps: Option<PathBuf>,
     #[serde(default)]
     pub services: BTreeMap<String, String>,
     #[serde(default)]
@@ -98,6 +101,7 @@ impl Codegen {
         codegen.option_sets = codegen.option_sets.as_ref().map(rebase);
         codegen.out = codegen.out.as_ref().map(rebase);
         codegen.runtime_path = codegen.runtime_path.as_ref().map(rebase);
+        codegen.maps = codegen.maps.as_ref().map(rebase);
         Ok(codegen)
     }
 }

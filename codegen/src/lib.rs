@@ -29,6 +29,8 @@ pub mod emit;
 pub use dualsync_csdl::error;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+#[cfg(feature = "generate")]
+pub mod mapfile;
 pub use dualsync_csdl::model;
 #[cfg(feature = "generate")]
 pub mod naming;

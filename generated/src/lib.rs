@@ -4,3 +4,5 @@
 pub mod dataverse;
 #[rustfmt::skip]
 pub mod fo;
+#[rustfmt::skip]
+pub mod maps;

@@ -300,6 +300,44 @@ impl Diagnostic for ManyErrors {
     }
 }
 
+/// A report for errors in map files: each at its file, line and column, with the line shown.
+pub fn map_file_report(errors: Vec<dualsync_codegen::mapfile::Diagnostic>) -> Report {
+    let total = errors.len();
+    let mut diagnostics: Vec<SourceDiagnostic> = errors
+        .into_iter()
+        .map(|e| {
+            let text = e.text.to_string();
+            let original_len = text.len();
+            let shown = Shown::new(text);
+            let start = e.span.start.min(original_len);
+            let len = e.span.len().min(original_len - start).min(400);
+            SourceDiagnostic {
+                message: escape_terminal(&format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))
+                    .into_owned(),
+                source_code: NamedSource::new(escape_terminal(&e.file), shown.text.clone()),
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    Some("here".into()),
+                    shown.span(start, len),
+                )],
+                help: None,
+            }
+        })
+        .collect();
+    if total == 1 {
+        return Report::new(diagnostics.remove(0));
+    }
+    const SHOWN: usize = 50;
+    diagnostics.truncate(SHOWN);
+    Report::new(ManyErrors {
+        message: if total > SHOWN {
+            format!("{total} errors in map files (the first {SHOWN} shown)")
+        } else {
+            format!("{total} errors in map files")
+        },
+        errors: diagnostics,
+    })
+}
+
 /// Prints warnings to stderr as `file:line:column: warning: message`.
 pub fn print_warnings(model: &Model, sources: &Sources, all: bool) {
     const SHOWN: usize = 10;

@@ -8,7 +8,7 @@ use miette::Report;
 use dualsync_codegen::config::Codegen;
 use dualsync_codegen::emit::{self, Options};
 
-use super::{Limits, escape_terminal, plain_report};
+use super::{Limits, escape_terminal, map_file_report, plain_report};
 
 /// Flags of `generate`.
 #[derive(Debug, ClapArgs)]
@@ -40,6 +40,9 @@ pub struct Args {
     /// Path of the `dualsync` runtime crate, for the generated Cargo.toml.
     #[arg(long, value_name = "PATH")]
     runtime_path: Option<PathBuf>,
+    /// A folder of map files (`*.toml`, one table map each); replaces `maps` of the config.
+    #[arg(long, value_name = "DIR")]
+    maps: Option<PathBuf>,
     /// The largest input file read, in bytes (default: 1 GiB for XML, 64 MiB for option-set JSON).
     #[arg(long, value_name = "BYTES")]
     max_input_size: Option<u64>,
@@ -114,6 +117,9 @@ pub fn run(args: Args) -> Result<(), Report> {
     if args.runtime_path.is_some() {
         config.runtime_path = args.runtime_path.clone();
     }
+    if args.maps.is_some() {
+        config.maps = args.maps.clone();
+    }
     if config.metadata.is_empty() {
         return Err(miette::miette!(
             "no metadata to generate from: pass --metadata FILE or list `metadata` under [codegen] in dualsync.toml"
@@ -153,6 +159,25 @@ pub fn run(args: Args) -> Result<(), Report> {
         .and_then(Path::parent)
         .map(absolute)
         .unwrap_or_else(|| absolute(Path::new(".")));
+    let maps = match &config.maps {
+        Some(dir) => {
+            let display = relative(&base, dir).display().to_string().replace('\\', "/");
+            dualsync_codegen::mapfile::load_dir(dir, &display).map_err(|e| match e {
+                dualsync_codegen::mapfile::LoadError::Invalid(errors) => map_file_report(errors),
+                other => plain_report(other),
+            })?
+        }
+        None => Vec::new(),
+    };
+    for parsed in &maps {
+        if let dualsync_codegen::mapfile::Parsed::NotGenerated { file, reason } = parsed {
+            eprintln!(
+                "note: {} is not generated: {}",
+                escape_terminal(file),
+                escape_terminal(reason)
+            );
+        }
+    }
     let options = Options {
         include: config.include.clone(),
         exclude: config.exclude.clone(),
@@ -169,8 +194,12 @@ pub fn run(args: Args) -> Result<(), Report> {
             .iter()
             .map(|p| relative(&base, p).display().to_string().replace('\\', "/"))
             .collect(),
+        maps,
     };
-    let files = emit::generate(&model, &options).map_err(plain_report)?;
+    let files = emit::generate(&model, &options).map_err(|e| match e {
+        emit::GenerateError::MapFiles(errors) => map_file_report(errors),
+        other => plain_report(other),
+    })?;
     if args.check {
         let stale = emit::check(&out, &files);
         if stale.is_empty() {

@@ -13,7 +13,7 @@ use miette::Report;
 use dualsync_codegen::csdl::{self, optionsets};
 use dualsync_codegen::model::Model;
 
-pub use diagnostics::{Sources, escape_json, escape_terminal, plain_report};
+pub use diagnostics::{Sources, escape_json, escape_terminal, map_file_report, plain_report};
 
 /// Reads OData $metadata of Dataverse and Dynamics 365 F&O and generates typed Rust for it.
 #[derive(Debug, Parser)]
