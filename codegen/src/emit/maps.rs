@@ -81,7 +81,7 @@ impl<'a> Resolver<'a> {
             .model
             .entity_types
             .values()
-            .find(|e| e.entity_sets.iter().any(|s| *s == set.value));
+            .find(|e| e.entity_sets.contains(&set.value));
         let Some(entity) = entity else {
             let similar: Vec<&str> = self
                 .model
