@@ -324,9 +324,8 @@ fn rules_between_columns() {
 
 #[test]
 fn two_maps_with_one_name() {
-    let text = format!("{HEAD}");
-    let a = mapfile::parse("maps/a.toml", &text).unwrap();
-    let b = mapfile::parse("maps/b.toml", &text).unwrap();
+    let a = mapfile::parse("maps/a.toml", HEAD).unwrap();
+    let b = mapfile::parse("maps/b.toml", HEAD).unwrap();
     match emit::generate(model(), &options(vec![a, b])) {
         Err(GenerateError::MapFiles(errors)) => {
             assert_eq!(errors.len(), 1);
