@@ -5,12 +5,15 @@
 //! and [`map`] (table maps), with the `Entity`, `Complex` and `TableMap` derives of `dualsync-macros`.
 //! With the `http` feature: `auth` (Entra ID client credentials, static tokens, token cache) and
 //! `odata` (the one HTTP transport and the typed client: reads, writes, `$batch`, change tracking).
-//! Planned (see DESIGN.md): `engine` and `store`; the README's status table says what works.
+//! With the `engine` feature: [`engine`], the sync engine (initial and live sync, the SQLite state
+//! store, the F&O data-event endpoint).
 
 #[cfg(feature = "http")]
 pub mod auth;
 mod column;
 pub mod edm;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod entity;
 pub mod json;
 pub mod map;

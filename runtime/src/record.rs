@@ -48,6 +48,11 @@ impl<E> Record<E> {
         &self.object
     }
 
+    /// The JSON object, taken out of the record.
+    pub fn into_object(self) -> Map<String, Value> {
+        self.object
+    }
+
     /// Whether the record holds `column` (it was selected), null or not.
     pub fn has<T: ?Sized>(&self, column: Column<E, T>) -> bool {
         self.object.contains_key(column.name())

@@ -5,7 +5,7 @@ use dualsync::edm::Decimal;
 use dualsync::entity::Entity;
 use dualsync::json::{EntityJson, Value};
 use dualsync_generated::dataverse::{Account, MsdynCustomergroup, Transactioncurrency};
-use dualsync_generated::fo::{CustomerV3, NoYes};
+use dualsync_generated::fo::{Currency, CustomerV3, NoYes};
 
 /// Customers V3 ↔ accounts, from dual-write's template (shared/corpus/maps/dualwrite-standard-maps.txt).
 #[derive(dualsync::TableMap)]
@@ -85,4 +85,19 @@ pub fn sample_customer(i: usize) -> CustomerV3 {
     record.sales_currency_code = Some("EUR".into());
     record.payment_terms_base_days = 30;
     record
+}
+
+/// Currencies ↔ transactioncurrencies, from dual-write's template: the code, name and symbol both
+/// ways; a new Dataverse currency gets the exchange rate 1.
+#[derive(dualsync::TableMap)]
+#[table_map(fo = Currency, dv = Transactioncurrency)]
+pub struct CurrenciesToTransactioncurrencies {
+    #[map(key, both, fo = currency_code, dv = isocurrencycode)]
+    code: (),
+    #[map(both, fo = name, dv = currencyname)]
+    name: (),
+    #[map(both, fo = symbol, dv = currencysymbol)]
+    symbol: (),
+    #[map(fo_to_dv, dv = exchangerate, default = 1)]
+    exchange_rate: (),
 }

@@ -109,6 +109,14 @@ impl<E> Key<E> {
         self
     }
 
+    /// A key from its text between the parentheses, already percent-encoded (the engine's links).
+    pub(crate) fn from_url_text(text: String) -> Self {
+        Key {
+            text,
+            _entity: PhantomData,
+        }
+    }
+
     /// The key as it goes between the parentheses, percent-encoded.
     pub fn as_url_text(&self) -> &str {
         &self.text
