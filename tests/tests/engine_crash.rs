@@ -54,7 +54,10 @@ async fn export(http: &reqwest::Client, url: &str, service: &str, set: &str) -> 
         .json()
         .await
         .unwrap();
-    all.get(set).and_then(Value::as_array).cloned().unwrap_or_default()
+    all.get(set)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// (account number, name) of every account, and of every customer, sorted.
@@ -86,7 +89,10 @@ async fn both_sides(http: &reqwest::Client, url: &str) -> (Vec<(String, String)>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
-    let rounds: usize = std::env::var("DUALSYNC_KILL_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::var("DUALSYNC_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let seed_value: u64 = std::env::var("DUALSYNC_KILL_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -116,7 +122,12 @@ async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
     let http = reqwest::Client::new();
     let (dv, fo) = seed(150);
     for (service, body) in [("dataverse", dv), ("fo", fo)] {
-        let answer = http.post(format!("{url}/_admin/{service}/load")).json(&body).send().await.unwrap();
+        let answer = http
+            .post(format!("{url}/_admin/{service}/load"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert!(answer.status().is_success());
     }
     let listen = format!("127.0.0.1:{}", free_port());
@@ -186,8 +197,16 @@ async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
     numbers.dedup();
     assert_eq!(numbers.len(), accounts.len(), "no account is duplicated");
     // Target equals source on the mapped column, which holds the latest version written on either side.
-    let differing: Vec<_> = accounts.iter().zip(&customers).filter(|(a, c)| a != c).take(5).collect();
+    let differing: Vec<_> = accounts
+        .iter()
+        .zip(&customers)
+        .filter(|(a, c)| a != c)
+        .take(5)
+        .collect();
     assert_eq!(accounts.len(), 300, "every customer reached Dataverse");
-    assert!(differing.is_empty(), "accounts and customers differ: {differing:?} (seed {seed_value})");
+    assert!(
+        differing.is_empty(),
+        "accounts and customers differ: {differing:?} (seed {seed_value})"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

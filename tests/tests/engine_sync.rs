@@ -515,3 +515,66 @@ async fn with_faults_the_sync_converges_without_loss_or_duplicates() {
             .all(|e| e.class != ErrorClass::Application)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_finds_what_events_missed_and_fix_repairs_it() {
+    let s = setup("reconcile", 8, fast()).await;
+    s.engine.initial_sync_all().await.unwrap();
+    s.settle().await;
+    let clean = s
+        .engine
+        .reconcile("CustomersV3ToAccounts", None, false)
+        .await
+        .unwrap();
+    assert_eq!(clean.len(), 2, "one report per company");
+    assert!(
+        clean.iter().all(|r| r.differing.is_empty()
+            && r.missing_in_dataverse.is_empty()
+            && r.missing_in_fo.is_empty()),
+        "{clean:?}"
+    );
+    assert_eq!(clean.iter().map(|r| r.compared).sum::<u64>(), 16);
+    // F&O changes that never raise an event (events off), and an account removed behind the
+    // engine's back.
+    s.http
+        .delete(format!("{}/_admin/fo/events/CustomersV3", s.running.url))
+        .send()
+        .await
+        .unwrap();
+    s.patch(
+        format!(
+            "{}/data/CustomersV3(dataAreaId='usmf',CustomerAccount='USMF-000004')?cross-company=true",
+            s.running.url
+        ),
+        json!({"OrganizationName": "changed without an event"}),
+    )
+    .await;
+    let report = s
+        .engine
+        .reconcile("CustomersV3ToAccounts", Some("USMF"), false)
+        .await
+        .unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].differing.len(), 1, "{report:?}");
+    assert_eq!(report[0].differing[0].key, "usmf-000004");
+    assert_eq!(report[0].differing[0].columns, ["name"]);
+    assert_eq!(report[0].queued, 0, "no repair without --fix");
+    let fixed = s
+        .engine
+        .reconcile("CustomersV3ToAccounts", Some("usmf"), true)
+        .await
+        .unwrap();
+    assert_eq!(fixed[0].queued, 1);
+    s.settle().await;
+    let accounts = s.export("dataverse", "accounts").await;
+    assert_eq!(
+        by(&accounts, "accountnumber", "USMF-000004").unwrap()["name"],
+        "changed without an event"
+    );
+    let after = s
+        .engine
+        .reconcile("CustomersV3ToAccounts", Some("usmf"), false)
+        .await
+        .unwrap();
+    assert!(after[0].differing.is_empty(), "{after:?}");
+}

@@ -166,6 +166,29 @@ pub struct MapStatus {
     pub initial_sync_done: bool,
 }
 
+/// A record whose mapped columns differ between the sides.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Difference {
+    /// The integration key.
+    pub key: String,
+    /// The Dataverse columns that differ.
+    pub columns: Vec<String>,
+}
+
+/// What `reconcile` found for one map and company.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reconcile {
+    pub map: String,
+    pub company: String,
+    /// F&O records compared.
+    pub compared: u64,
+    pub missing_in_dataverse: Vec<String>,
+    pub missing_in_fo: Vec<String>,
+    pub differing: Vec<Difference>,
+    /// Repairs queued (with `fix`).
+    pub queued: u64,
+}
+
 /// Counters of the engine's work since it started.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -903,6 +926,160 @@ impl Engine {
             }
         }
         Ok(total)
+    }
+
+    /// Every record of a map and company on `side` (paged by key).
+    async fn read_all(&self, spec: &MapSpec, side: Side, company: &str) -> Result<Vec<Object>, EngineError> {
+        let key_column = match side {
+            Side::Fo => spec.key_pairs.first().map(|k| k.0),
+            Side::Dv => spec.key_pairs.first().map(|k| k.1),
+        };
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .read_page(spec, side, company, after.as_deref(), self.config.page_size)
+                .await?;
+            let full = page.len() as u32 >= self.config.page_size;
+            after = page
+                .last()
+                .and_then(|r| key_column.and_then(|c| r.get(c)))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            out.extend(page);
+            if !full || after.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Compares both sides of a map row by row on the mapped columns (what F&O's records map to
+    /// against what Dataverse holds) and reports missing and differing records; with `fix`, queues
+    /// the repairs (from the master side where both exist) for the engine to apply.
+    pub async fn reconcile(
+        &self,
+        map: &str,
+        company: Option<&str>,
+        fix: bool,
+    ) -> Result<Vec<Reconcile>, EngineError> {
+        let setup = self.setup(map)?.clone();
+        let spec = setup.map.spec().clone();
+        let companies = match company {
+            Some(c) => vec![c.to_lowercase()],
+            None => setup.companies(),
+        };
+        let compared_columns: Vec<&'static str> = spec
+            .dv_written
+            .iter()
+            .copied()
+            .filter(|c| !spec.dv_lookups.iter().any(|(column, _, _)| column == c))
+            .collect();
+        let mut reports = Vec::new();
+        for company in companies {
+            let fo = self.read_all(&spec, Side::Fo, &company).await?;
+            let dv = self.read_all(&spec, Side::Dv, &company).await?;
+            let mut fo_by_key: BTreeMap<String, Object> = BTreeMap::new();
+            for record in fo {
+                if let Some(key) = integration_key(&spec, Flow::FoToDv, &record) {
+                    fo_by_key.insert(key, record);
+                }
+            }
+            let mut dv_by_key: BTreeMap<String, Object> = BTreeMap::new();
+            for record in dv {
+                if let Some(key) = integration_key(&spec, Flow::DvToFo, &record) {
+                    dv_by_key.insert(key, record);
+                }
+            }
+            let mut report = Reconcile {
+                map: spec.name.clone(),
+                company: company.clone(),
+                compared: 0,
+                missing_in_dataverse: Vec::new(),
+                missing_in_fo: Vec::new(),
+                differing: Vec::new(),
+                queued: 0,
+            };
+            let mut repairs: Vec<(String, Flow, Object)> = Vec::new();
+            for (key, record) in &fo_by_key {
+                report.compared += 1;
+                let Some(target) = dv_by_key.get(key) else {
+                    report.missing_in_dataverse.push(key.clone());
+                    repairs.push((key.clone(), Flow::FoToDv, record.clone()));
+                    continue;
+                };
+                let mapped = match setup.map.map(Flow::FoToDv, record.clone()) {
+                    Ok(mapped) => mapped,
+                    Err(e) => {
+                        report.differing.push(Difference {
+                            key: key.clone(),
+                            columns: vec![format!("(the F&O record does not map: {e})")],
+                        });
+                        continue;
+                    }
+                };
+                let columns: Vec<String> = compared_columns
+                    .iter()
+                    .filter(|c| match mapped.values.get(**c) {
+                        None => false,
+                        Some(value) => {
+                            fingerprint::canonical_json(value.as_deref())
+                                != target.get(**c).map(fingerprint::canonical).unwrap_or_default()
+                        }
+                    })
+                    .map(|c| c.to_string())
+                    .collect();
+                if !columns.is_empty() {
+                    report.differing.push(Difference {
+                        key: key.clone(),
+                        columns,
+                    });
+                    let (flow, source) = match spec.master {
+                        Side::Fo => (Flow::FoToDv, record.clone()),
+                        Side::Dv => (Flow::DvToFo, target.clone()),
+                    };
+                    repairs.push((key.clone(), flow, source));
+                }
+            }
+            for (key, record) in &dv_by_key {
+                if !fo_by_key.contains_key(key) {
+                    report.missing_in_fo.push(key.clone());
+                    if spec.fo_written.len() > 1 {
+                        repairs.push((key.clone(), Flow::DvToFo, record.clone()));
+                    }
+                }
+            }
+            if fix && !repairs.is_empty() {
+                let now = now_ms();
+                let keys: Vec<&str> = repairs.iter().map(|(k, _, _)| k.as_str()).collect();
+                let mut commit = Commit::default();
+                // Forget what the engine believed each side holds, so the repair is written.
+                for mut link in self.store.links(&spec.name, &company, &keys)? {
+                    link.known_dv = None;
+                    link.known_fo = None;
+                    link.etag_dv = None;
+                    link.etag_fo = None;
+                    commit.links.push(link);
+                }
+                for (key, flow, record) in repairs {
+                    commit.enqueue.push(QueueItem {
+                        seq: 0,
+                        map: spec.name.clone(),
+                        company: company.clone(),
+                        flow,
+                        key,
+                        op: Op::Upsert,
+                        payload: Value::Object(record).to_string(),
+                        attempts: 0,
+                        not_before: 0,
+                        first_seen: now,
+                    });
+                    report.queued += 1;
+                }
+                self.store.commit(commit)?;
+            }
+            reports.push(report);
+        }
+        Ok(reports)
     }
 
     /// Applies what is ready in the queue: per map (in dependency order) and direction, the latest
