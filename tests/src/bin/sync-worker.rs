@@ -1,7 +1,10 @@
 //! The engine as a child process, for the crash tests (`tests/engine_crash.rs`, `tests/soak.sh`):
 //! runs initial sync and live sync of the test maps against an emulator until killed.
 //!
-//! `sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS`
+//! `sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS [initial]`
+//!
+//! With `initial` (the engine benchmark), it runs the initial syncs, prints
+//! `done SECONDS PEAK_RSS_KIB` and exits.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,8 +16,10 @@ use dualsync_tests::sync::{maps, services};
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, url, state, listen] = args.as_slice() else {
-        return Err("usage: sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS".into());
+    let (url, state, listen, initial_only) = match args.as_slice() {
+        [_, url, state, listen] => (url, state, listen, false),
+        [_, url, state, listen, mode] if mode == "initial" => (url, state, listen, true),
+        _ => return Err("usage: sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS [initial]".into()),
     };
     let store = Arc::new(SqliteStore::open(&PathBuf::from(state), Durability::Full)?);
     let config = EngineConfig {
@@ -26,7 +31,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         retry_max: Duration::from_secs(2),
         ..EngineConfig::default()
     };
+    let config = if initial_only {
+        EngineConfig {
+            batch_size: 500,
+            page_size: 5000,
+            ..config
+        }
+    } else {
+        config
+    };
     let engine = Arc::new(Engine::new(services(url), store, maps(), config));
+    if initial_only {
+        let started = std::time::Instant::now();
+        engine.initial_sync_all().await?;
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let peak = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .map(|v| v.trim().trim_end_matches("kB").trim().to_string())
+            .unwrap_or_default();
+        println!("done {:.3} {peak}", started.elapsed().as_secs_f64());
+        return Ok(());
+    }
     let _endpoint = events::serve(Arc::clone(&engine), listen, None).await?;
     println!("ready");
     engine
