@@ -812,10 +812,27 @@ fn map_files(
         let rust = items::ident(&m.rust);
         quote! { pub use #module::#rust; }
     });
+    let rusts: Vec<_> = generated.iter().map(|m| items::ident(&m.rust)).collect();
+    let names: Vec<&str> = generated.iter().map(|m| m.rust.as_str()).collect();
+    // Every map, for a program that runs them all without a hand-written list (the `dualsync`
+    // command): `for_each_map!(callback)` expands to `callback!($crate::maps::A, ...)`.
+    let registry = quote! {
+        /// Calls `$callback!` with the path of every generated map, in file order:
+        /// `for_each_map!(callback)` expands to `callback!(dualsync_generated::maps::A, ...)`.
+        #[macro_export]
+        macro_rules! for_each_map {
+            ($callback:ident) => {
+                $callback!( #( $crate::maps::#rusts ),* );
+            };
+        }
+        /// The names of every generated map, in file order.
+        pub const NAMES: &[&str] = &[ #( #names ),* ];
+    };
     let tokens = quote! {
         #( #![doc = #docs] )*
         #( pub mod #mods; )*
         #( #uses )*
+        #registry
     };
     files.push(GeneratedFile {
         path: PathBuf::from(MAPS_MODULE).join("mod.rs"),

@@ -87,3 +87,67 @@ pub use vendor_groups_to_msdyn_vendorgroups::VendorGroupsToMsdynVendorgroups;
 pub use vendor_payment_methods_to_msdyn_vendorpaymentmethods::VendorPaymentMethodsToMsdynVendorpaymentmethods;
 pub use vendors_v2_to_msdyn_vendors::VendorsV2ToMsdynVendors;
 pub use workers_to_cdm_workers::WorkersToCdmWorkers;
+/// Calls `$callback!` with the path of every generated map, in file order:
+/// `for_each_map!(callback)` expands to `callback!(dualsync_generated::maps::A, ...)`.
+#[macro_export]
+macro_rules! for_each_map {
+    ($callback:ident) => {
+        $callback ! ($crate::maps::AllProductsToMsdynGlobalproducts,
+        $crate::maps::CDSPartiesToMsdynParties,
+        $crate::maps::CDSPostalAddressLocationsToMsdynPostaladdresscollections,
+        $crate::maps::CDSReleasedDistinctProductsToProducts,
+        $crate::maps::CDSSalesOrderHeadersToSalesorders,
+        $crate::maps::ContactPersonsToMsdynContactforparties,
+        $crate::maps::CurrenciesToTransactioncurrencies,
+        $crate::maps::CustomerGroupsToMsdynCustomergroups,
+        $crate::maps::CustomerPaymentMethodsToMsdynCustomerpaymentmethods,
+        $crate::maps::CustomersV3ToAccounts, $crate::maps::CustomersV3ToAccounts2020,
+        $crate::maps::CustomersV3ToContacts, $crate::maps::CustomersV3ToContacts2020,
+        $crate::maps::DeliveryModesV2ToMsdynShipvias,
+        $crate::maps::DeliveryTermsToMsdynTermsofdeliveries,
+        $crate::maps::LanguageCodesToCdmLanguages,
+        $crate::maps::LegalEntitiesToCdmCompanies,
+        $crate::maps::LegalEntitiesToMsdynInternalorganizations,
+        $crate::maps::OperationalSitesToMsdynOperationalsites,
+        $crate::maps::PaymentDaysCdsToMsdynPaymentdays,
+        $crate::maps::PaymentSchedulesToMsdynPaymentschedules,
+        $crate::maps::PaymentTermsToMsdynPaymentterms,
+        $crate::maps::ReleasedProductsV2ToMsdynSharedproductdetails,
+        $crate::maps::TaxGroupsToMsdynTaxgroups, $crate::maps::UnitsOfMeasureToUoms,
+        $crate::maps::VendorGroupsToMsdynVendorgroups,
+        $crate::maps::VendorPaymentMethodsToMsdynVendorpaymentmethods,
+        $crate::maps::VendorsV2ToMsdynVendors, $crate::maps::WorkersToCdmWorkers);
+    };
+}
+/// The names of every generated map, in file order.
+pub const NAMES: &[&str] = &[
+    "AllProductsToMsdynGlobalproducts",
+    "CDSPartiesToMsdynParties",
+    "CDSPostalAddressLocationsToMsdynPostaladdresscollections",
+    "CDSReleasedDistinctProductsToProducts",
+    "CDSSalesOrderHeadersToSalesorders",
+    "ContactPersonsToMsdynContactforparties",
+    "CurrenciesToTransactioncurrencies",
+    "CustomerGroupsToMsdynCustomergroups",
+    "CustomerPaymentMethodsToMsdynCustomerpaymentmethods",
+    "CustomersV3ToAccounts",
+    "CustomersV3ToAccounts2020",
+    "CustomersV3ToContacts",
+    "CustomersV3ToContacts2020",
+    "DeliveryModesV2ToMsdynShipvias",
+    "DeliveryTermsToMsdynTermsofdeliveries",
+    "LanguageCodesToCdmLanguages",
+    "LegalEntitiesToCdmCompanies",
+    "LegalEntitiesToMsdynInternalorganizations",
+    "OperationalSitesToMsdynOperationalsites",
+    "PaymentDaysCdsToMsdynPaymentdays",
+    "PaymentSchedulesToMsdynPaymentschedules",
+    "PaymentTermsToMsdynPaymentterms",
+    "ReleasedProductsV2ToMsdynSharedproductdetails",
+    "TaxGroupsToMsdynTaxgroups",
+    "UnitsOfMeasureToUoms",
+    "VendorGroupsToMsdynVendorgroups",
+    "VendorPaymentMethodsToMsdynVendorpaymentmethods",
+    "VendorsV2ToMsdynVendors",
+    "WorkersToCdmWorkers",
+];
