@@ -9,7 +9,13 @@ use clap::{Args, Parser, Subcommand};
 /// Exit codes: 0 success, 1 failure at run time (a service, the state file), 2 usage or
 /// configuration error.
 #[derive(Debug, Parser)]
-#[command(name = "dualsync", version, about, long_about = None)]
+#[command(
+    name = "dualsync",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 failure at run time (a service, the state file), 2 usage or configuration error.\nWithout a configuration: `dualsync demo` (both services emulated on this machine), `dualsync maps`."
+)]
 pub struct Cli {
     /// The configuration file.
     #[arg(long, global = true, value_name = "PATH", default_value = "dualsync.toml")]

@@ -23,6 +23,8 @@ pub struct MapInfo {
     pub dv_fields: &'static [FieldDef],
     pub fo_key: &'static [&'static str],
     pub dv_key: &'static [&'static str],
+    /// The F&O entity's company column, when the entity is per company (even if the map is not).
+    pub fo_entity_company: Option<&'static str>,
 }
 
 impl std::fmt::Debug for MapInfo {
@@ -55,6 +57,7 @@ impl MapInfo {
             dv_fields: <M::Dv as Entity>::FIELDS,
             fo_key: <M::Fo as Entity>::KEY,
             dv_key: <M::Dv as Entity>::KEY,
+            fo_entity_company: <M::Fo as Entity>::COMPANY,
         }
     }
 }

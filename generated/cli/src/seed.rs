@@ -89,7 +89,11 @@ pub struct Seed {
     pub records: Vec<Value>,
 }
 
+/// The company F&O reads without `cross-company=true` (a service's default company).
+pub const DEFAULT_COMPANY: &str = "usmf";
+
 /// `n` records of `info`'s master side; `company` is (code, Dataverse id) for a per-company map.
+/// Records of a per-company F&O entity behind a shared map go to [`DEFAULT_COMPANY`].
 pub fn for_map(info: &MapInfo, n: usize, company: Option<(&str, &str)>) -> Seed {
     let spec = info.runner.spec();
     let (side, set, fields, key, read, filter) = match info.master {
@@ -135,6 +139,11 @@ pub fn for_map(info: &MapInfo, n: usize, company: Option<(&str, &str)>) -> Seed 
                 if let Some(value) = value_for(field, i, is_key) {
                     record.insert(field.name.into(), value);
                 }
+            }
+            if side == Side::Fo
+                && let Some(column) = info.fo_entity_company
+            {
+                record.insert(column.into(), Value::String(DEFAULT_COMPANY.into()));
             }
             if let Some((code, id)) = company {
                 match side {
