@@ -578,3 +578,49 @@ async fn reconcile_finds_what_events_missed_and_fix_repairs_it() {
         .unwrap();
     assert!(after[0].differing.is_empty(), "{after:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_both_sides_change_the_master_side_wins_and_the_conflict_is_logged() {
+    let s = setup("conflict", 4, fast()).await;
+    s.engine.initial_sync_all().await.unwrap();
+    s.settle().await;
+    // Both sides change one record before the engine sees either change.
+    s.engine.pause("CustomersV3ToAccounts").unwrap();
+    s.patch(
+        format!(
+            "{}/data/CustomersV3(dataAreaId='dat',CustomerAccount='DAT-000002')?cross-company=true",
+            s.running.url
+        ),
+        json!({"OrganizationName": "F&O's name"}),
+    )
+    .await;
+    let accounts = s.export("dataverse", "accounts").await;
+    let id = by(&accounts, "accountnumber", "DAT-000002").unwrap()["accountid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.patch(
+        format!("{}/api/data/v9.2/accounts({id})", s.running.url),
+        json!({"name": "Dataverse's name"}),
+    )
+    .await;
+    s.settle().await;
+    s.engine.resume("CustomersV3ToAccounts").unwrap();
+    s.settle().await;
+    // F&O is the map's master: its change wins on both sides; the sides never swap.
+    let accounts = s.export("dataverse", "accounts").await;
+    assert_eq!(
+        by(&accounts, "accountnumber", "DAT-000002").unwrap()["name"],
+        "F&O's name"
+    );
+    let customers = s.export("fo", "CustomersV3").await;
+    assert_eq!(
+        by(&customers, "CustomerAccount", "DAT-000002").unwrap()["OrganizationName"],
+        "F&O's name"
+    );
+    let errors = s.engine.store().errors(None).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].class, ErrorClass::Conflict);
+    assert_eq!(errors[0].key, "dat-000002");
+    assert!(errors[0].payload.contains("Dataverse's name"));
+}

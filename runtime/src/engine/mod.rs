@@ -218,6 +218,9 @@ struct Item {
     seq: Option<i64>,
     attempts: u32,
     first_seen: i64,
+    /// The conflict rule already decided this key this round (the losing change is logged):
+    /// a `412` on this write is that same conflict, not a new one to log.
+    decided: bool,
 }
 
 /// What happened to one item.
@@ -681,6 +684,7 @@ impl Engine {
                 for record in page {
                     match integration_key(&spec, flow, &record) {
                         Some(key) => items.push(Item {
+                            decided: false,
                             company: company.clone(),
                             key,
                             op: Op::Upsert,
@@ -908,6 +912,7 @@ impl Engine {
                     .into_iter()
                     .filter_map(|record| {
                         integration_key(&spec, flow, &record).map(|key| Item {
+                            decided: false,
                             company: company.clone(),
                             key,
                             op: Op::Upsert,
@@ -1104,10 +1109,40 @@ impl Engine {
             if is_paused {
                 continue;
             }
+            // Both sides changed one record since the last sync: the rule picks the change that
+            // wins; the other is dropped (and logged), so the sides never swap values.
+            let mut last_seq: HashMap<(Flow, String, String), i64> = HashMap::new();
+            for item in ready.iter().filter(|i| i.map == name) {
+                let entry = last_seq
+                    .entry((item.flow, item.company.clone(), item.key.clone()))
+                    .or_insert(item.seq);
+                *entry = (*entry).max(item.seq);
+            }
+            let master_flow = match setup.map.spec().master {
+                Side::Fo => Flow::FoToDv,
+                Side::Dv => Flow::DvToFo,
+            };
+            let loses = |flow: Flow, company: &str, key: &str| -> bool {
+                let other = match flow {
+                    Flow::FoToDv => Flow::DvToFo,
+                    Flow::DvToFo => Flow::FoToDv,
+                };
+                let (Some(mine), Some(theirs)) = (
+                    last_seq.get(&(flow, company.to_string(), key.to_string())),
+                    last_seq.get(&(other, company.to_string(), key.to_string())),
+                ) else {
+                    return false;
+                };
+                match self.config.conflict_rule {
+                    ConflictRule::MasterWins => flow != master_flow,
+                    ConflictRule::LatestWins => mine < theirs,
+                }
+            };
             for flow in [Flow::FoToDv, Flow::DvToFo] {
                 // Coalesce: the latest change per key; order of first arrival kept.
                 let mut latest: BTreeMap<(String, String), QueueItem> = BTreeMap::new();
                 let mut order: Vec<(String, String)> = Vec::new();
+                let mut bad = Commit::default();
                 for item in ready.iter().filter(|i| i.map == name && i.flow == flow) {
                     let id = (item.company.clone(), item.key.clone());
                     if !latest.contains_key(&id) {
@@ -1115,8 +1150,39 @@ impl Engine {
                     }
                     latest.insert(id, item.clone());
                 }
+                let now = now_ms();
+                order.retain(|(company, key)| {
+                    if !loses(flow, company, key) {
+                        return true;
+                    }
+                    if let Some(item) = latest.remove(&(company.clone(), key.clone())) {
+                        self.counters.conflicts.fetch_add(1, Ordering::Relaxed);
+                        bad.done
+                            .push((name.clone(), company.clone(), flow, key.clone(), item.seq));
+                        bad.errors.push(ErrorEntry {
+                            id: 0,
+                            map: name.clone(),
+                            company: company.clone(),
+                            key: key.clone(),
+                            flow,
+                            class: ErrorClass::Conflict,
+                            reason: format!(
+                                "both sides changed since the last sync; this change lost ({})",
+                                match self.config.conflict_rule {
+                                    ConflictRule::MasterWins => "the map's master side wins",
+                                    ConflictRule::LatestWins => "the latest change wins",
+                                }
+                            ),
+                            payload: item.payload.clone(),
+                            op: item.op,
+                            attempts: item.attempts + 1,
+                            first_seen: item.first_seen,
+                            last_seen: now,
+                        });
+                    }
+                    false
+                });
                 let mut items = Vec::new();
-                let mut bad = Commit::default();
                 for id in order {
                     let Some(item) = latest.remove(&id) else { continue };
                     let payload = match serde_json::from_str::<Value>(&item.payload) {
@@ -1132,7 +1198,13 @@ impl Engine {
                             continue;
                         }
                     };
+                    let other = match flow {
+                        Flow::FoToDv => Flow::DvToFo,
+                        Flow::DvToFo => Flow::FoToDv,
+                    };
+                    let decided = last_seq.contains_key(&(other, item.company.clone(), item.key.clone()));
                     items.push(Item {
+                        decided,
                         company: item.company,
                         key: item.key,
                         op: item.op,
@@ -1431,26 +1503,30 @@ impl Engine {
                         } else {
                             "the target's change"
                         };
-                        commit.errors.push(ErrorEntry {
-                            id: 0,
-                            map: spec.name.clone(),
-                            company: item.company.clone(),
-                            key: item.key.clone(),
-                            flow,
-                            class: ErrorClass::Conflict,
-                            reason: format!(
-                                "both sides changed since the last sync; {winner} wins ({})",
-                                match self.config.conflict_rule {
-                                    ConflictRule::MasterWins => "the map's master side wins",
-                                    ConflictRule::LatestWins => "the latest change wins",
-                                }
-                            ),
-                            payload: Value::Object(item.payload.clone()).to_string(),
-                            op: item.op,
-                            attempts: item.attempts + 1,
-                            first_seen: item.first_seen,
-                            last_seen: now,
-                        });
+                        if item.decided {
+                            tracing::debug!(map = %spec.name, key = %item.key, "conflict already decided this round");
+                        } else {
+                            commit.errors.push(ErrorEntry {
+                                id: 0,
+                                map: spec.name.clone(),
+                                company: item.company.clone(),
+                                key: item.key.clone(),
+                                flow,
+                                class: ErrorClass::Conflict,
+                                reason: format!(
+                                    "both sides changed since the last sync; {winner} wins ({})",
+                                    match self.config.conflict_rule {
+                                        ConflictRule::MasterWins => "the map's master side wins",
+                                        ConflictRule::LatestWins => "the latest change wins",
+                                    }
+                                ),
+                                payload: Value::Object(item.payload.clone()).to_string(),
+                                op: item.op,
+                                attempts: item.attempts + 1,
+                                first_seen: item.first_seen,
+                                last_seen: now,
+                            });
+                        }
                         outcomes[index] = Some(if source_is_master {
                             Outcome::Retry {
                                 reason: "conflict: written again without the ETag".into(),
