@@ -15,11 +15,13 @@ use dualsync::engine::{Flow, MapRunner, SyncMap, WriteOp};
 use dualsync::entity::Record;
 use dualsync::map::TableMap;
 use dualsync::odata::Request;
-use dualsync_emulator::{Emulator, Running};
+use dualsync_emulator::Running;
 use dualsync_tests::maps::CustomersV3ToAccounts;
-use dualsync_tests::sync::{COMPANIES, customer, seed, services};
-use dualsync_tests::workspace;
+use dualsync_tests::sync::{COMPANIES, services};
 use serde_json::Value;
+
+mod common;
+use common::{emulator, median};
 
 fn runs() -> usize {
     std::env::var("BENCH_RUNS")
@@ -34,56 +36,6 @@ fn counts() -> Vec<usize> {
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
         .collect()
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[samples.len() / 2]
-}
-
-/// An emulator with the companies, currencies and `n` customers of usmf.
-async fn emulator(n: usize) -> Running {
-    let emulator = Emulator::from_paths(
-        Some(&workspace().join("generated/metadata/dataverse-dualwrite.xml")),
-        Some(&workspace().join("generated/metadata/fo-dualwrite-core.xml")),
-    )
-    .unwrap();
-    let (dv, fo) = seed(0);
-    emulator.with(|s| {
-        let dataverse = s.dataverse.as_mut().unwrap();
-        for (set, records) in dv.as_object().unwrap() {
-            dataverse.load(set, records.as_array().unwrap()).unwrap();
-        }
-        let finops = s.fo.as_mut().unwrap();
-        finops
-            .load("Currencies", fo["Currencies"].as_array().unwrap())
-            .unwrap();
-        let mut i = 1;
-        while i <= n {
-            let chunk: Vec<Value> = (i..(i + 5000).min(n + 1))
-                .map(|k| customer(k, COMPANIES[0].0))
-                .collect();
-            finops.load("CustomersV3", &chunk).unwrap();
-            i += 5000;
-        }
-    });
-    emulator.set_limits(dualsync_emulator::limits::Limits {
-        enabled: false,
-        ..Default::default()
-    });
-    emulator.serve("127.0.0.1:0").await.unwrap()
-}
-
-fn accounts(running: &Running) -> usize {
-    running.emulator.with(|s| {
-        s.dataverse
-            .as_ref()
-            .unwrap()
-            .store
-            .tables
-            .get("accounts")
-            .map_or(0, |t| t.rows.len())
-    })
 }
 
 /// The engine, as a process: (seconds, peak RSS in MiB).
@@ -244,13 +196,21 @@ fn main() {
             runtime.block_on(async {
                 let running = emulator(n).await;
                 let (secs, peak) = tokio::task::block_in_place(|| engine_run(&running));
-                assert_eq!(accounts(&running), n, "the engine synced every customer");
+                assert_eq!(
+                    common::rows(&running, "dataverse", "accounts"),
+                    n,
+                    "the engine synced every customer"
+                );
                 engine_rates.push(n as f64 / secs);
                 engine_peaks.push(peak);
                 drop(running);
                 let running = emulator(n).await;
                 let secs = pump(&running).await;
-                assert_eq!(accounts(&running), n, "the pump wrote every customer");
+                assert_eq!(
+                    common::rows(&running, "dataverse", "accounts"),
+                    n,
+                    "the pump wrote every customer"
+                );
                 pump_rates.push(n as f64 / secs);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             });

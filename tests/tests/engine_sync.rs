@@ -624,3 +624,92 @@ async fn when_both_sides_change_the_master_side_wins_and_the_conflict_is_logged(
     assert_eq!(errors[0].key, "dat-000002");
     assert!(errors[0].payload.contains("Dataverse's name"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_service_protection_nothing_is_sent_inside_a_retry_after_window() {
+    let s = setup(
+        "protection",
+        20,
+        EngineConfig {
+            batch_size: 4,
+            ..fast()
+        },
+    )
+    .await;
+    // Dataverse's limits scaled down: 5 requests a second, 2 at once, per caller.
+    s.running.emulator.set_limits(dualsync_emulator::limits::Limits {
+        enabled: true,
+        window_ms: 1000,
+        max_requests: 5,
+        max_concurrent: 2,
+        max_execution_ms: 1_000_000,
+        cost_per_request_ms: 0,
+    });
+    s.engine.initial_sync_all().await.unwrap();
+    s.settle().await;
+    // Live changes under the same limits.
+    for i in 1..=6 {
+        s.patch(
+            format!(
+                "{}/data/CustomersV3(dataAreaId='usmf',CustomerAccount='USMF-{i:06}')?cross-company=true",
+                s.running.url
+            ),
+            json!({"OrganizationName": format!("Renamed {i}")}),
+        )
+        .await;
+    }
+    for _ in 0..20 {
+        s.settle().await;
+        if s.engine.status().unwrap().iter().all(|m| m.queued == 0) {
+            break;
+        }
+    }
+    let stats = s.running.emulator.with(|e| e.protection.stats());
+    assert!(stats.refused > 0, "the limits were reached: {stats:?}");
+    assert_eq!(
+        stats.inside_penalty, 0,
+        "a request inside a Retry-After window: {stats:?}"
+    );
+    assert_eq!(stats.refused_concurrent, 0, "{stats:?}");
+    assert!(stats.peak_concurrent <= 2, "{stats:?}");
+    let accounts = s.export("dataverse", "accounts").await;
+    assert_eq!(accounts.len(), 40, "every customer arrived");
+    for i in 1..=6 {
+        let account = by(&accounts, "accountnumber", &format!("USMF-{i:06}")).unwrap();
+        assert_eq!(account["name"], format!("Renamed {i}"));
+    }
+    let errors = s.engine.store().errors(None).unwrap();
+    assert!(
+        errors.is_empty(),
+        "throttling is waited out, not logged: {errors:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initial_sync_page_is_written_in_batches_of_batch_size() {
+    let s = setup(
+        "batches",
+        25,
+        EngineConfig {
+            page_size: 30,
+            batch_size: 10,
+            ..fast()
+        },
+    )
+    .await;
+    // The service takes at most 12 requests a batch: a page of 25 in one batch would be refused.
+    s.running
+        .emulator
+        .with(|e| e.dataverse.as_mut().unwrap().max_batch = 12);
+    s.engine.initial_sync_all().await.unwrap();
+    let errors = s.engine.store().errors(None).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(s.export("dataverse", "accounts").await.len(), 50);
+    let largest = s
+        .running
+        .emulator
+        .with(|e| e.dataverse.as_ref().unwrap().counters.largest_batch);
+    assert_eq!(largest, 10, "batches of batch_size");
+    let status = s.engine.status().unwrap();
+    assert!(status.iter().all(|m| m.queued == 0), "{status:?}");
+}

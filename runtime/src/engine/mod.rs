@@ -1418,22 +1418,28 @@ impl Engine {
             if round.is_empty() {
                 break;
             }
-            let to_send: Vec<WriteOp> = round.iter().map(|(_, op, _)| op.clone()).collect();
-            let results = match setup.map.write(&self.services, flow, to_send).await {
-                Ok(results) => results,
-                Err(e) => {
-                    let class = classify(&e);
-                    for (index, _, _) in &round {
-                        outcomes[*index] = Some(Outcome::Retry {
-                            reason: e.to_string(),
-                            class,
-                        });
+            // One `$batch` per `batch_size` writes (a page of an initial sync is larger); a batch
+            // that fails as a whole leaves its records to be retried, the others go on.
+            let mut results = Vec::with_capacity(round.len());
+            for chunk in round.chunks(self.config.batch_size.max(1)) {
+                let to_send: Vec<WriteOp> = chunk.iter().map(|(_, op, _)| op.clone()).collect();
+                match setup.map.write(&self.services, flow, to_send).await {
+                    Ok(answers) => results.extend(answers.into_iter().map(Some)),
+                    Err(e) => {
+                        let class = classify(&e);
+                        for (index, _, _) in chunk {
+                            outcomes[*index] = Some(Outcome::Retry {
+                                reason: e.to_string(),
+                                class,
+                            });
+                        }
+                        results.extend(chunk.iter().map(|_| None));
                     }
-                    break;
                 }
-            };
+            }
             let mut next = Vec::new();
             for ((index, op, fingerprint), result) in round.into_iter().zip(results) {
+                let Some(result) = result else { continue };
                 let item = &items[index];
                 let link = links
                     .get_mut(&(item.company.clone(), item.key.clone()))

@@ -376,6 +376,11 @@ impl Transport {
             .acquire()
             .await
             .map_err(|_| Attempt::Final(Error::Invalid("the transport was shut down".into())))?;
+        // Another request's answer may have opened a `Retry-After` window while this one waited
+        // for its turn: nothing is sent inside it.
+        self.wait_for_hold(request, deadline, attempts)
+            .await
+            .map_err(Attempt::Final)?;
         let token = inner
             .tokens
             .token(&inner.resource)

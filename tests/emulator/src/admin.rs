@@ -75,6 +75,7 @@ pub fn handle(emulator: &Emulator, method: &Method, path: &str, body: &Bytes) ->
                     "dataverse": s.dataverse.as_ref().map(|d| &d.counters),
                     "fo": s.fo.as_ref().map(|f| &f.counters),
                     "events": {"delivered": delivered, "failed_attempts": failed},
+                    "protection": s.protection.stats(),
                 }),
             )
         }),

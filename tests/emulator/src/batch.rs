@@ -260,6 +260,7 @@ pub fn execute(service: &mut Service, request: &Request, changes: &mut Vec<DataC
             Item::ChangeSet(parts) => parts.len(),
         })
         .sum();
+    service.counters.largest_batch = service.counters.largest_batch.max(count);
     if count > service.max_batch {
         return service.error(
             400,

@@ -117,6 +117,8 @@ pub struct DataChange {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Counters {
     pub requests: u64,
+    /// Requests in the largest `$batch` received.
+    pub largest_batch: usize,
     pub throttled: u64,
     pub faults: u64,
     pub writes: BTreeMap<String, u64>,
