@@ -2,6 +2,7 @@
 //! `tests/corpus`, and, as the runtime grows, sync against local emulators.
 
 pub mod maps;
+pub mod pump;
 pub mod sync;
 
 use std::path::{Path, PathBuf};

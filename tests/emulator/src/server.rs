@@ -168,6 +168,8 @@ pub struct Running {
     pub url: String,
     pub emulator: Emulator,
     pub task: tokio::task::JoinHandle<()>,
+    /// The task that saves the state file; it holds the emulator, so it ends with the server.
+    persist: tokio::task::AbortHandle,
 }
 
 impl Running {
@@ -185,6 +187,7 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
+        self.persist.abort();
     }
 }
 
@@ -249,22 +252,23 @@ impl Emulator {
             .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024))
             .with_state(self.clone());
         let saver = self.clone();
-        let task = tokio::spawn(async move {
-            let persist = tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    if let Err(e) = saver.with(State::save) {
-                        tracing::warn!("cannot save the state file: {e}");
-                    }
+        let persist = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Err(e) = saver.with(State::save) {
+                    tracing::warn!("cannot save the state file: {e}");
                 }
-            });
+            }
+        })
+        .abort_handle();
+        let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
-            persist.abort();
         });
         Ok(Running {
             url: format!("http://{local}"),
             emulator: self,
             task,
+            persist,
         })
     }
 }

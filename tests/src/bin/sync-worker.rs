@@ -4,7 +4,8 @@
 //! `sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS [initial]`
 //!
 //! With `initial` (the engine benchmark), it runs the initial syncs, prints
-//! `done SECONDS PEAK_RSS_KIB` and exits.
+//! `done SECONDS PEAK_RSS_KIB` and exits; with `pump`, the same for the bare client pump the
+//! benchmark compares the engine with (`dualsync_tests::pump`; the state file is not used).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,8 +19,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (url, state, listen, initial_only) = match args.as_slice() {
         [_, url, state, listen] => (url, state, listen, false),
+        [_, url, _, _, mode] if mode == "pump" => {
+            let seconds = dualsync_tests::pump::pump(url, 5000, 500).await;
+            println!("done {seconds:.3} {}", peak_kib());
+            return Ok(());
+        }
         [_, url, state, listen, mode] if mode == "initial" => (url, state, listen, true),
-        _ => return Err("usage: sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS [initial]".into()),
+        _ => return Err("usage: sync-worker EMULATOR_URL STATE_FILE EVENTS_ADDRESS [initial|pump]".into()),
     };
     let store = Arc::new(SqliteStore::open(&PathBuf::from(state), Durability::Full)?);
     let config = EngineConfig {
@@ -44,13 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if initial_only {
         let started = std::time::Instant::now();
         engine.initial_sync_all().await?;
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let peak = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .map(|v| v.trim().trim_end_matches("kB").trim().to_string())
-            .unwrap_or_default();
-        println!("done {:.3} {peak}", started.elapsed().as_secs_f64());
+        println!("done {:.3} {}", started.elapsed().as_secs_f64(), peak_kib());
         return Ok(());
     }
     let _endpoint = events::serve(Arc::clone(&engine), listen, None).await?;
@@ -61,4 +61,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     Ok(())
+}
+
+/// This process's peak resident memory (`VmHWM`), in KiB; empty where `/proc` has none.
+fn peak_kib() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map(|v| v.trim().trim_end_matches("kB").trim().to_string())
+        .unwrap_or_default()
 }
