@@ -117,6 +117,9 @@ impl Shown {
 pub struct Sources {
     /// (name, text when valid UTF-8, raw bytes otherwise).
     files: Vec<(String, Result<String, Vec<u8>>)>,
+    /// Per file, the byte offsets of its line breaks, found once on the first location asked for
+    /// (a document with many warnings would otherwise be scanned from the start for each one).
+    line_breaks: Vec<std::sync::OnceLock<Vec<usize>>>,
 }
 
 impl Sources {
@@ -124,6 +127,7 @@ impl Sources {
     pub fn add(&mut self, path: &Path, bytes: Vec<u8>) -> usize {
         let content = String::from_utf8(bytes).map_err(|e| e.into_bytes());
         self.files.push((path.display().to_string(), content));
+        self.line_breaks.push(std::sync::OnceLock::new());
         self.files.len() - 1
     }
 
@@ -164,7 +168,17 @@ impl Sources {
     /// `file:line:column` of a byte offset.
     pub fn location(&self, index: usize, offset: usize) -> String {
         let (line, column) = match self.utf8(index) {
-            Some(text) => line_col(text, offset),
+            Some(text) => {
+                let breaks = self.line_breaks[index]
+                    .get_or_init(|| text.match_indices('\n').map(|(at, _)| at).collect());
+                let mut offset = offset.min(text.len());
+                while !text.is_char_boundary(offset) {
+                    offset -= 1;
+                }
+                let line = breaks.partition_point(|&at| at < offset);
+                let line_start = if line == 0 { 0 } else { breaks[line - 1] + 1 };
+                (line + 1, text[line_start..offset].chars().count() + 1)
+            }
             None => line_col(&self.display_text(index), offset),
         };
         format!("{}:{line}:{column}", self.name(index))
@@ -355,5 +369,25 @@ pub fn print_warnings(model: &Model, sources: &Sources, all: bool) {
             "… and {} more warnings (--all-warnings shows them)",
             total - limit
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_from_the_line_index_match_a_scan_from_the_start() {
+        let text = "<a>\r\n  <b é='x'/>\n\n<c>ü\n</c>";
+        let mut sources = Sources::default();
+        let index = sources.add(Path::new("doc.xml"), text.as_bytes().to_vec());
+        for offset in 0..text.len() + 3 {
+            let (line, column) = line_col(text, offset);
+            assert_eq!(
+                sources.location(index, offset),
+                format!("doc.xml:{line}:{column}"),
+                "offset {offset}"
+            );
+        }
     }
 }

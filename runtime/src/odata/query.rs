@@ -110,6 +110,7 @@ impl<E> Key<E> {
     }
 
     /// A key from its text between the parentheses, already percent-encoded (the engine's links).
+    #[cfg(feature = "engine")]
     pub(crate) fn from_url_text(text: String) -> Self {
         Key {
             text,
