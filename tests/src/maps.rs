@@ -27,6 +27,10 @@ pub struct CustomersV3ToAccounts {
     credit_rating: (),
     #[map(fo_to_dv, fo = customer_group_id, dv = msdyn_customergroupid_value, lookup(MsdynCustomergroup::msdyn_groupid))]
     customer_group: (),
+    // A lookup into the map's own table (dual-write: INVOICEACCOUNT = msdyn_billingaccount.accountnumber):
+    // the engine writes a record whose invoice account is not there yet in two passes.
+    #[map(fo_to_dv, fo = invoice_account, dv = msdyn_billingaccount_value, lookup(Account::accountnumber))]
+    invoice_account: (),
     #[map(both, fo = identification_number, dv = msdyn_identificationnumber)]
     identification_number: (),
     #[map(both, fo = is_one_time_customer, dv = msdyn_onetimecustomer, value_map(Yes = true, No = false))]

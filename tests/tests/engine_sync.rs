@@ -713,3 +713,64 @@ async fn an_initial_sync_page_is_written_in_batches_of_batch_size() {
     let status = s.engine.status().unwrap();
     assert!(status.iter().all(|m| m.queued == 0), "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_reference_is_written_in_two_passes_and_a_missing_target_is_logged() {
+    let s = setup("self-reference", 0, fast()).await;
+    // Customer 1 is invoiced to customer 3 (later in the same page), customer 4 to customer 2
+    // (earlier), customer 5 to an account that does not exist.
+    let mut customers = Vec::new();
+    for (i, invoice) in [
+        (1, Some(3)),
+        (2, None),
+        (3, None),
+        (4, Some(2)),
+        (5, Some(999_999)),
+    ] {
+        let mut record = customer(i, "usmf");
+        record["InvoiceAccount"] = invoice.map_or(Value::Null, |n| json!(format!("USMF-{n:06}")));
+        customers.push(record);
+    }
+    let answer = s
+        .http
+        .post(format!("{}/_admin/fo/load", s.running.url))
+        .json(&json!({ "CustomersV3": customers }))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    s.engine.initial_sync_all().await.unwrap();
+    for _ in 0..10 {
+        s.settle().await;
+        if s.engine.status().unwrap().iter().all(|m| m.queued == 0) {
+            break;
+        }
+    }
+    let accounts = s.export("dataverse", "accounts").await;
+    assert_eq!(
+        accounts.len(),
+        5,
+        "every customer arrived, the one with a missing target too"
+    );
+    let id = |number: &str| by(&accounts, "accountnumber", number).unwrap()["accountid"].clone();
+    let billing =
+        |number: &str| by(&accounts, "accountnumber", number).unwrap()["_msdyn_billingaccount_value"].clone();
+    assert_eq!(
+        billing("USMF-000001"),
+        id("USMF-000003"),
+        "bound in the second pass"
+    );
+    assert_eq!(billing("USMF-000004"), id("USMF-000002"));
+    assert_eq!(billing("USMF-000002"), Value::Null);
+    assert_eq!(billing("USMF-000005"), Value::Null);
+    // The missing target is waited for (here `lookup_timeout` is 0), then logged once; the record
+    // is not written again and again.
+    let errors = s.engine.store().errors(None).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].key, "usmf-000005");
+    assert!(errors[0].reason.contains("USMF-999999"), "{}", errors[0].reason);
+    let (dv_writes, _) = s.writes().await;
+    let writes_before = dv_writes;
+    s.settle().await;
+    assert_eq!(s.writes().await.0, writes_before, "nothing more to write");
+}

@@ -1826,9 +1826,22 @@ impl Engine {
         let missing = self.bind_lookups(spec, &mut mapped, &lookups).await?;
         let mut second_pass = false;
         if let Some(lookup) = missing.first() {
-            if lookup.target_set == spec.dv_set && missing.iter().all(|l| l.target_set == spec.dv_set) {
-                // A self reference whose target is not there yet: write the record without it now,
-                // and the lookup in a second pass.
+            let graph: Vec<(&str, &[&str])> = self
+                .maps
+                .iter()
+                .map(|m| (m.map.spec().dv_set, m.map.spec().lookup_sets.as_slice()))
+                .collect();
+            // Only while the record is not on Dataverse yet: once it is (the first pass went
+            // through), a target still missing is waited for like any other, up to
+            // `lookup_timeout`, instead of writing the record again and again.
+            if link.dv_id.is_none()
+                && missing
+                    .iter()
+                    .all(|l| l.target_set == spec.dv_set || circular(&graph, spec.dv_set, l.target_set))
+            {
+                // A self or circular reference (the target's map looks up, directly or through
+                // others, this map's table) whose target is not there yet: waiting would wait
+                // forever, so write the record without it now, and the lookup in a second pass.
                 for l in &missing {
                     mapped.values.remove(&format!("{}@odata.bind", l.navigation));
                 }
@@ -2052,6 +2065,31 @@ pub fn classify(error: &Error) -> ErrorClass {
     }
 }
 
+/// Whether the map writing `target_set` depends, through lookups of the maps in `graph` (each map's
+/// Dataverse table and the tables it looks up), on `from_set`: a lookup from `from_set` to
+/// `target_set` closes a cycle.
+fn circular(graph: &[(&str, &[&str])], from_set: &str, target_set: &str) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut next: Vec<&str> = vec![target_set];
+    while let Some(set) = next.pop() {
+        if seen.contains(&set) {
+            continue;
+        }
+        seen.push(set);
+        for (table, lookups) in graph {
+            if *table == set {
+                for looked_up in *lookups {
+                    if *looked_up == from_set {
+                        return true;
+                    }
+                    next.push(looked_up);
+                }
+            }
+        }
+    }
+    false
+}
+
 /// Puts maps in dependency order: a map whose lookups point at another map's Dataverse table runs
 /// after that map (stable otherwise; cycles keep the given order and are written in two passes).
 fn dependency_order(maps: Vec<MapSetup>) -> Vec<MapSetup> {
@@ -2070,4 +2108,28 @@ fn dependency_order(maps: Vec<MapSetup>) -> Vec<MapSetup> {
         out.push(next);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::circular;
+
+    #[test]
+    fn a_lookup_is_circular_when_its_target_map_leads_back() {
+        let graph: Vec<(&str, &[&str])> = vec![
+            ("accounts", &["contacts", "transactioncurrencies"]),
+            ("contacts", &["accounts"]),
+            ("transactioncurrencies", &[]),
+            ("orders", &["quotes"]),
+            ("quotes", &["products"]),
+            ("products", &["orders"]),
+        ];
+        assert!(circular(&graph, "accounts", "contacts"));
+        assert!(circular(&graph, "contacts", "accounts"));
+        assert!(!circular(&graph, "accounts", "transactioncurrencies"));
+        // Through a third table.
+        assert!(circular(&graph, "orders", "quotes"));
+        // A table no map writes cannot lead back.
+        assert!(!circular(&graph, "accounts", "systemusers"));
+    }
 }
