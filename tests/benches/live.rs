@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use dualsync::engine::{Durability, Engine, EngineConfig, SqliteStore, events};
 use dualsync_emulator::Running;
-use dualsync_tests::sync::{maps, services};
+use dualsync_tests::sync::{maps, services, subscribe_events};
 use serde_json::{Value, json};
 
 mod common;
@@ -145,6 +145,19 @@ where
     latencies
 }
 
+/// PATCHes `body` to `url`, then hands back the row key and value the watcher waits for.
+async fn patch(
+    http: reqwest::Client,
+    url: String,
+    body: Value,
+    key: String,
+    value: String,
+) -> (String, String) {
+    let answer = http.patch(url).json(&body).send().await.unwrap();
+    assert!(answer.status().is_success());
+    (key, value)
+}
+
 async fn latency(seconds: usize) {
     let running = emulator(CUSTOMERS).await;
     let dir = temp_dir("live");
@@ -160,15 +173,7 @@ async fn latency(seconds: usize) {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    for set in ["CustomersV3", "Currencies"] {
-        let answer = http
-            .post(format!("{}/_admin/fo/events", running.url))
-            .json(&json!({"set": set, "endpoint": format!("http://{}/events", endpoint.address)}))
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success());
-    }
+    subscribe_events(&http, &running.url, &endpoint.address.to_string()).await;
     engine.initial_sync_all().await.unwrap();
     assert_eq!(rows(&running, "dataverse", "accounts"), CUSTOMERS);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -191,21 +196,11 @@ async fn latency(seconds: usize) {
         let number = format!("USMF-{:06}", i % CUSTOMERS + 1);
         let key = accounts[&number].clone();
         let value = format!("F&O change {i}");
-        let http = http.clone();
         let url = format!(
             "{}/data/CustomersV3(dataAreaId='usmf',CustomerAccount='{number}')?cross-company=true",
             running.url
         );
-        async move {
-            let answer = http
-                .patch(url)
-                .json(&json!({"OrganizationName": value}))
-                .send()
-                .await
-                .unwrap();
-            assert!(answer.status().is_success());
-            (key, value)
-        }
+        patch(http.clone(), url, json!({"OrganizationName": value}), key, value)
     })
     .await;
     let dv_to_fo = measure(
@@ -217,18 +212,8 @@ async fn latency(seconds: usize) {
             let key = customers[&number].clone();
             let id = accounts[&number].clone();
             let value = format!("Dataverse change {i}");
-            let http = http.clone();
             let url = format!("{}/api/data/v9.2/accounts({id})", running.url);
-            async move {
-                let answer = http
-                    .patch(url)
-                    .json(&json!({"name": value}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(answer.status().is_success());
-                (key, value)
-            }
+            patch(http.clone(), url, json!({"name": value}), key, value)
         },
     )
     .await;

@@ -85,3 +85,17 @@ pub fn seed(per_company: usize) -> (Value, Value) {
         json!({ "Currencies": currencies, "CustomersV3": customers }),
     )
 }
+
+/// Subscribes the engine's event endpoint at `endpoint` (`host:port`) to the F&O data events of the
+/// test maps' entities on the emulator at `url`.
+pub async fn subscribe_events(http: &reqwest::Client, url: &str, endpoint: &str) {
+    for set in ["CustomersV3", "Currencies"] {
+        let answer = http
+            .post(format!("{url}/_admin/fo/events"))
+            .json(&json!({"set": set, "endpoint": format!("http://{endpoint}/events")}))
+            .send()
+            .await
+            .expect("the emulator answers");
+        assert!(answer.status().is_success(), "subscribing to {set} failed");
+    }
+}

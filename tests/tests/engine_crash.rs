@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dualsync_emulator::Emulator;
-use dualsync_tests::sync::seed;
+use dualsync_tests::sync::{seed, subscribe_events};
 use dualsync_tests::workspace;
 use serde_json::{Value, json};
 
@@ -131,13 +131,7 @@ async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
         assert!(answer.status().is_success());
     }
     let listen = format!("127.0.0.1:{}", free_port());
-    for set in ["CustomersV3", "Currencies"] {
-        http.post(format!("{url}/_admin/fo/events"))
-            .json(&json!({"set": set, "endpoint": format!("http://{listen}/events")}))
-            .send()
-            .await
-            .unwrap();
-    }
+    subscribe_events(&http, &url, &listen).await;
 
     let mut version = 0u64;
     for round in 0..rounds {

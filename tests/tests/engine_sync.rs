@@ -10,7 +10,7 @@ use std::time::Duration;
 use dualsync::engine::{Engine, EngineConfig, ErrorClass, SqliteStore, events};
 use dualsync_emulator::Emulator;
 use dualsync_emulator::faults::{ErrorRate, FaultConfig};
-use dualsync_tests::sync::{COMPANIES, customer, maps, seed, services};
+use dualsync_tests::sync::{COMPANIES, customer, maps, seed, services, subscribe_events};
 use dualsync_tests::workspace;
 use serde_json::{Value, json};
 
@@ -75,15 +75,7 @@ async fn setup(name: &str, per_company: usize, config: EngineConfig) -> Setup {
     let endpoint = events::serve(Arc::clone(&engine), "127.0.0.1:0", None)
         .await
         .unwrap();
-    for set in ["CustomersV3", "Currencies"] {
-        let answer = http
-            .post(format!("{}/_admin/fo/events", running.url))
-            .json(&json!({"set": set, "endpoint": format!("http://{}/events", endpoint.address)}))
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success());
-    }
+    subscribe_events(&http, &running.url, &endpoint.address.to_string()).await;
     Setup {
         running,
         engine,

@@ -639,10 +639,7 @@ impl Engine {
         if self.store.delta_link(&spec.name)?.is_none() {
             self.start_tracking(&setup).await?;
         }
-        let flow = match spec.master {
-            Side::Fo => Flow::FoToDv,
-            Side::Dv => Flow::DvToFo,
-        };
+        let flow = Flow::from_side(spec.master);
         let side = spec.master;
         let companies = match company {
             Some(c) => vec![c.to_lowercase()],
@@ -886,10 +883,7 @@ impl Engine {
     pub async fn full_compare(&self, map: &str, side: Side) -> Result<u64, EngineError> {
         let setup = self.setup(map)?.clone();
         let spec = setup.map.spec().clone();
-        let flow = match side {
-            Side::Fo => Flow::FoToDv,
-            Side::Dv => Flow::DvToFo,
-        };
+        let flow = Flow::from_side(side);
         let mut total = 0;
         for company in setup.companies() {
             let mut after: Option<String> = None;
@@ -1118,18 +1112,11 @@ impl Engine {
                     .or_insert(item.seq);
                 *entry = (*entry).max(item.seq);
             }
-            let master_flow = match setup.map.spec().master {
-                Side::Fo => Flow::FoToDv,
-                Side::Dv => Flow::DvToFo,
-            };
+            let master_flow = Flow::from_side(setup.map.spec().master);
             let loses = |flow: Flow, company: &str, key: &str| -> bool {
-                let other = match flow {
-                    Flow::FoToDv => Flow::DvToFo,
-                    Flow::DvToFo => Flow::FoToDv,
-                };
                 let (Some(mine), Some(theirs)) = (
                     last_seq.get(&(flow, company.to_string(), key.to_string())),
-                    last_seq.get(&(other, company.to_string(), key.to_string())),
+                    last_seq.get(&(flow.opposite(), company.to_string(), key.to_string())),
                 ) else {
                     return false;
                 };
@@ -1198,11 +1185,8 @@ impl Engine {
                             continue;
                         }
                     };
-                    let other = match flow {
-                        Flow::FoToDv => Flow::DvToFo,
-                        Flow::DvToFo => Flow::FoToDv,
-                    };
-                    let decided = last_seq.contains_key(&(other, item.company.clone(), item.key.clone()));
+                    let decided =
+                        last_seq.contains_key(&(flow.opposite(), item.company.clone(), item.key.clone()));
                     items.push(Item {
                         decided,
                         company: item.company,
@@ -1495,10 +1479,8 @@ impl Engine {
                             ) =>
                     {
                         self.counters.conflicts.fetch_add(1, Ordering::Relaxed);
-                        let source_is_master = matches!(
-                            (flow, spec.master),
-                            (Flow::FoToDv, Side::Fo) | (Flow::DvToFo, Side::Dv)
-                        ) || self.config.conflict_rule == ConflictRule::LatestWins;
+                        let source_is_master = flow == Flow::from_side(spec.master)
+                            || self.config.conflict_rule == ConflictRule::LatestWins;
                         // Forget the ETag: the next write (if any) is unconditional.
                         match flow {
                             Flow::FoToDv => link.etag_dv = None,

@@ -33,6 +33,22 @@ pub enum Flow {
 }
 
 impl Flow {
+    /// Changes flowing out of `side`.
+    pub fn from_side(side: crate::map::Side) -> Flow {
+        match side {
+            crate::map::Side::Fo => Flow::FoToDv,
+            crate::map::Side::Dv => Flow::DvToFo,
+        }
+    }
+
+    /// The other direction.
+    pub fn opposite(self) -> Flow {
+        match self {
+            Flow::FoToDv => Flow::DvToFo,
+            Flow::DvToFo => Flow::FoToDv,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Flow::FoToDv => "fo_to_dv",
