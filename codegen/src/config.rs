@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [codegen]
-//! metadata = ["metadata/dataverse-dualwrite.xml", "metadata/fo-dualwrite-core.xml"]
+//! metadata = ["metadata/dataverse-dualwrite.xml", "metadata/fo-dualwrite.xml"]
 //! option_sets = "metadata/optionsets"       # folder of Dataverse option-set JSON responses
 //! include = ["accounts", "CustomersV3"]     # globs over entity type names and entity set names
 //! exclude = []

@@ -413,7 +413,7 @@ fn the_cli_points_into_the_map_file() {
         format!(
             "[codegen]\nmetadata = [{:?}, {:?}]\nout = \"out\"\ninclude = [\"Currencies\", \"transactioncurrencies\"]\nmaps = \"maps\"\n",
             metadata.join("dataverse-dualwrite.xml"),
-            metadata.join("fo-dualwrite-core.xml")
+            metadata.join("fo-dualwrite.xml")
         ),
     )
     .unwrap();

@@ -25,7 +25,7 @@ fn metadata(file: &str) -> PathBuf {
 async fn emulator() -> dualsync_emulator::Running {
     Emulator::from_paths(
         Some(&metadata("dataverse-dualwrite.xml")),
-        Some(&metadata("fo-dualwrite-core.xml")),
+        Some(&metadata("fo-dualwrite.xml")),
     )
     .unwrap()
     .serve("127.0.0.1:0")

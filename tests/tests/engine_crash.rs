@@ -112,7 +112,7 @@ async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
     let state = dir.join("state.db");
     let running = Emulator::from_paths(
         Some(&workspace().join("generated/metadata/dataverse-dualwrite.xml")),
-        Some(&workspace().join("generated/metadata/fo-dualwrite-core.xml")),
+        Some(&workspace().join("generated/metadata/fo-dualwrite.xml")),
     )
     .unwrap()
     .serve("127.0.0.1:0")

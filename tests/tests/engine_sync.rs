@@ -55,7 +55,7 @@ async fn setup(name: &str, per_company: usize, config: EngineConfig) -> Setup {
     let dir = temp_dir(name);
     let emulator = Emulator::from_paths(
         Some(&dataverse_metadata(&dir)),
-        Some(&workspace().join("generated/metadata/fo-dualwrite-core.xml")),
+        Some(&workspace().join("generated/metadata/fo-dualwrite.xml")),
     )
     .unwrap();
     let running = emulator.serve("127.0.0.1:0").await.unwrap();

@@ -24,10 +24,10 @@ pub fn metadata_dir() -> Result<PathBuf, Failure> {
     let dir = std::env::var_os("DUALSYNC_DEMO_METADATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../metadata")));
-    for file in ["dataverse-dualwrite.xml", "fo-dualwrite-core.xml"] {
+    for file in ["dataverse-dualwrite.xml", "fo-dualwrite.xml"] {
         if !dir.join(file).is_file() {
             return Err(Failure::runtime(format!(
-                "the demo's metadata {} is not there: run the demo from a clone of the repository (or set DUALSYNC_DEMO_METADATA to a folder with dataverse-dualwrite.xml and fo-dualwrite-core.xml)",
+                "the demo's metadata {} is not there: run the demo from a clone of the repository (or set DUALSYNC_DEMO_METADATA to a folder with dataverse-dualwrite.xml and fo-dualwrite.xml)",
                 dir.join(file).display()
             )));
         }
@@ -196,7 +196,7 @@ pub async fn run(json: bool) -> Result<(), Failure> {
     let dir = metadata_dir()?;
     let emulator = Emulator::from_paths(
         Some(&dir.join("dataverse-dualwrite.xml")),
-        Some(&dir.join("fo-dualwrite-core.xml")),
+        Some(&dir.join("fo-dualwrite.xml")),
     )
     .map_err(|e| Failure::runtime(format!("the emulator: {e}")))?;
     let running = emulator

@@ -274,7 +274,7 @@ async fn emulator(name: &str) -> Env {
     let metadata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../metadata");
     let emulator = Emulator::from_paths(
         Some(&metadata.join("dataverse-dualwrite.xml")),
-        Some(&metadata.join("fo-dualwrite-core.xml")),
+        Some(&metadata.join("fo-dualwrite.xml")),
     )
     .unwrap();
     let running = emulator.serve("127.0.0.1:0").await.unwrap();

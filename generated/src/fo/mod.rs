@@ -9,30 +9,47 @@ pub mod cds_postal_address_location;
 pub mod cds_released_distinct_product;
 pub mod cds_sales_order_header;
 pub mod cds_sales_order_line;
+pub mod complimentary_closings;
 pub mod contact_person;
 pub mod currency;
 pub mod customer_group;
 pub mod customer_payment_method;
 pub mod customer_v3;
+pub mod decision_making_roles;
 pub mod delivery_mode_v2;
 pub mod delivery_term;
 pub mod exchange_rate_cds_entity;
+pub mod exchange_rate_currency_pairs;
+pub mod exchange_rate_types;
 pub mod language_code;
 pub mod legal_entity;
+pub mod loyalty_levels;
 pub mod operational_site;
 pub mod party_contact_v3;
 pub mod payment_day_cds;
 pub mod payment_schedule;
 pub mod payment_term;
+pub mod personal_character_types;
+pub mod price_customer_groups;
+pub mod product_categories;
+pub mod product_category_hierarchies;
+pub mod product_colors;
+pub mod product_sizes;
+pub mod product_styles;
 pub mod released_product_v2;
+pub mod sales_contact_person_titles;
 pub mod sales_order_header_v2;
 pub mod sales_order_line;
+pub mod sales_order_origin_codes;
+pub mod salutations;
 pub mod tax_group;
+pub mod tracking_dimension_groups;
 pub mod unit_of_measure;
 pub mod unit_of_measure_conversion;
 pub mod vendor_group;
 pub mod vendor_payment_method;
 pub mod vendor_v2;
+pub mod warehouses;
 pub mod worker;
 pub mod enums;
 pub use all_product::AllProduct;
@@ -44,30 +61,47 @@ pub use cds_postal_address_location::CdsPostalAddressLocation;
 pub use cds_released_distinct_product::CdsReleasedDistinctProduct;
 pub use cds_sales_order_header::CdsSalesOrderHeader;
 pub use cds_sales_order_line::CdsSalesOrderLine;
+pub use complimentary_closings::ComplimentaryClosings;
 pub use contact_person::ContactPerson;
 pub use currency::Currency;
 pub use customer_group::CustomerGroup;
 pub use customer_payment_method::CustomerPaymentMethod;
 pub use customer_v3::CustomerV3;
+pub use decision_making_roles::DecisionMakingRoles;
 pub use delivery_mode_v2::DeliveryModeV2;
 pub use delivery_term::DeliveryTerm;
 pub use exchange_rate_cds_entity::ExchangeRateCdsEntity;
+pub use exchange_rate_currency_pairs::ExchangeRateCurrencyPairs;
+pub use exchange_rate_types::ExchangeRateTypes;
 pub use language_code::LanguageCode;
 pub use legal_entity::LegalEntity;
+pub use loyalty_levels::LoyaltyLevels;
 pub use operational_site::OperationalSite;
 pub use party_contact_v3::PartyContactV3;
 pub use payment_day_cds::PaymentDayCds;
 pub use payment_schedule::PaymentSchedule;
 pub use payment_term::PaymentTerm;
+pub use personal_character_types::PersonalCharacterTypes;
+pub use price_customer_groups::PriceCustomerGroups;
+pub use product_categories::ProductCategories;
+pub use product_category_hierarchies::ProductCategoryHierarchies;
+pub use product_colors::ProductColors;
+pub use product_sizes::ProductSizes;
+pub use product_styles::ProductStyles;
 pub use released_product_v2::ReleasedProductV2;
+pub use sales_contact_person_titles::SalesContactPersonTitles;
 pub use sales_order_header_v2::SalesOrderHeaderV2;
 pub use sales_order_line::SalesOrderLine;
+pub use sales_order_origin_codes::SalesOrderOriginCodes;
+pub use salutations::Salutations;
 pub use tax_group::TaxGroup;
+pub use tracking_dimension_groups::TrackingDimensionGroups;
 pub use unit_of_measure::UnitOfMeasure;
 pub use unit_of_measure_conversion::UnitOfMeasureConversion;
 pub use vendor_group::VendorGroup;
 pub use vendor_payment_method::VendorPaymentMethod;
 pub use vendor_v2::VendorV2;
+pub use warehouses::Warehouses;
 pub use worker::Worker;
 pub use enums::{
     Abc, BomWhsReleasePolicy, BundleLineStatus, BundleLineType, CompanyTypeMx,
@@ -77,32 +111,35 @@ pub use enums::{
     CustWhtContributionTypeBr, CustomInventTransStatusRu, CustomerTypeIn,
     DirPersonMaritalStatus, DocumentTypeIt, EfDocPresenceTypeBr,
     EcoResFieldServiceProductType, EcoResProductServiceType, EcoResProductSubtype,
-    EcoResProductType, FederalNonFederalIndicatorCode, FiTaxationOriginBr,
-    FillSalesDateW, FillVatDueDateW, Gender, GenderMaleFemale, HcmPersonGender,
-    HcmPersonMaritalStatus, HcmWorkerRelationType, HcmWorkerStatus,
-    InventBatchMergeDateCalculationMethod, InventProfileTypeRu, InvestorType,
-    InvoiceOrderAccount, InvoiceTypeMy, ItemNumAlternative, ItemReservation, ItmVendType,
-    LedgerJournalAcType, LegalNatureIt, Listcode, LogisticsElectronicAddressMethodType,
-    LogisticsLocationRoleType, McrsoAllocPriority, McrGiftCardType,
-    McrPaymSchedMiscChargeDist, MonthsOfYear, MpsFullRunCtpStatus, NatureOfAssesseeIn,
-    NetCurrent, NoYes, PanStatusIn, PaymSchedBy, PaymSchedTaxDistribution, PaymSumBy,
-    PaymentDueDateUpdatePolicy, PaymentStub, PaymentType, PaymentTypeMx,
-    PdsPotencyAttribRecordingEnum, PdsVendorCheckItem, PeriodUnit, PmfProductType,
-    PostingBr, PrimaryMethodBr, ProdFlushingPrincipItem,
-    PurchMatchingPolicyWithNotSetOption, ReqPoType, RetailFulfillmentLineStatus,
-    RetailPriceKeyingRequirement, RetailQtyKeyingRequirement, RetailReceiptOptionBase,
-    RetailRoundingTypeBase, RetailSalesPriceRoundingBase, RetailVendTypeBase,
-    RevRecRevenueType, RoundOffType, SalesDeliveryDateControlType,
-    SalesExternalWorkOrderStatus, SalesInvoicePostingTypeRu, SalesOrderProcessingStatus,
-    SalesOriginType, SalesPriceModel, SalesPriceModelBasic,
-    SalesSalesOrderCreationMethod, SalesStatus, ScaleIndicatorBr, SettlementType,
-    SmmContactPersonCdsAssociatedContactType, SmmSensitivity,
-    SysLocalizationCountryRegionCode, Tax1099NameChoice, Tax1099Type, TaxGroupRounding,
-    TaxIdType, TaxPrintDetail, TaxWithholdVendorTypeTh, Timezone, TypeOfDraft,
-    UnitOfMeasureClass, UnitOfMeasureCodeSymbol, UnitOfMeasureConversionRounding,
-    UnitOfMeasureSystemOfUnits, UseCashDisc, VatPartnerKindRu, VendCisStatus,
-    VendRequestRoleType, VendVendorCollaborationType, VendorOperationTypeMx,
-    VendorTypeMx, WarrantablePriceRangeBaseType, WarrantyDurationTimeUnit,
-    WhsAllowMaterialOverPick, WhsAllowMaterialOverPickNonLp, WhsSalesUnitRestricted,
+    EcoResProductType, ExchangeRateDisplayFactor, FederalNonFederalIndicatorCode,
+    FiTaxationOriginBr, FillSalesDateW, FillVatDueDateW, Gender, GenderMaleFemale,
+    HcmPersonGender, HcmPersonMaritalStatus, HcmWorkerRelationType, HcmWorkerStatus,
+    InventBatchMergeDateCalculationMethod, InventCountingGroupBr, InventLocationType,
+    InventProfileTypeRu, InvestorType, InvoiceOrderAccount, InvoiceTypeMy,
+    ItemNumAlternative, ItemReservation, ItmVendType, LedgerJournalAcType, LegalNatureIt,
+    Listcode, LogisticsElectronicAddressMethodType, LogisticsLocationRoleType,
+    McrsoAllocPriority, McrGiftCardType, McrPaymSchedMiscChargeDist, MonthsOfYear,
+    MpsFullRunCtpStatus, NatureOfAssesseeIn, NetCurrent, NoYes, PanStatusIn, PaymSchedBy,
+    PaymSchedTaxDistribution, PaymSumBy, PaymentDueDateUpdatePolicy, PaymentStub,
+    PaymentType, PaymentTypeMx, PdsPotencyAttribRecordingEnum, PdsVendorCheckItem,
+    PeriodUnit, PmfProductType, PostingBr, PrimaryMethodBr, ProdFlushingPrincipItem,
+    ProdRafPostingMethodInherit, PurchMatchingPolicyWithNotSetOption, ReqPoType,
+    RetailFulfillmentLineStatus, RetailPriceKeyingRequirement,
+    RetailQtyKeyingRequirement, RetailReceiptOptionBase, RetailRoundingTypeBase,
+    RetailSalesPriceRoundingBase, RetailVendTypeBase, RevRecRevenueType, RoundOffType,
+    SalesDeliveryDateControlType, SalesExternalWorkOrderStatus,
+    SalesInvoicePostingTypeRu, SalesOrderProcessingStatus, SalesOriginType,
+    SalesPriceModel, SalesPriceModelBasic, SalesSalesOrderCreationMethod, SalesStatus,
+    ScaleIndicatorBr, SettlementType, SmmContactPersonCdsAssociatedContactType,
+    SmmSensitivity, SysLocalizationCountryRegionCode, Tax1099NameChoice, Tax1099Type,
+    TaxGroupRounding, TaxIdType, TaxPrintDetail, TaxWithholdVendorTypeTh, Timezone,
+    TypeOfDraft, UnitOfMeasureClass, UnitOfMeasureCodeSymbol,
+    UnitOfMeasureConversionRounding, UnitOfMeasureSystemOfUnits, UseCashDisc,
+    VatPartnerKindRu, VendCisStatus, VendRequestRoleType, VendVendorCollaborationType,
+    VendorOperationTypeMx, VendorTypeMx, WarrantablePriceRangeBaseType,
+    WarrantyDurationTimeUnit, WhsAllowMarkingReservationRemoval,
+    WhsAllowMaterialOverPick, WhsAllowMaterialOverPickNonLp, WhsAutoUpdateShipment,
+    WhsLoadReleaseReservationPolicy, WhsRawMaterialPolicy, WhsReleaseRuleFailureOption,
+    WhsReleaseToWarehouseRule, WhsSalesUnitRestricted, WhsWhenToCapture,
     WmsFreightChargeTerms,
 };

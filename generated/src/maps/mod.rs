@@ -6,34 +6,22 @@
 //! - `maps/cdsparty_postal_address_locations_to_msdyn_partypostaladdresses.toml`: no integration key: F&O key field `PartyNumber` is not mapped to a plain Dataverse column (the transcription maps it as `PARTYNUMBER|msdyn_partyid.msdyn_partynumber`); the derive keys a map on plain columns mapped both ways.
 //! - `maps/cdspostal_address_history_v2_to_msdyn_postaladdresses.toml`: no integration key: F&O key field `LocationId` is not mapped to a plain Dataverse column (the transcription maps it as `LOCATIONID|msdyn_postaladdresscollectionid.msdyn_location`); the derive keys a map on plain columns mapped both ways.
 //! - `maps/cdssales_order_lines_to_salesorderdetails.toml`: no integration key: F&O key field `SalesOrderNumber` is not mapped to a plain Dataverse column (the transcription maps it as `SALESORDERNUMBER|salesorderid.msdyn_salesordernumber`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/colors_msdyn_productcolors.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/complimentary_closings_msdyn_complimentaryclosings.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/configurations_msdyn_productconfigurations.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/contact_person_titles_msdyn_salescontactpersontitles.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/decision_making_roles_msdyn_decisionmakingroles.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/exchange_rate_currency_pair_msdyn_currencyexchangeratepairs.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/exchange_rate_type_msdyn_exchangeratetypes.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/exchange_rates_cdsentity_to_msdyn_currencyexchangerates.toml`: no integration key: F&O key field `ExchangeRateTypeName` is not mapped to a plain Dataverse column (the transcription maps it as `EXCHANGERATETYPENAME|msdyn_currencyexchangeratepair.msdyn_currencyexchangeratetypeid.msdyn_name`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/loyalty_levels_msdyn_loyaltylevels.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/party_contacts_v3_to_msdyn_partyelectronicaddresses.toml`: no integration key: F&O key field `PartyNumber` is not mapped to a plain Dataverse column (the transcription maps it as `PARTYNUMBER|msdyn_partyid.msdyn_partynumber`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/personal_character_types_msdyn_personalcharactertypes.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/price_customer_groups_msdyn_pricecustomergroups.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/product_categories_msdyn_productcategories.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/product_category_hierarchies_msdyn_productcategoryhierarchies.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/product_dimension_groups_msdyn_productdimensiongroups.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/sales_order_origin_codes_msdyn_salesorderorigins.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/salutations_msdyn_salutations.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/sizes_msdyn_productsizes.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/storage_dimension_groups_msdyn_productstoragedimensiongroups.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/styles_msdyn_productstyles.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/tracking_dimension_groups_msdyn_producttrackingdimensiongroups.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 //! - `maps/unit_of_measure_conversions_to_msdyn_unitofmeasureconversions.toml`: no integration key: F&O key field `FromUnitSymbol` is not mapped to a plain Dataverse column (the transcription maps it as `FROMUNITSYMBOL|msdyn_fromunit.msdyn_symbol`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/warehouses_msdyn_warehouses.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
 pub mod all_products_to_msdyn_globalproducts;
 pub mod cds_parties_to_msdyn_parties;
 pub mod cds_postal_address_locations_to_msdyn_postaladdresscollections;
 pub mod cds_released_distinct_products_to_products;
 pub mod cds_sales_order_headers_to_salesorders;
+pub mod colors_to_msdyn_productcolors;
+pub mod complimentary_closings_to_msdyn_complimentaryclosings;
+pub mod contact_person_titles_to_msdyn_salescontactpersontitles;
 pub mod contact_persons_to_msdyn_contactforparties;
 pub mod currencies_to_transactioncurrencies;
 pub mod customer_groups_to_msdyn_customergroups;
@@ -42,27 +30,42 @@ pub mod customers_v3_to_accounts;
 pub mod customers_v3_to_accounts2020;
 pub mod customers_v3_to_contacts;
 pub mod customers_v3_to_contacts2020;
+pub mod decision_making_roles_to_msdyn_decisionmakingroles;
 pub mod delivery_modes_v2_to_msdyn_shipvias;
 pub mod delivery_terms_to_msdyn_termsofdeliveries;
+pub mod exchange_rate_type_to_msdyn_exchangeratetypes;
 pub mod language_codes_to_cdm_languages;
 pub mod legal_entities_to_cdm_companies;
 pub mod legal_entities_to_msdyn_internalorganizations;
+pub mod loyalty_levels_to_msdyn_loyaltylevels;
 pub mod operational_sites_to_msdyn_operationalsites;
 pub mod payment_days_cds_to_msdyn_paymentdays;
 pub mod payment_schedules_to_msdyn_paymentschedules;
 pub mod payment_terms_to_msdyn_paymentterms;
+pub mod personal_character_types_to_msdyn_personalcharactertypes;
+pub mod price_customer_groups_to_msdyn_pricecustomergroups;
+pub mod product_category_hierarchies_to_msdyn_productcategoryhierarchies;
 pub mod released_products_v2_to_msdyn_sharedproductdetails;
+pub mod sales_order_origin_codes_to_msdyn_salesorderorigins;
+pub mod salutations_to_msdyn_salutations;
+pub mod sizes_to_msdyn_productsizes;
+pub mod styles_to_msdyn_productstyles;
 pub mod tax_groups_to_msdyn_taxgroups;
+pub mod tracking_dimension_groups_to_msdyn_producttrackingdimensiongroups;
 pub mod units_of_measure_to_uoms;
 pub mod vendor_groups_to_msdyn_vendorgroups;
 pub mod vendor_payment_methods_to_msdyn_vendorpaymentmethods;
 pub mod vendors_v2_to_msdyn_vendors;
+pub mod warehouses_to_msdyn_warehouses;
 pub mod workers_to_cdm_workers;
 pub use all_products_to_msdyn_globalproducts::AllProductsToMsdynGlobalproducts;
 pub use cds_parties_to_msdyn_parties::CDSPartiesToMsdynParties;
 pub use cds_postal_address_locations_to_msdyn_postaladdresscollections::CDSPostalAddressLocationsToMsdynPostaladdresscollections;
 pub use cds_released_distinct_products_to_products::CDSReleasedDistinctProductsToProducts;
 pub use cds_sales_order_headers_to_salesorders::CDSSalesOrderHeadersToSalesorders;
+pub use colors_to_msdyn_productcolors::ColorsToMsdynProductcolors;
+pub use complimentary_closings_to_msdyn_complimentaryclosings::ComplimentaryClosingsToMsdynComplimentaryclosings;
+pub use contact_person_titles_to_msdyn_salescontactpersontitles::ContactPersonTitlesToMsdynSalescontactpersontitles;
 pub use contact_persons_to_msdyn_contactforparties::ContactPersonsToMsdynContactforparties;
 pub use currencies_to_transactioncurrencies::CurrenciesToTransactioncurrencies;
 pub use customer_groups_to_msdyn_customergroups::CustomerGroupsToMsdynCustomergroups;
@@ -71,21 +74,33 @@ pub use customers_v3_to_accounts::CustomersV3ToAccounts;
 pub use customers_v3_to_accounts2020::CustomersV3ToAccounts2020;
 pub use customers_v3_to_contacts::CustomersV3ToContacts;
 pub use customers_v3_to_contacts2020::CustomersV3ToContacts2020;
+pub use decision_making_roles_to_msdyn_decisionmakingroles::DecisionMakingRolesToMsdynDecisionmakingroles;
 pub use delivery_modes_v2_to_msdyn_shipvias::DeliveryModesV2ToMsdynShipvias;
 pub use delivery_terms_to_msdyn_termsofdeliveries::DeliveryTermsToMsdynTermsofdeliveries;
+pub use exchange_rate_type_to_msdyn_exchangeratetypes::ExchangeRateTypeToMsdynExchangeratetypes;
 pub use language_codes_to_cdm_languages::LanguageCodesToCdmLanguages;
 pub use legal_entities_to_cdm_companies::LegalEntitiesToCdmCompanies;
 pub use legal_entities_to_msdyn_internalorganizations::LegalEntitiesToMsdynInternalorganizations;
+pub use loyalty_levels_to_msdyn_loyaltylevels::LoyaltyLevelsToMsdynLoyaltylevels;
 pub use operational_sites_to_msdyn_operationalsites::OperationalSitesToMsdynOperationalsites;
 pub use payment_days_cds_to_msdyn_paymentdays::PaymentDaysCdsToMsdynPaymentdays;
 pub use payment_schedules_to_msdyn_paymentschedules::PaymentSchedulesToMsdynPaymentschedules;
 pub use payment_terms_to_msdyn_paymentterms::PaymentTermsToMsdynPaymentterms;
+pub use personal_character_types_to_msdyn_personalcharactertypes::PersonalCharacterTypesToMsdynPersonalcharactertypes;
+pub use price_customer_groups_to_msdyn_pricecustomergroups::PriceCustomerGroupsToMsdynPricecustomergroups;
+pub use product_category_hierarchies_to_msdyn_productcategoryhierarchies::ProductCategoryHierarchiesToMsdynProductcategoryhierarchies;
 pub use released_products_v2_to_msdyn_sharedproductdetails::ReleasedProductsV2ToMsdynSharedproductdetails;
+pub use sales_order_origin_codes_to_msdyn_salesorderorigins::SalesOrderOriginCodesToMsdynSalesorderorigins;
+pub use salutations_to_msdyn_salutations::SalutationsToMsdynSalutations;
+pub use sizes_to_msdyn_productsizes::SizesToMsdynProductsizes;
+pub use styles_to_msdyn_productstyles::StylesToMsdynProductstyles;
 pub use tax_groups_to_msdyn_taxgroups::TaxGroupsToMsdynTaxgroups;
+pub use tracking_dimension_groups_to_msdyn_producttrackingdimensiongroups::TrackingDimensionGroupsToMsdynProducttrackingdimensiongroups;
 pub use units_of_measure_to_uoms::UnitsOfMeasureToUoms;
 pub use vendor_groups_to_msdyn_vendorgroups::VendorGroupsToMsdynVendorgroups;
 pub use vendor_payment_methods_to_msdyn_vendorpaymentmethods::VendorPaymentMethodsToMsdynVendorpaymentmethods;
 pub use vendors_v2_to_msdyn_vendors::VendorsV2ToMsdynVendors;
+pub use warehouses_to_msdyn_warehouses::WarehousesToMsdynWarehouses;
 pub use workers_to_cdm_workers::WorkersToCdmWorkers;
 /// Calls `$callback!` with the path of every generated map, in file order:
 /// `for_each_map!(callback)` expands to `callback!(dualsync_generated::maps::A, ...)`.
@@ -97,26 +112,41 @@ macro_rules! for_each_map {
         $crate::maps::CDSPostalAddressLocationsToMsdynPostaladdresscollections,
         $crate::maps::CDSReleasedDistinctProductsToProducts,
         $crate::maps::CDSSalesOrderHeadersToSalesorders,
+        $crate::maps::ColorsToMsdynProductcolors,
+        $crate::maps::ComplimentaryClosingsToMsdynComplimentaryclosings,
+        $crate::maps::ContactPersonTitlesToMsdynSalescontactpersontitles,
         $crate::maps::ContactPersonsToMsdynContactforparties,
         $crate::maps::CurrenciesToTransactioncurrencies,
         $crate::maps::CustomerGroupsToMsdynCustomergroups,
         $crate::maps::CustomerPaymentMethodsToMsdynCustomerpaymentmethods,
         $crate::maps::CustomersV3ToAccounts, $crate::maps::CustomersV3ToAccounts2020,
         $crate::maps::CustomersV3ToContacts, $crate::maps::CustomersV3ToContacts2020,
+        $crate::maps::DecisionMakingRolesToMsdynDecisionmakingroles,
         $crate::maps::DeliveryModesV2ToMsdynShipvias,
         $crate::maps::DeliveryTermsToMsdynTermsofdeliveries,
+        $crate::maps::ExchangeRateTypeToMsdynExchangeratetypes,
         $crate::maps::LanguageCodesToCdmLanguages,
         $crate::maps::LegalEntitiesToCdmCompanies,
         $crate::maps::LegalEntitiesToMsdynInternalorganizations,
+        $crate::maps::LoyaltyLevelsToMsdynLoyaltylevels,
         $crate::maps::OperationalSitesToMsdynOperationalsites,
         $crate::maps::PaymentDaysCdsToMsdynPaymentdays,
         $crate::maps::PaymentSchedulesToMsdynPaymentschedules,
         $crate::maps::PaymentTermsToMsdynPaymentterms,
+        $crate::maps::PersonalCharacterTypesToMsdynPersonalcharactertypes,
+        $crate::maps::PriceCustomerGroupsToMsdynPricecustomergroups,
+        $crate::maps::ProductCategoryHierarchiesToMsdynProductcategoryhierarchies,
         $crate::maps::ReleasedProductsV2ToMsdynSharedproductdetails,
-        $crate::maps::TaxGroupsToMsdynTaxgroups, $crate::maps::UnitsOfMeasureToUoms,
+        $crate::maps::SalesOrderOriginCodesToMsdynSalesorderorigins,
+        $crate::maps::SalutationsToMsdynSalutations,
+        $crate::maps::SizesToMsdynProductsizes, $crate::maps::StylesToMsdynProductstyles,
+        $crate::maps::TaxGroupsToMsdynTaxgroups,
+        $crate::maps::TrackingDimensionGroupsToMsdynProducttrackingdimensiongroups,
+        $crate::maps::UnitsOfMeasureToUoms,
         $crate::maps::VendorGroupsToMsdynVendorgroups,
         $crate::maps::VendorPaymentMethodsToMsdynVendorpaymentmethods,
-        $crate::maps::VendorsV2ToMsdynVendors, $crate::maps::WorkersToCdmWorkers);
+        $crate::maps::VendorsV2ToMsdynVendors, $crate::maps::WarehousesToMsdynWarehouses,
+        $crate::maps::WorkersToCdmWorkers);
     };
 }
 /// The names of every generated map, in file order.
@@ -126,6 +156,9 @@ pub const NAMES: &[&str] = &[
     "CDSPostalAddressLocationsToMsdynPostaladdresscollections",
     "CDSReleasedDistinctProductsToProducts",
     "CDSSalesOrderHeadersToSalesorders",
+    "ColorsToMsdynProductcolors",
+    "ComplimentaryClosingsToMsdynComplimentaryclosings",
+    "ContactPersonTitlesToMsdynSalescontactpersontitles",
     "ContactPersonsToMsdynContactforparties",
     "CurrenciesToTransactioncurrencies",
     "CustomerGroupsToMsdynCustomergroups",
@@ -134,20 +167,32 @@ pub const NAMES: &[&str] = &[
     "CustomersV3ToAccounts2020",
     "CustomersV3ToContacts",
     "CustomersV3ToContacts2020",
+    "DecisionMakingRolesToMsdynDecisionmakingroles",
     "DeliveryModesV2ToMsdynShipvias",
     "DeliveryTermsToMsdynTermsofdeliveries",
+    "ExchangeRateTypeToMsdynExchangeratetypes",
     "LanguageCodesToCdmLanguages",
     "LegalEntitiesToCdmCompanies",
     "LegalEntitiesToMsdynInternalorganizations",
+    "LoyaltyLevelsToMsdynLoyaltylevels",
     "OperationalSitesToMsdynOperationalsites",
     "PaymentDaysCdsToMsdynPaymentdays",
     "PaymentSchedulesToMsdynPaymentschedules",
     "PaymentTermsToMsdynPaymentterms",
+    "PersonalCharacterTypesToMsdynPersonalcharactertypes",
+    "PriceCustomerGroupsToMsdynPricecustomergroups",
+    "ProductCategoryHierarchiesToMsdynProductcategoryhierarchies",
     "ReleasedProductsV2ToMsdynSharedproductdetails",
+    "SalesOrderOriginCodesToMsdynSalesorderorigins",
+    "SalutationsToMsdynSalutations",
+    "SizesToMsdynProductsizes",
+    "StylesToMsdynProductstyles",
     "TaxGroupsToMsdynTaxgroups",
+    "TrackingDimensionGroupsToMsdynProducttrackingdimensiongroups",
     "UnitsOfMeasureToUoms",
     "VendorGroupsToMsdynVendorgroups",
     "VendorPaymentMethodsToMsdynVendorpaymentmethods",
     "VendorsV2ToMsdynVendors",
+    "WarehousesToMsdynWarehouses",
     "WorkersToCdmWorkers",
 ];

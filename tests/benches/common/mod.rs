@@ -16,7 +16,7 @@ pub fn median(mut samples: Vec<f64>) -> f64 {
 pub async fn emulator(n: usize) -> Running {
     let emulator = Emulator::from_paths(
         Some(&workspace().join("generated/metadata/dataverse-dualwrite.xml")),
-        Some(&workspace().join("generated/metadata/fo-dualwrite-core.xml")),
+        Some(&workspace().join("generated/metadata/fo-dualwrite.xml")),
     )
     .unwrap();
     let (dv, fo) = seed(0);

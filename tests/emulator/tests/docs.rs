@@ -477,7 +477,7 @@ async fn run_fixture(name: &str) {
     );
     let emulator = Emulator::from_paths(
         Some(&metadata("dataverse-dualwrite.xml")),
-        Some(&metadata("fo-dualwrite-core.xml")),
+        Some(&metadata("fo-dualwrite.xml")),
     )
     .unwrap();
     let seed = folder.join(format!("{name}.seed.json"));

@@ -18,7 +18,7 @@ fn metadata(file: &str) -> PathBuf {
 async fn start() -> dualsync_emulator::Running {
     let emulator = Emulator::from_paths(
         Some(&metadata("dataverse-dualwrite.xml")),
-        Some(&metadata("fo-dualwrite-core.xml")),
+        Some(&metadata("fo-dualwrite.xml")),
     )
     .unwrap();
     emulator.serve("127.0.0.1:0").await.unwrap()
@@ -75,10 +75,7 @@ const DV: &str = "/api/data/v9.2/";
 #[tokio::test]
 async fn metadata_is_served_byte_for_byte() {
     let running = start().await;
-    for (root, file) in [
-        (DV, "dataverse-dualwrite.xml"),
-        ("/data/", "fo-dualwrite-core.xml"),
-    ] {
+    for (root, file) in [(DV, "dataverse-dualwrite.xml"), ("/data/", "fo-dualwrite.xml")] {
         let bytes = reqwest::get(format!("{}{root}$metadata", running.url))
             .await
             .unwrap()
@@ -956,7 +953,7 @@ fn seed_data_and_the_state_file_survive_a_restart() {
         let mut command = std::process::Command::new(binary);
         command.args([
             "--fo",
-            metadata("fo-dualwrite-core.xml").to_str().unwrap(),
+            metadata("fo-dualwrite.xml").to_str().unwrap(),
             "--port",
             "0",
             "--state",
