@@ -36,6 +36,10 @@ pub struct ColumnMap {
     pub key: bool,
     /// A lookup's key column on its target table (`isocurrencycode`), resolved by the engine.
     pub lookup: &'static str,
+    /// A lookup's navigation property (`transactioncurrencyid`), or "".
+    pub navigation: &'static str,
+    /// A lookup's target entity set (`transactioncurrencies`), or "".
+    pub lookup_set: &'static str,
 }
 
 /// A lookup the engine resolves before writing: find the record of `target_set` whose `key` equals
@@ -89,6 +93,13 @@ pub enum MapError {
     KeyNotSelected { column: &'static str },
     #[error("column `{column}` is Nullable=false: null is never written to it")]
     NullIntoNotNull { column: &'static str },
+    #[error(
+        "lookup `{column}` is (part of) the integration key but the key of its target was not read: the record `{navigation}` points to was not found"
+    )]
+    LookupNotResolved {
+        column: &'static str,
+        navigation: &'static str,
+    },
     #[error("the F&O record does not hold its company column `{column}` (add it to $select)")]
     CompanyNotSelected { column: &'static str },
     #[error(
@@ -131,6 +142,15 @@ pub trait Source<E> {
     /// company lookup when the record was read with it expanded (`navigation/key`).
     #[doc(hidden)]
     fn company_code(&self, navigation: &str, key: &str) -> Option<Cow<'_, str>>;
+    /// The key column `key` of the record a Dataverse lookup points to, when the record holds its
+    /// navigation expanded (`navigation: {key: ..}`, or `navigation: null` for an empty lookup): how
+    /// a lookup maps back to F&O's key value. The engine fills it in from the lookup's id.
+    #[doc(hidden)]
+    fn expanded<T: EdmJson + Clone, L, Target>(
+        &self,
+        navigation: &str,
+        key: &Col<Target, T, L>,
+    ) -> Result<Slot<'_, T>, MapError>;
 }
 
 impl<E: Entity> Source<E> for E {
@@ -143,6 +163,15 @@ impl<E: Entity> Source<E> for E {
 
     fn company_code(&self, _navigation: &str, _key: &str) -> Option<Cow<'_, str>> {
         self.company().map(Cow::Borrowed)
+    }
+
+    fn expanded<T: EdmJson + Clone, L, Target>(
+        &self,
+        _navigation: &str,
+        _key: &Col<Target, T, L>,
+    ) -> Result<Slot<'_, T>, MapError> {
+        // The generated struct holds the lookup's id only.
+        Ok(Slot::Absent)
     }
 }
 
@@ -166,6 +195,26 @@ impl<E: Entity> Source<E> for Record<E> {
             None => object.get(navigation).and_then(|n| n.get(key)),
         };
         text.and_then(Value::as_str).map(Cow::Borrowed)
+    }
+
+    fn expanded<T: EdmJson + Clone, L, Target>(
+        &self,
+        navigation: &str,
+        key: &Col<Target, T, L>,
+    ) -> Result<Slot<'_, T>, MapError> {
+        let name = key.column.name();
+        Ok(match self.json().get(navigation) {
+            None => Slot::Absent,
+            Some(Value::Null) => Slot::Null,
+            Some(target) => match target.get(name) {
+                None => Slot::Absent,
+                Some(Value::Null) => Slot::Null,
+                Some(value) => Slot::Value(Cow::Owned(T::from_json(value).map_err(|e| MapError::Value {
+                    column: name,
+                    source: e.in_field(name),
+                })?)),
+            },
+        })
     }
 }
 

@@ -529,10 +529,10 @@ fn rules(map: &MapFile, column: &crate::mapfile::Column, errors: &mut Vec<Diagno
         ));
         return;
     }
-    if column.key && (d != Direction::Both || column.fo.is_none() || !dv_named || column.lookup.is_some()) {
+    if column.key && (d != Direction::Both || column.fo.is_none() || !dv_named) {
         errors.push(map.error(
             at.clone(),
-            "an integration key maps both ways between two plain columns: direction = \"both\" with fo and dv",
+            "an integration key maps both ways: direction = \"both\" with fo and dv (or lookup)",
         ));
     }
     let one_side = column.fo.is_none() || !dv_named;
@@ -560,15 +560,6 @@ fn rules(map: &MapFile, column: &crate::mapfile::Column, errors: &mut Vec<Diagno
         }
     }
     if let Some(lookup) = &column.lookup {
-        if d != Direction::FoToDv {
-            errors.push(map.error(
-                at.clone(),
-                format!(
-                    "a lookup is bound on the Dataverse side only: write direction = \"fo_to_dv\" (`{}.{}` back to F&O is not supported yet)",
-                    lookup.lookup, lookup.key
-                ),
-            ));
-        }
         if column.default.is_some() || !column.value_map.is_empty() || column.lossy {
             errors.push(map.error(
                 lookup.span.clone(),

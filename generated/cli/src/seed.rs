@@ -68,6 +68,11 @@ pub fn filter_values(filter: Option<&str>) -> Vec<(String, Value)> {
         .filter_map(|part| {
             let (column, value) = part.split_once(" eq ")?;
             let value = value.trim();
+            // An enum literal (`Namespace.Type'Member'`) is its member's name.
+            let value = match value.find('\'') {
+                Some(quote) if quote > 0 && !value[..quote].contains(' ') => &value[quote..],
+                _ => value,
+            };
             let value = if let Some(text) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
                 Value::String(text.replace("''", "'"))
             } else if let Ok(n) = value.parse::<i64>() {

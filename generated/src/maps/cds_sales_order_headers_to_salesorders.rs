@@ -17,7 +17,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     sales_order_number: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:21.
     #[map(
-        fo_to_dv,
+        both,
         fo = currency_code,
         dv = transactioncurrencyid_value,
         lookup(dataverse::Transactioncurrency::isocurrencycode)
@@ -100,7 +100,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     confirmed_shipping_date: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:154.
     #[map(
-        fo_to_dv,
+        both,
         fo = contact_person_id,
         dv = msdyn_associatedcontact_value,
         lookup(dataverse::MsdynContactforparty::msdyn_contactforpartynumber)
@@ -111,7 +111,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     customer_requisition_number: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:167.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_shipping_site_id,
         dv = msdyn_defaultshippingsite_value,
         lookup(dataverse::MsdynOperationalsite::msdyn_siteid)
@@ -119,7 +119,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     default_shipping_site_id: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:174.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_shipping_warehouse_id,
         dv = msdyn_defaultshippingwarehouse_value,
         lookup(dataverse::MsdynWarehouse::msdyn_warehouseidentifier)
@@ -262,7 +262,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     payment_terms_base_date: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:345.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_terms_name,
         dv = msdyn_paymentterms_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -270,7 +270,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     payment_terms_name: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:352.
     #[map(
-        fo_to_dv,
+        both,
         fo = price_customer_group_code,
         dv = msdyn_pricecustomergroup_value,
         lookup(dataverse::MsdynPricecustomergroup::msdyn_groupcode)
@@ -303,7 +303,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     customers_order_reference: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:402.
     #[map(
-        fo_to_dv,
+        both,
         fo = delivery_mode_code,
         dv = msdyn_deliverymode_value,
         lookup(dataverse::MsdynShipvia::msdyn_name)
@@ -311,7 +311,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     delivery_mode_code: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:409.
     #[map(
-        fo_to_dv,
+        both,
         fo = delivery_terms_code,
         dv = msdyn_deliveryterms_value,
         lookup(dataverse::MsdynTermsofdelivery::msdyn_termscode)
@@ -319,7 +319,7 @@ pub struct CDSSalesOrderHeadersToSalesorders {
     delivery_terms_code: (),
     /// Map file maps/cdssales_order_headers_to_salesorders.toml:416.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_order_origin_code,
         dv = msdyn_salesorderorigin_value,
         lookup(dataverse::MsdynSalesorderorigin::msdyn_origincode)

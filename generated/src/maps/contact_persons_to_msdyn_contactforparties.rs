@@ -17,7 +17,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     contact_person_id: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:18.
     #[map(
-        fo_to_dv,
+        both,
         fo = contact_person_party_number,
         dv = msdyn_contactpartyid_value,
         lookup(dataverse::MsdynParty::msdyn_partynumber)
@@ -25,7 +25,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     contact_person_party_number: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:25.
     #[map(
-        fo_to_dv,
+        both,
         fo = associated_party_number,
         dv = msdyn_associatedpartyid_value,
         lookup(dataverse::MsdynParty::msdyn_partynumber)
@@ -39,7 +39,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     employment_department: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:44.
     #[map(
-        fo_to_dv,
+        both,
         fo = primary_salutation_phrase,
         dv = msdyn_primarysalutationphrase_value,
         lookup(dataverse::MsdynSalutation::msdyn_salutationphrase)
@@ -59,7 +59,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     available_to_time: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:82.
     #[map(
-        fo_to_dv,
+        both,
         fo = contact_person_responsible_personnel_number,
         dv = msdyn_employeeresponsible_value,
         lookup(dataverse::CdmWorker::cdm_workernumber)
@@ -67,7 +67,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     contact_person_responsible_personnel_number: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:89.
     #[map(
-        fo_to_dv,
+        both,
         fo = decision_making_role_code,
         dv = msdyn_decisionmakingrole_value,
         lookup(dataverse::MsdynDecisionmakingrole::msdyn_rolename)
@@ -85,7 +85,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     employment_job_function_name: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:108.
     #[map(
-        fo_to_dv,
+        both,
         fo = employment_job_title,
         dv = msdyn_jobtitle_value,
         lookup(dataverse::MsdynSalescontactpersontitle::msdyn_jobtitlealias)
@@ -125,7 +125,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     is_vip: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:154.
     #[map(
-        fo_to_dv,
+        both,
         fo = loyalty_level_phrase,
         dv = msdyn_loyaltylevelphrase_value,
         lookup(dataverse::MsdynLoyaltylevel::msdyn_levelphrase)
@@ -133,7 +133,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     loyalty_level_phrase: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:161.
     #[map(
-        fo_to_dv,
+        both,
         fo = manager_contact_person_id,
         dv = msdyn_parentcontactforpartyid_value,
         lookup(dataverse::MsdynContactforparty::msdyn_contactforpartynumber)
@@ -161,7 +161,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     organization_identification_number: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:192.
     #[map(
-        fo_to_dv,
+        both,
         fo = personal_character_type_code,
         dv = msdyn_personalcharactertypecode_value,
         lookup(dataverse::MsdynPersonalcharactertype::msdyn_typename)
@@ -169,7 +169,7 @@ pub struct ContactPersonsToMsdynContactforparties {
     personal_character_type_code: (),
     /// Map file maps/contact_persons_to_msdyn_contactforparties.toml:199.
     #[map(
-        fo_to_dv,
+        both,
         fo = primary_complimentary_closing_phrase,
         dv = msdyn_primarycomplimentaryclosingphrase_value,
         lookup(dataverse::MsdynComplimentaryclosing::msdyn_closingphrase)

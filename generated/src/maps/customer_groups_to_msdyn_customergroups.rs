@@ -28,7 +28,7 @@ pub struct CustomerGroupsToMsdynCustomergroups {
     is_sales_tax_included_in_price: (),
     /// Map file maps/customer_groups_to_msdyn_customergroups.toml:31.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_term_id,
         dv = msdyn_paymenttermid_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -36,7 +36,7 @@ pub struct CustomerGroupsToMsdynCustomergroups {
     payment_term_id: (),
     /// Map file maps/customer_groups_to_msdyn_customergroups.toml:38.
     #[map(
-        fo_to_dv,
+        both,
         fo = clearing_period_payment_term_name,
         dv = msdyn_clearingperiodpaymenttermname_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)

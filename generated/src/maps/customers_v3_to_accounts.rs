@@ -22,7 +22,7 @@ pub struct CustomersV3ToAccounts {
     credit_limit: (),
     /// Map file maps/customers_v3_to_accounts.toml:30.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_currency_code,
         dv = transactioncurrencyid_value,
         lookup(dataverse::Transactioncurrency::isocurrencycode)
@@ -44,7 +44,7 @@ pub struct CustomersV3ToAccounts {
     credit_rating: (),
     /// Map file maps/customers_v3_to_accounts.toml:56.
     #[map(
-        fo_to_dv,
+        both,
         fo = customer_group_id,
         dv = msdyn_customergroupid_value,
         lookup(dataverse::MsdynCustomergroup::msdyn_groupid)
@@ -55,7 +55,7 @@ pub struct CustomersV3ToAccounts {
     identification_number: (),
     /// Map file maps/customers_v3_to_accounts.toml:69.
     #[map(
-        fo_to_dv,
+        both,
         fo = invoice_account,
         dv = msdyn_billingaccount_value,
         lookup(dataverse::Account::accountnumber)
@@ -77,7 +77,7 @@ pub struct CustomersV3ToAccounts {
     party_state: (),
     /// Map file maps/customers_v3_to_accounts.toml:98.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_day,
         dv = msdyn_paymentday_value,
         lookup(dataverse::MsdynPaymentday::msdyn_name)
@@ -85,7 +85,7 @@ pub struct CustomersV3ToAccounts {
     payment_day: (),
     /// Map file maps/customers_v3_to_accounts.toml:105.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_method,
         dv = msdyn_customerpaymentmethod_value,
         lookup(dataverse::MsdynCustomerpaymentmethod::msdyn_name)
@@ -93,7 +93,7 @@ pub struct CustomersV3ToAccounts {
     payment_method: (),
     /// Map file maps/customers_v3_to_accounts.toml:112.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_schedule,
         dv = msdyn_paymentschedule_value,
         lookup(dataverse::MsdynPaymentschedule::msdyn_name)
@@ -101,7 +101,7 @@ pub struct CustomersV3ToAccounts {
     payment_schedule: (),
     /// Map file maps/customers_v3_to_accounts.toml:119.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_terms,
         dv = msdyn_paymentterm_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -120,7 +120,7 @@ pub struct CustomersV3ToAccounts {
     tax_exempt_number: (),
     /// Map file maps/customers_v3_to_accounts.toml:140.
     #[map(
-        fo_to_dv,
+        both,
         fo = vendor_account,
         dv = msdyn_vendor_value,
         lookup(dataverse::MsdynVendor::msdyn_vendoraccountnumber)
@@ -134,7 +134,7 @@ pub struct CustomersV3ToAccounts {
     party_type: (),
     /// Map file maps/customers_v3_to_accounts.toml:159.
     #[map(
-        fo_to_dv,
+        both,
         fo = party_number,
         dv = msdyn_partyid_value,
         lookup(dataverse::MsdynParty::msdyn_partynumber)
@@ -142,7 +142,7 @@ pub struct CustomersV3ToAccounts {
     party_number: (),
     /// Map file maps/customers_v3_to_accounts.toml:166.
     #[map(
-        fo_to_dv,
+        both,
         fo = contact_person_id,
         dv = msdyn_primarycontact_value,
         lookup(dataverse::MsdynContactforparty::msdyn_contactforpartynumber)
@@ -150,7 +150,7 @@ pub struct CustomersV3ToAccounts {
     contact_person_id: (),
     /// Map file maps/customers_v3_to_accounts.toml:173.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_tax_group,
         dv = msdyn_salestaxgroup_value,
         lookup(dataverse::MsdynTaxgroup::msdyn_name)

@@ -90,7 +90,7 @@ pub struct CustomersV3ToAccounts2020 {
     primary_contact_url: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:166.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_currency_code,
         dv = transactioncurrencyid_value,
         lookup(dataverse::Transactioncurrency::isocurrencycode)
@@ -112,7 +112,7 @@ pub struct CustomersV3ToAccounts2020 {
     credit_rating: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:192.
     #[map(
-        fo_to_dv,
+        both,
         fo = customer_group_id,
         dv = msdyn_customergroupid_value,
         lookup(dataverse::MsdynCustomergroup::msdyn_groupid)
@@ -123,7 +123,7 @@ pub struct CustomersV3ToAccounts2020 {
     identification_number: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:205.
     #[map(
-        fo_to_dv,
+        both,
         fo = invoice_account,
         dv = msdyn_billingaccount_value,
         lookup(dataverse::Account::accountnumber)
@@ -145,7 +145,7 @@ pub struct CustomersV3ToAccounts2020 {
     party_state: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:237.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_day,
         dv = msdyn_paymentday_value,
         lookup(dataverse::MsdynPaymentday::msdyn_name)
@@ -153,7 +153,7 @@ pub struct CustomersV3ToAccounts2020 {
     payment_day: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:244.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_method,
         dv = msdyn_customerpaymentmethod_value,
         lookup(dataverse::MsdynCustomerpaymentmethod::msdyn_name)
@@ -161,7 +161,7 @@ pub struct CustomersV3ToAccounts2020 {
     payment_method: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:251.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_schedule,
         dv = msdyn_paymentschedule_value,
         lookup(dataverse::MsdynPaymentschedule::msdyn_name)
@@ -169,7 +169,7 @@ pub struct CustomersV3ToAccounts2020 {
     payment_schedule: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:258.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_terms,
         dv = msdyn_paymentterm_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -197,7 +197,7 @@ pub struct CustomersV3ToAccounts2020 {
     tax_exempt_number: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:297.
     #[map(
-        fo_to_dv,
+        both,
         fo = vendor_account,
         dv = msdyn_vendor_value,
         lookup(dataverse::MsdynVendor::msdyn_vendoraccountnumber)
@@ -270,7 +270,7 @@ pub struct CustomersV3ToAccounts2020 {
     party_number: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:394.
     #[map(
-        fo_to_dv,
+        both,
         fo = contact_person_id,
         dv = primarycontactid_value,
         lookup(dataverse::Contact::msdyn_contactpersonid)
@@ -278,7 +278,7 @@ pub struct CustomersV3ToAccounts2020 {
     contact_person_id: (),
     /// Map file maps/customers_v3_to_accounts2020.toml:401.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_tax_group,
         dv = msdyn_salestaxgroup_value,
         lookup(dataverse::MsdynTaxgroup::msdyn_name)

@@ -21,7 +21,7 @@ pub struct CustomersV3ToContacts {
     party_type: (),
     /// Map file maps/customers_v3_to_contacts.toml:25.
     #[map(
-        fo_to_dv,
+        both,
         fo = party_number,
         dv = msdyn_partyid_value,
         lookup(dataverse::MsdynParty::msdyn_partynumber)
@@ -32,7 +32,7 @@ pub struct CustomersV3ToContacts {
     customer_account: (),
     /// Map file maps/customers_v3_to_contacts.toml:39.
     #[map(
-        fo_to_dv,
+        both,
         fo = customer_group_id,
         dv = msdyn_customergroupid_value,
         lookup(dataverse::MsdynCustomergroup::msdyn_groupid)
@@ -49,7 +49,7 @@ pub struct CustomersV3ToContacts {
     party_state: (),
     /// Map file maps/customers_v3_to_contacts.toml:64.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_currency_code,
         dv = transactioncurrencyid_value,
         lookup(dataverse::Transactioncurrency::isocurrencycode)
@@ -60,7 +60,7 @@ pub struct CustomersV3ToContacts {
     sales_memo: (),
     /// Map file maps/customers_v3_to_contacts.toml:77.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_day,
         dv = msdyn_paymentday_value,
         lookup(dataverse::MsdynPaymentday::msdyn_name)
@@ -68,7 +68,7 @@ pub struct CustomersV3ToContacts {
     payment_day: (),
     /// Map file maps/customers_v3_to_contacts.toml:84.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_schedule,
         dv = msdyn_paymentschedule_value,
         lookup(dataverse::MsdynPaymentschedule::msdyn_name)
@@ -76,7 +76,7 @@ pub struct CustomersV3ToContacts {
     payment_schedule: (),
     /// Map file maps/customers_v3_to_contacts.toml:91.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_method,
         dv = msdyn_customerpaymentmethod_value,
         lookup(dataverse::MsdynCustomerpaymentmethod::msdyn_name)
@@ -84,7 +84,7 @@ pub struct CustomersV3ToContacts {
     payment_method: (),
     /// Map file maps/customers_v3_to_contacts.toml:98.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_tax_group,
         dv = msdyn_salestaxgroup_value,
         lookup(dataverse::MsdynTaxgroup::msdyn_name)
@@ -92,7 +92,7 @@ pub struct CustomersV3ToContacts {
     sales_tax_group: (),
     /// Map file maps/customers_v3_to_contacts.toml:105.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_terms,
         dv = msdyn_paymentterms_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -100,7 +100,7 @@ pub struct CustomersV3ToContacts {
     payment_terms: (),
     /// Map file maps/customers_v3_to_contacts.toml:112.
     #[map(
-        fo_to_dv,
+        both,
         fo = contact_person_id,
         dv = msdyn_primarycontact_value,
         lookup(dataverse::MsdynContactforparty::msdyn_contactforpartynumber)

@@ -27,7 +27,7 @@ pub struct CustomersV3ToContacts2020 {
     customer_account: (),
     /// Map file maps/customers_v3_to_contacts2020.toml:38.
     #[map(
-        fo_to_dv,
+        both,
         fo = customer_group_id,
         dv = msdyn_customergroupid_value,
         lookup(dataverse::MsdynCustomergroup::msdyn_groupid)
@@ -208,7 +208,7 @@ pub struct CustomersV3ToContacts2020 {
     primary_contact_url_description: (),
     /// Map file maps/customers_v3_to_contacts2020.toml:369.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_currency_code,
         dv = transactioncurrencyid_value,
         lookup(dataverse::Transactioncurrency::isocurrencycode)

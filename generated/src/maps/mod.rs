@@ -2,23 +2,19 @@
 //! Table maps generated from map files (`dualsync-codegen generate`, `[codegen] maps`).
 //!
 //! Map files not generated:
-//! - `maps/cdscontact_persons_v2_to_contacts.toml`: no integration key: F&O key field `ContactPersonPartyNumber` is not mapped to a plain Dataverse column (the transcription maps it as `CONTACTPERSONPARTYNUMBER|msdyn_partyid.msdyn_partynumber`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/cdsparty_postal_address_locations_to_msdyn_partypostaladdresses.toml`: no integration key: F&O key field `PartyNumber` is not mapped to a plain Dataverse column (the transcription maps it as `PARTYNUMBER|msdyn_partyid.msdyn_partynumber`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/cdspostal_address_history_v2_to_msdyn_postaladdresses.toml`: no integration key: F&O key field `LocationId` is not mapped to a plain Dataverse column (the transcription maps it as `LOCATIONID|msdyn_postaladdresscollectionid.msdyn_location`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/cdssales_order_lines_to_salesorderdetails.toml`: no integration key: F&O key field `SalesOrderNumber` is not mapped to a plain Dataverse column (the transcription maps it as `SALESORDERNUMBER|salesorderid.msdyn_salesordernumber`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/configurations_msdyn_productconfigurations.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/exchange_rate_currency_pair_msdyn_currencyexchangeratepairs.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/exchange_rates_cdsentity_to_msdyn_currencyexchangerates.toml`: no integration key: F&O key field `ExchangeRateTypeName` is not mapped to a plain Dataverse column (the transcription maps it as `EXCHANGERATETYPENAME|msdyn_currencyexchangeratepair.msdyn_currencyexchangeratetypeid.msdyn_name`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/party_contacts_v3_to_msdyn_partyelectronicaddresses.toml`: no integration key: F&O key field `PartyNumber` is not mapped to a plain Dataverse column (the transcription maps it as `PARTYNUMBER|msdyn_partyid.msdyn_partynumber`); the derive keys a map on plain columns mapped both ways.
-//! - `maps/product_categories_msdyn_productcategories.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/product_dimension_groups_msdyn_productdimensiongroups.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/storage_dimension_groups_msdyn_productstoragedimensiongroups.toml`: the F&O entity behind this map is not in generated/metadata/fo-dualwrite-core.xml (a reference-data map the transcription lists because a covered map looks up into it; its F&O data entity is unknown)
-//! - `maps/unit_of_measure_conversions_to_msdyn_unitofmeasureconversions.toml`: no integration key: F&O key field `FromUnitSymbol` is not mapped to a plain Dataverse column (the transcription maps it as `FROMUNITSYMBOL|msdyn_fromunit.msdyn_symbol`); the derive keys a map on plain columns mapped both ways.
+//! - `maps/configurations_msdyn_productconfigurations.toml`: no F&O entity: the transcription does not name it and the real F&O schema facts (shared/corpus/fo/captured/fo-real-schema-facts.json, 3,868 entity sets) have no entity set with these fields (the facts have `ProductMasterConfigurations` (key ProductMasterNumber + ProductConfigurationId), a different record); a guess would sync the wrong records.
+//! - `maps/exchange_rates_cdsentity_to_msdyn_currencyexchangerates.toml`: the integration key goes through two lookups: F&O key field `ExchangeRateTypeName` is `msdyn_currencyexchangeratepair.msdyn_currencyexchangeratetypeid.msdyn_name` (and the currency codes go through the pair too); a map binds one lookup to a key column of its target (one hop), and the pair is itself keyed by three lookups.
+//! - `maps/product_dimension_groups_msdyn_productdimensiongroups.toml`: no F&O entity: the transcription does not name it and the real F&O schema facts (shared/corpus/fo/captured/fo-real-schema-facts.json, 3,868 entity sets) have no entity set with these fields (only `TrackingDimensionGroups` has GroupName + GroupDescription); a guess would sync the wrong records.
+//! - `maps/storage_dimension_groups_msdyn_productstoragedimensiongroups.toml`: no F&O entity: the transcription does not name it and the real F&O schema facts (shared/corpus/fo/captured/fo-real-schema-facts.json, 3,868 entity sets) have no entity set with these fields (only `TrackingDimensionGroups` has GroupName + GroupDescription); a guess would sync the wrong records.
 pub mod all_products_to_msdyn_globalproducts;
+pub mod cds_contact_persons_v2_to_contacts;
 pub mod cds_parties_to_msdyn_parties;
+pub mod cds_party_postal_address_locations_to_msdyn_partypostaladdresses;
+pub mod cds_postal_address_history_v2_to_msdyn_postaladdresses;
 pub mod cds_postal_address_locations_to_msdyn_postaladdresscollections;
 pub mod cds_released_distinct_products_to_products;
 pub mod cds_sales_order_headers_to_salesorders;
+pub mod cds_sales_order_lines_to_salesorderdetails;
 pub mod colors_to_msdyn_productcolors;
 pub mod complimentary_closings_to_msdyn_complimentaryclosings;
 pub mod contact_person_titles_to_msdyn_salescontactpersontitles;
@@ -33,17 +29,20 @@ pub mod customers_v3_to_contacts2020;
 pub mod decision_making_roles_to_msdyn_decisionmakingroles;
 pub mod delivery_modes_v2_to_msdyn_shipvias;
 pub mod delivery_terms_to_msdyn_termsofdeliveries;
+pub mod exchange_rate_currency_pair_to_msdyn_currencyexchangeratepairs;
 pub mod exchange_rate_type_to_msdyn_exchangeratetypes;
 pub mod language_codes_to_cdm_languages;
 pub mod legal_entities_to_cdm_companies;
 pub mod legal_entities_to_msdyn_internalorganizations;
 pub mod loyalty_levels_to_msdyn_loyaltylevels;
 pub mod operational_sites_to_msdyn_operationalsites;
+pub mod party_contacts_v3_to_msdyn_partyelectronicaddresses;
 pub mod payment_days_cds_to_msdyn_paymentdays;
 pub mod payment_schedules_to_msdyn_paymentschedules;
 pub mod payment_terms_to_msdyn_paymentterms;
 pub mod personal_character_types_to_msdyn_personalcharactertypes;
 pub mod price_customer_groups_to_msdyn_pricecustomergroups;
+pub mod product_categories_to_msdyn_productcategories;
 pub mod product_category_hierarchies_to_msdyn_productcategoryhierarchies;
 pub mod released_products_v2_to_msdyn_sharedproductdetails;
 pub mod sales_order_origin_codes_to_msdyn_salesorderorigins;
@@ -52,6 +51,7 @@ pub mod sizes_to_msdyn_productsizes;
 pub mod styles_to_msdyn_productstyles;
 pub mod tax_groups_to_msdyn_taxgroups;
 pub mod tracking_dimension_groups_to_msdyn_producttrackingdimensiongroups;
+pub mod unit_of_measure_conversions_to_msdyn_unitofmeasureconversions;
 pub mod units_of_measure_to_uoms;
 pub mod vendor_groups_to_msdyn_vendorgroups;
 pub mod vendor_payment_methods_to_msdyn_vendorpaymentmethods;
@@ -59,10 +59,14 @@ pub mod vendors_v2_to_msdyn_vendors;
 pub mod warehouses_to_msdyn_warehouses;
 pub mod workers_to_cdm_workers;
 pub use all_products_to_msdyn_globalproducts::AllProductsToMsdynGlobalproducts;
+pub use cds_contact_persons_v2_to_contacts::CDSContactPersonsV2ToContacts;
 pub use cds_parties_to_msdyn_parties::CDSPartiesToMsdynParties;
+pub use cds_party_postal_address_locations_to_msdyn_partypostaladdresses::CDSPartyPostalAddressLocationsToMsdynPartypostaladdresses;
+pub use cds_postal_address_history_v2_to_msdyn_postaladdresses::CDSPostalAddressHistoryV2ToMsdynPostaladdresses;
 pub use cds_postal_address_locations_to_msdyn_postaladdresscollections::CDSPostalAddressLocationsToMsdynPostaladdresscollections;
 pub use cds_released_distinct_products_to_products::CDSReleasedDistinctProductsToProducts;
 pub use cds_sales_order_headers_to_salesorders::CDSSalesOrderHeadersToSalesorders;
+pub use cds_sales_order_lines_to_salesorderdetails::CDSSalesOrderLinesToSalesorderdetails;
 pub use colors_to_msdyn_productcolors::ColorsToMsdynProductcolors;
 pub use complimentary_closings_to_msdyn_complimentaryclosings::ComplimentaryClosingsToMsdynComplimentaryclosings;
 pub use contact_person_titles_to_msdyn_salescontactpersontitles::ContactPersonTitlesToMsdynSalescontactpersontitles;
@@ -77,17 +81,20 @@ pub use customers_v3_to_contacts2020::CustomersV3ToContacts2020;
 pub use decision_making_roles_to_msdyn_decisionmakingroles::DecisionMakingRolesToMsdynDecisionmakingroles;
 pub use delivery_modes_v2_to_msdyn_shipvias::DeliveryModesV2ToMsdynShipvias;
 pub use delivery_terms_to_msdyn_termsofdeliveries::DeliveryTermsToMsdynTermsofdeliveries;
+pub use exchange_rate_currency_pair_to_msdyn_currencyexchangeratepairs::ExchangeRateCurrencyPairToMsdynCurrencyexchangeratepairs;
 pub use exchange_rate_type_to_msdyn_exchangeratetypes::ExchangeRateTypeToMsdynExchangeratetypes;
 pub use language_codes_to_cdm_languages::LanguageCodesToCdmLanguages;
 pub use legal_entities_to_cdm_companies::LegalEntitiesToCdmCompanies;
 pub use legal_entities_to_msdyn_internalorganizations::LegalEntitiesToMsdynInternalorganizations;
 pub use loyalty_levels_to_msdyn_loyaltylevels::LoyaltyLevelsToMsdynLoyaltylevels;
 pub use operational_sites_to_msdyn_operationalsites::OperationalSitesToMsdynOperationalsites;
+pub use party_contacts_v3_to_msdyn_partyelectronicaddresses::PartyContactsV3ToMsdynPartyelectronicaddresses;
 pub use payment_days_cds_to_msdyn_paymentdays::PaymentDaysCdsToMsdynPaymentdays;
 pub use payment_schedules_to_msdyn_paymentschedules::PaymentSchedulesToMsdynPaymentschedules;
 pub use payment_terms_to_msdyn_paymentterms::PaymentTermsToMsdynPaymentterms;
 pub use personal_character_types_to_msdyn_personalcharactertypes::PersonalCharacterTypesToMsdynPersonalcharactertypes;
 pub use price_customer_groups_to_msdyn_pricecustomergroups::PriceCustomerGroupsToMsdynPricecustomergroups;
+pub use product_categories_to_msdyn_productcategories::ProductCategoriesToMsdynProductcategories;
 pub use product_category_hierarchies_to_msdyn_productcategoryhierarchies::ProductCategoryHierarchiesToMsdynProductcategoryhierarchies;
 pub use released_products_v2_to_msdyn_sharedproductdetails::ReleasedProductsV2ToMsdynSharedproductdetails;
 pub use sales_order_origin_codes_to_msdyn_salesorderorigins::SalesOrderOriginCodesToMsdynSalesorderorigins;
@@ -96,6 +103,7 @@ pub use sizes_to_msdyn_productsizes::SizesToMsdynProductsizes;
 pub use styles_to_msdyn_productstyles::StylesToMsdynProductstyles;
 pub use tax_groups_to_msdyn_taxgroups::TaxGroupsToMsdynTaxgroups;
 pub use tracking_dimension_groups_to_msdyn_producttrackingdimensiongroups::TrackingDimensionGroupsToMsdynProducttrackingdimensiongroups;
+pub use unit_of_measure_conversions_to_msdyn_unitofmeasureconversions::UnitOfMeasureConversionsToMsdynUnitofmeasureconversions;
 pub use units_of_measure_to_uoms::UnitsOfMeasureToUoms;
 pub use vendor_groups_to_msdyn_vendorgroups::VendorGroupsToMsdynVendorgroups;
 pub use vendor_payment_methods_to_msdyn_vendorpaymentmethods::VendorPaymentMethodsToMsdynVendorpaymentmethods;
@@ -108,10 +116,14 @@ pub use workers_to_cdm_workers::WorkersToCdmWorkers;
 macro_rules! for_each_map {
     ($callback:ident) => {
         $callback ! ($crate::maps::AllProductsToMsdynGlobalproducts,
+        $crate::maps::CDSContactPersonsV2ToContacts,
         $crate::maps::CDSPartiesToMsdynParties,
+        $crate::maps::CDSPartyPostalAddressLocationsToMsdynPartypostaladdresses,
+        $crate::maps::CDSPostalAddressHistoryV2ToMsdynPostaladdresses,
         $crate::maps::CDSPostalAddressLocationsToMsdynPostaladdresscollections,
         $crate::maps::CDSReleasedDistinctProductsToProducts,
         $crate::maps::CDSSalesOrderHeadersToSalesorders,
+        $crate::maps::CDSSalesOrderLinesToSalesorderdetails,
         $crate::maps::ColorsToMsdynProductcolors,
         $crate::maps::ComplimentaryClosingsToMsdynComplimentaryclosings,
         $crate::maps::ContactPersonTitlesToMsdynSalescontactpersontitles,
@@ -124,17 +136,20 @@ macro_rules! for_each_map {
         $crate::maps::DecisionMakingRolesToMsdynDecisionmakingroles,
         $crate::maps::DeliveryModesV2ToMsdynShipvias,
         $crate::maps::DeliveryTermsToMsdynTermsofdeliveries,
+        $crate::maps::ExchangeRateCurrencyPairToMsdynCurrencyexchangeratepairs,
         $crate::maps::ExchangeRateTypeToMsdynExchangeratetypes,
         $crate::maps::LanguageCodesToCdmLanguages,
         $crate::maps::LegalEntitiesToCdmCompanies,
         $crate::maps::LegalEntitiesToMsdynInternalorganizations,
         $crate::maps::LoyaltyLevelsToMsdynLoyaltylevels,
         $crate::maps::OperationalSitesToMsdynOperationalsites,
+        $crate::maps::PartyContactsV3ToMsdynPartyelectronicaddresses,
         $crate::maps::PaymentDaysCdsToMsdynPaymentdays,
         $crate::maps::PaymentSchedulesToMsdynPaymentschedules,
         $crate::maps::PaymentTermsToMsdynPaymentterms,
         $crate::maps::PersonalCharacterTypesToMsdynPersonalcharactertypes,
         $crate::maps::PriceCustomerGroupsToMsdynPricecustomergroups,
+        $crate::maps::ProductCategoriesToMsdynProductcategories,
         $crate::maps::ProductCategoryHierarchiesToMsdynProductcategoryhierarchies,
         $crate::maps::ReleasedProductsV2ToMsdynSharedproductdetails,
         $crate::maps::SalesOrderOriginCodesToMsdynSalesorderorigins,
@@ -142,6 +157,7 @@ macro_rules! for_each_map {
         $crate::maps::SizesToMsdynProductsizes, $crate::maps::StylesToMsdynProductstyles,
         $crate::maps::TaxGroupsToMsdynTaxgroups,
         $crate::maps::TrackingDimensionGroupsToMsdynProducttrackingdimensiongroups,
+        $crate::maps::UnitOfMeasureConversionsToMsdynUnitofmeasureconversions,
         $crate::maps::UnitsOfMeasureToUoms,
         $crate::maps::VendorGroupsToMsdynVendorgroups,
         $crate::maps::VendorPaymentMethodsToMsdynVendorpaymentmethods,
@@ -152,10 +168,14 @@ macro_rules! for_each_map {
 /// The names of every generated map, in file order.
 pub const NAMES: &[&str] = &[
     "AllProductsToMsdynGlobalproducts",
+    "CDSContactPersonsV2ToContacts",
     "CDSPartiesToMsdynParties",
+    "CDSPartyPostalAddressLocationsToMsdynPartypostaladdresses",
+    "CDSPostalAddressHistoryV2ToMsdynPostaladdresses",
     "CDSPostalAddressLocationsToMsdynPostaladdresscollections",
     "CDSReleasedDistinctProductsToProducts",
     "CDSSalesOrderHeadersToSalesorders",
+    "CDSSalesOrderLinesToSalesorderdetails",
     "ColorsToMsdynProductcolors",
     "ComplimentaryClosingsToMsdynComplimentaryclosings",
     "ContactPersonTitlesToMsdynSalescontactpersontitles",
@@ -170,17 +190,20 @@ pub const NAMES: &[&str] = &[
     "DecisionMakingRolesToMsdynDecisionmakingroles",
     "DeliveryModesV2ToMsdynShipvias",
     "DeliveryTermsToMsdynTermsofdeliveries",
+    "ExchangeRateCurrencyPairToMsdynCurrencyexchangeratepairs",
     "ExchangeRateTypeToMsdynExchangeratetypes",
     "LanguageCodesToCdmLanguages",
     "LegalEntitiesToCdmCompanies",
     "LegalEntitiesToMsdynInternalorganizations",
     "LoyaltyLevelsToMsdynLoyaltylevels",
     "OperationalSitesToMsdynOperationalsites",
+    "PartyContactsV3ToMsdynPartyelectronicaddresses",
     "PaymentDaysCdsToMsdynPaymentdays",
     "PaymentSchedulesToMsdynPaymentschedules",
     "PaymentTermsToMsdynPaymentterms",
     "PersonalCharacterTypesToMsdynPersonalcharactertypes",
     "PriceCustomerGroupsToMsdynPricecustomergroups",
+    "ProductCategoriesToMsdynProductcategories",
     "ProductCategoryHierarchiesToMsdynProductcategoryhierarchies",
     "ReleasedProductsV2ToMsdynSharedproductdetails",
     "SalesOrderOriginCodesToMsdynSalesorderorigins",
@@ -189,6 +212,7 @@ pub const NAMES: &[&str] = &[
     "StylesToMsdynProductstyles",
     "TaxGroupsToMsdynTaxgroups",
     "TrackingDimensionGroupsToMsdynProducttrackingdimensiongroups",
+    "UnitOfMeasureConversionsToMsdynUnitofmeasureconversions",
     "UnitsOfMeasureToUoms",
     "VendorGroupsToMsdynVendorgroups",
     "VendorPaymentMethodsToMsdynVendorpaymentmethods",

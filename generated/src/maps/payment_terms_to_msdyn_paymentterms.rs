@@ -53,7 +53,7 @@ pub struct PaymentTermsToMsdynPaymentterms {
     is_default_payment_term: (),
     /// Map file maps/payment_terms_to_msdyn_paymentterms.toml:75.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_day_name,
         dv = msdyn_paymentdayname_value,
         lookup(dataverse::MsdynPaymentday::msdyn_name)
@@ -61,7 +61,7 @@ pub struct PaymentTermsToMsdynPaymentterms {
     payment_day_name: (),
     /// Map file maps/payment_terms_to_msdyn_paymentterms.toml:85.
     #[map(
-        fo_to_dv,
+        both,
         fo = payment_schedule_name,
         dv = msdyn_paymentschedulename_value,
         lookup(dataverse::MsdynPaymentschedule::msdyn_name)

@@ -14,7 +14,7 @@ use super::super::{dataverse, fo};
 pub struct VendorGroupsToMsdynVendorgroups {
     /// Map file maps/vendor_groups_to_msdyn_vendorgroups.toml:11.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_payment_term_name,
         dv = msdyn_paymentterms_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -28,7 +28,7 @@ pub struct VendorGroupsToMsdynVendorgroups {
     vendor_group_id: (),
     /// Map file maps/vendor_groups_to_msdyn_vendorgroups.toml:31.
     #[map(
-        fo_to_dv,
+        both,
         fo = clearing_period_payment_term_name,
         dv = msdyn_clearingperiodpaymentpermname_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)

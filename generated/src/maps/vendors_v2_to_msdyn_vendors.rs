@@ -17,7 +17,7 @@ pub struct VendorsV2ToMsdynVendors {
     vendor_account_number: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:18.
     #[map(
-        fo_to_dv,
+        both,
         fo = vendor_group_id,
         dv = msdyn_vendorgroupid_value,
         lookup(dataverse::MsdynVendorgroup::msdyn_vendorgroup)
@@ -62,7 +62,7 @@ pub struct VendorsV2ToMsdynVendors {
     primary_url: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:86.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_payment_day_name,
         dv = msdyn_defaultpaymentdayname_value,
         lookup(dataverse::MsdynPaymentday::msdyn_name)
@@ -70,7 +70,7 @@ pub struct VendorsV2ToMsdynVendors {
     default_payment_day_name: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:93.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_payment_schedule_name,
         dv = msdyn_paymentschedule_value,
         lookup(dataverse::MsdynPaymentschedule::msdyn_name)
@@ -78,7 +78,7 @@ pub struct VendorsV2ToMsdynVendors {
     default_payment_schedule_name: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:100.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_payment_terms_name,
         dv = msdyn_paymentterms_value,
         lookup(dataverse::MsdynPaymentterm::msdyn_name)
@@ -150,7 +150,7 @@ pub struct VendorsV2ToMsdynVendors {
     vendor_hold_release_date: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:165.
     #[map(
-        fo_to_dv,
+        both,
         fo = vendor_party_number,
         dv = msdyn_partyid_value,
         lookup(dataverse::MsdynParty::msdyn_partynumber)
@@ -158,7 +158,7 @@ pub struct VendorsV2ToMsdynVendors {
     vendor_party_number: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:175.
     #[map(
-        fo_to_dv,
+        both,
         fo = currency_code,
         dv = msdyn_currencycode_value,
         lookup(dataverse::Transactioncurrency::isocurrencycode)
@@ -174,7 +174,7 @@ pub struct VendorsV2ToMsdynVendors {
     is_vendor_located_in_hub_zone: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:189.
     #[map(
-        fo_to_dv,
+        both,
         fo = default_vendor_payment_method_name,
         dv = msdyn_vendorpaymentmethod_value,
         lookup(dataverse::MsdynVendorpaymentmethod::msdyn_name)
@@ -182,7 +182,7 @@ pub struct VendorsV2ToMsdynVendors {
     default_vendor_payment_method_name: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:196.
     #[map(
-        fo_to_dv,
+        both,
         fo = invoice_vendor_account_number,
         dv = msdyn_invoicevendoraccountnumber_value,
         lookup(dataverse::MsdynVendor::msdyn_vendoraccountnumber)
@@ -198,7 +198,7 @@ pub struct VendorsV2ToMsdynVendors {
     are_prices_including_sales_tax: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:210.
     #[map(
-        fo_to_dv,
+        both,
         fo = sales_tax_group_code,
         dv = msdyn_taxgroup_value,
         lookup(dataverse::MsdynTaxgroup::msdyn_name)
@@ -206,7 +206,7 @@ pub struct VendorsV2ToMsdynVendors {
     sales_tax_group_code: (),
     /// Map file maps/vendors_v2_to_msdyn_vendors.toml:217.
     #[map(
-        fo_to_dv,
+        both,
         fo = primary_contact_person_id,
         dv = msdyn_primarycontact_value,
         lookup(dataverse::MsdynContactforparty::msdyn_contactforpartynumber)

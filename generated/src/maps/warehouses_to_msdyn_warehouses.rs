@@ -23,7 +23,7 @@ pub struct WarehousesToMsdynWarehouses {
     warehouse_name: (),
     /// Map file maps/warehouses_msdyn_warehouses.toml:32.
     #[map(
-        fo_to_dv,
+        both,
         fo = operational_site_id,
         dv = msdyn_operationalsite_value,
         lookup(dataverse::MsdynOperationalsite::msdyn_siteid)

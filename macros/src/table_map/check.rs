@@ -27,10 +27,12 @@ pub fn check(map: &Map, errors: &mut Errors) {
                 "an integration key column names both columns: #[map(key, both, fo = .., dv = ..)]",
             ));
         }
-        if key.default.is_some() || key.lookup.is_some() || !key.value_map.is_empty() {
+        // A key through a lookup (`lookup(..)`) is the target's key value on the F&O side and the
+        // lookup on the Dataverse side: the engine resolves it both ways.
+        if key.default.is_some() || !key.value_map.is_empty() {
             errors.push(syn::Error::new(
                 key.key_span,
-                "an integration key column copies its value as it is: remove default, lookup or value_map",
+                "an integration key column copies its value as it is: remove default or value_map",
             ));
         }
     }
@@ -76,12 +78,6 @@ fn check_column(column: &Column, errors: &mut Errors) {
         ));
     }
     if let Some(lookup) = &column.lookup {
-        if d != Direction::FoToDv {
-            errors.push(syn::Error::new(
-                column.direction_span,
-                "a lookup is bound on the Dataverse side: write fo_to_dv",
-            ));
-        }
         if column.fo.is_none() || column.dv.is_none() {
             errors.push(syn::Error::new(
                 lookup.span,

@@ -175,6 +175,11 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
     };
     let source = col(leg.source_path, source_ident);
     let name = quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::column_name(#target) };
+    if !leg.fo_to_dv()
+        && let Some(lookup) = &column.lookup
+    {
+        return lookup_back_statements(leg, lookup, &source, &target, &name);
+    }
     let on_absent = if column.key {
         quote! { return ::core::result::Result::Err(::dualsync::map::MapError::KeyNotSelected { column: #name }); }
     } else {
@@ -254,6 +259,57 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
     }
 }
 
+/// Dataverse -> F&O of a lookup: the F&O column takes the key value of the record the lookup points
+/// to, which the engine reads by the lookup's id and puts in the record as if expanded
+/// (`navigation: {key: ..}`).
+fn lookup_back_statements(
+    leg: &Leg<'_>,
+    lookup: &super::ast::Lookup,
+    lookup_column: &TokenStream,
+    target: &TokenStream,
+    name: &TokenStream,
+) -> TokenStream {
+    let column = leg.column;
+    let target_entity = entity(&lookup.target);
+    let key = col(&lookup.target, &lookup.key);
+    let source_entity = entity(leg.source_path);
+    let lookup_name = quote_spanned! {leg.source_path.span()=> ::dualsync::__private::column_name(#lookup_column) };
+    let on_absent = if column.key {
+        quote! {
+            return ::core::result::Result::Err(::dualsync::map::MapError::LookupNotResolved {
+                column: #lookup_name,
+                navigation: NAVIGATION,
+            });
+        }
+    } else {
+        quote! {}
+    };
+    let on_null = if column.key {
+        quote! { return ::core::result::Result::Err(::dualsync::map::MapError::EmptyKey { column: #name }); }
+    } else {
+        quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set_null(&mut patch, #target)?; }
+    };
+    // A conversion error points at the destination column.
+    let convert = quote_spanned! {leg.dest.span()=>
+        let (source, target) = (#key, #target);
+        let value = ::dualsync::__private::convert::<_, _, _, _, _, _, ::dualsync::__private::Bool<false>>(source, target, &*value)?;
+    };
+    let set = quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set(&mut patch, target, &value)?; };
+    quote! {
+        {
+            const NAVIGATION: &str = {
+                let column = #lookup_column;
+                ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(column)
+            };
+            match ::dualsync::map::Source::<#source_entity>::expanded(record, NAVIGATION, #key)? {
+                ::dualsync::__private::Slot::Absent => { #on_absent }
+                ::dualsync::__private::Slot::Null => { #on_null }
+                ::dualsync::__private::Slot::Value(value) => { #convert #set }
+            }
+        }
+    }
+}
+
 /// A value map: F&O member name → Dataverse value, or Dataverse value → F&O member.
 fn value_map_statements(leg: &Leg<'_>, target: &TokenStream, name: &TokenStream) -> TokenStream {
     let entries: Vec<&(Ident, Literal)> = if leg.fo_to_dv() {
@@ -306,6 +362,30 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
     let target = col(leg.dest_path, dest);
     let span = dest.span();
     if let Some(lookup) = &column.lookup {
+        // The lookup column: the destination going to Dataverse, the source coming back to F&O.
+        let (target, dest) = match (leg.fo_to_dv(), leg.source) {
+            (false, Some(source)) => (col(leg.source_path, source), source),
+            _ => (target.clone(), dest),
+        };
+        if !leg.fo_to_dv() {
+            // Back to F&O, the F&O column is written with the target's key value.
+            let fo_dest = leg.dest;
+            let fo_target = col(leg.dest_path, fo_dest);
+            checks.push(check(
+                fo_dest.span(),
+                "WritableColumn",
+                &format!(
+                    "`fo = {fo_dest}` writes a read-only F&O column: the service sets it; map the lookup fo_to_dv only, or remove this #[map]"
+                ),
+                "read-only column",
+                quote! { ::dualsync::__private::writable(#fo_target) },
+                Subject::None,
+            ));
+            if column.direction.writes_dv() {
+                // The lookup checks come with the leg to Dataverse.
+                return;
+            }
+        }
         let target_entity = entity(&lookup.target);
         let target_name = lookup
             .target
@@ -552,15 +632,29 @@ pub fn expand(map: &Map) -> TokenStream {
         let fo_name = name_of(fo, &column.fo);
         let dv_name = name_of(dv, &column.dv);
         let key = column.key;
-        let lookup = match &column.lookup {
-            Some(lookup) => {
+        let (lookup, navigation, lookup_set) = match (&column.lookup, &column.dv) {
+            (Some(lookup), Some(dv_column)) => {
                 let c = col(&lookup.target, &lookup.key);
-                quote! { ::dualsync::__private::column_name(#c) }
+                let lookup_col = col(dv, dv_column);
+                let target_entity = entity(&lookup.target);
+                (
+                    quote! { ::dualsync::__private::column_name(#c) },
+                    quote! { ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(#lookup_col) },
+                    quote! { <#target_entity as ::dualsync::entity::Entity>::SET },
+                )
             }
-            None => quote! { "" },
+            _ => (quote! { "" }, quote! { "" }, quote! { "" }),
         };
         metadata.push(quote! {
-            ::dualsync::map::ColumnMap { fo: #fo_name, dv: #dv_name, direction: #direction, key: #key, lookup: #lookup }
+            ::dualsync::map::ColumnMap {
+                fo: #fo_name,
+                dv: #dv_name,
+                direction: #direction,
+                key: #key,
+                lookup: #lookup,
+                navigation: #navigation,
+                lookup_set: #lookup_set,
+            }
         });
         if column.direction.writes_dv()
             && let Some(dest) = &column.dv

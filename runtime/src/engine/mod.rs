@@ -247,6 +247,8 @@ pub struct Engine {
     /// Company code -> Dataverse id and back.
     company_ids: Mutex<HashMap<String, String>>,
     company_codes: Mutex<HashMap<String, String>>,
+    /// (entity set, key column, id) -> the key value of the record a lookup points to.
+    target_keys: Mutex<HashMap<(String, String, String), Value>>,
     windows: Mutex<HashMap<String, VecDeque<bool>>>,
     last_poll: Mutex<HashMap<String, Instant>>,
     last_compare: Mutex<HashMap<String, Instant>>,
@@ -277,11 +279,16 @@ fn key_text(value: Option<&Value>) -> Option<String> {
 pub fn integration_key(spec: &MapSpec, flow: Flow, record: &Object) -> Option<String> {
     let mut parts = Vec::new();
     for (fo, dv) in &spec.key_pairs {
-        let column = match flow {
-            Flow::FoToDv => fo,
-            Flow::DvToFo => dv,
+        let value = match flow {
+            Flow::FoToDv => record.get(*fo),
+            // A key part through a lookup is the key value of the record it points to, which
+            // `expand_lookups` put in the record.
+            Flow::DvToFo => match spec.lookup_read(dv) {
+                Some(read) => record.get(read.navigation).and_then(|n| n.get(read.key)),
+                None => record.get(*dv),
+            },
         };
-        parts.push(key_text(record.get(*column))?);
+        parts.push(key_text(value)?);
     }
     (!parts.is_empty()).then(|| parts.join("\u{1f}"))
 }
@@ -309,6 +316,74 @@ fn guid_in(url: &str) -> Option<String> {
     inner.parse::<uuid::Uuid>().ok().map(|u| u.to_string())
 }
 
+/// The columns a side is paged by: Dataverse by the table's id (unique, whatever the map key is),
+/// F&O by the map key's columns.
+fn page_columns(spec: &MapSpec, side: Side) -> Vec<(&'static str, &'static str)> {
+    match side {
+        Side::Dv => vec![(spec.dv_id, "Edm.Guid")],
+        Side::Fo => spec.fo_page.clone(),
+    }
+}
+
+/// Where a page ends: the paging columns' values of its last record. One string column is saved as
+/// it is (what checkpoints of earlier versions hold); otherwise a JSON array.
+fn page_cursor(spec: &MapSpec, side: Side, record: &Object) -> Option<String> {
+    let columns = page_columns(spec, side);
+    let values: Vec<Value> = columns
+        .iter()
+        .map(|(c, _)| record.get(*c).cloned().unwrap_or(Value::Null))
+        .collect();
+    if values.iter().any(Value::is_null) {
+        return None;
+    }
+    match values.as_slice() {
+        [Value::String(one)] if !one.starts_with('[') => Some(one.clone()),
+        _ => Some(Value::Array(values).to_string()),
+    }
+}
+
+/// The OData literal of a paging value of Edm type `edm`; `None` when the value cannot be one (it
+/// came from a service: nothing but a plain literal goes into the filter).
+fn typed_literal(edm: &str, value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::String(text) => match edm {
+            "Edm.String" => Some(literal(text)),
+            "Edm.Guid" => text.parse::<uuid::Uuid>().ok().map(|u| u.to_string()),
+            "Edm.Date" | "Edm.DateTimeOffset" | "Edm.TimeOfDay" | "Edm.Int64" | "Edm.Decimal" => text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+'))
+                .then(|| text.clone()),
+            // An enum: its qualified name and the member.
+            _ if !edm.starts_with("Edm.") && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                Some(format!("{edm}'{text}'"))
+            }
+            _ => Some(literal(text)),
+        },
+        _ => None,
+    }
+}
+
+/// The filter of the records after `cursor` in the order of `columns` (keyset paging):
+/// `(a gt 1) or (a eq 1 and b gt 'x')`.
+fn after_filter(columns: &[(&'static str, &'static str)], cursor: &str) -> Option<String> {
+    let values: Vec<Value> = match serde_json::from_str::<Value>(cursor) {
+        Ok(Value::Array(values)) if cursor.starts_with('[') => values,
+        _ => vec![Value::String(cursor.to_string())],
+    };
+    let mut alternatives = Vec::new();
+    for i in 0..columns.len().min(values.len()) {
+        let mut terms = Vec::new();
+        for (j, (column, edm)) in columns.iter().enumerate().take(i + 1) {
+            let op = if j == i { "gt" } else { "eq" };
+            terms.push(format!("{column} {op} {}", typed_literal(edm, &values[j])?));
+        }
+        alternatives.push(format!("({})", terms.join(" and ")));
+    }
+    (!alternatives.is_empty()).then(|| alternatives.join(" or "))
+}
+
 impl Engine {
     /// An engine over `services` and `store`, running `maps` (put in dependency order here).
     pub fn new(services: Services, store: Arc<dyn Store>, maps: Vec<MapSetup>, config: EngineConfig) -> Self {
@@ -319,6 +394,7 @@ impl Engine {
             config,
             company_ids: Mutex::new(HashMap::new()),
             company_codes: Mutex::new(HashMap::new()),
+            target_keys: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
             last_poll: Mutex::new(HashMap::new()),
             last_compare: Mutex::new(HashMap::new()),
@@ -527,20 +603,11 @@ impl Engine {
         top: u32,
     ) -> Result<Vec<Object>, EngineError> {
         let mut filters: Vec<String> = Vec::new();
-        let (set, select, filter, key_column) = match side {
-            Side::Fo => (
-                spec.fo_set,
-                &spec.fo_select,
-                spec.fo_filter,
-                spec.key_pairs.first().map(|k| k.0),
-            ),
-            Side::Dv => (
-                spec.dv_set,
-                &spec.dv_select,
-                spec.dv_filter,
-                spec.key_pairs.first().map(|k| k.1),
-            ),
+        let (set, select, filter) = match side {
+            Side::Fo => (spec.fo_set, &spec.fo_select, spec.fo_filter),
+            Side::Dv => (spec.dv_set, &spec.dv_select, spec.dv_filter),
         };
+        let columns = page_columns(spec, side);
         if let Some(filter) = filter {
             filters.push(format!("({filter})"));
         }
@@ -569,16 +636,24 @@ impl Engine {
                 }
             }
         }
-        if let (Some(after), Some(column)) = (after, key_column) {
-            filters.push(format!("{column} gt {}", literal(after)));
+        if let Some(after) = after {
+            match after_filter(&columns, after) {
+                Some(filter) => filters.push(format!("({filter})")),
+                None => {
+                    return Err(EngineError::Service(Error::Invalid(format!(
+                        "the paging position `{after}` of {set} is not a key of it"
+                    ))));
+                }
+            }
         }
         let mut path = format!("{set}?$select={}", select.join(","));
         if !filters.is_empty() {
             path.push_str("&$filter=");
             path.push_str(&crate::odata::query::encode_query(&filters.join(" and ")));
         }
-        if let Some(column) = key_column {
-            path.push_str(&format!("&$orderby={column}"));
+        if !columns.is_empty() {
+            let order: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+            path.push_str(&format!("&$orderby={}", order.join(",")));
         }
         path.push_str(&format!("&$top={top}{extra}"));
         let value = self.get_json(side, &path).await?;
@@ -586,13 +661,76 @@ impl Engine {
             Some(Value::Array(rows)) => rows.clone(),
             _ => Vec::new(),
         };
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| match row {
-                Value::Object(object) => Some(object),
-                _ => None,
-            })
-            .collect())
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Value::Object(mut object) = row {
+                if side == Side::Dv {
+                    self.expand_lookups(spec, &mut object).await?;
+                }
+                out.push(object);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts in a Dataverse record, for each lookup the map reads back to F&O, the key value of the
+    /// record it points to (`navigation: {key: ..}`, `navigation: null` for an empty lookup), read
+    /// by id through a cache. A lookup whose target is not found stays as it is (a key part through
+    /// it then has no value, and the record is logged).
+    async fn expand_lookups(&self, spec: &MapSpec, record: &mut Object) -> Result<(), Error> {
+        for read in &spec.lookup_reads {
+            let expanded = match record.get(read.column) {
+                Some(Value::Null) => Value::Null,
+                Some(Value::String(id)) => {
+                    let Ok(id) = id.parse::<uuid::Uuid>() else {
+                        continue;
+                    };
+                    match self.target_key(read, &id.to_string()).await? {
+                        Some(value) => {
+                            let mut object = Object::new();
+                            object.insert(read.key.to_string(), value);
+                            Value::Object(object)
+                        }
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            record.insert(read.navigation.to_string(), expanded);
+        }
+        Ok(())
+    }
+
+    /// The key value (`read.key`) of the record `id` of `read.set`, through the cache.
+    async fn target_key(&self, read: &spec::LookupRead, id: &str) -> Result<Option<Value>, Error> {
+        let cache_key = (read.set.to_string(), read.key.to_string(), id.to_string());
+        if let Some(value) = self
+            .target_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cache_key)
+        {
+            return Ok(Some(value.clone()));
+        }
+        let value = match self
+            .get_json(Side::Dv, &format!("{}({id})?$select={}", read.set, read.key))
+            .await
+        {
+            Ok(v) => v,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(key) = value.get(read.key).filter(|v| !v.is_null()).cloned() else {
+            return Ok(None);
+        };
+        if let Some(text) = key.as_str() {
+            let _ = self.store.put_lookup(read.set, read.key, &literal(text), id);
+        }
+        self.target_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cache_key, key.clone());
+        Ok(Some(key))
     }
 
     /// The company a record belongs to (lower case), or `None` when the map does not run it.
@@ -666,15 +804,7 @@ impl Engine {
                     )
                     .await?;
                 let full = page.len() as u32 >= self.config.page_size;
-                let key_column = match side {
-                    Side::Fo => spec.key_pairs.first().map(|k| k.0),
-                    Side::Dv => spec.key_pairs.first().map(|k| k.1),
-                };
-                let last_key = page
-                    .last()
-                    .and_then(|r| key_column.and_then(|c| r.get(c)))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                let last_key = page.last().and_then(|r| page_cursor(&spec, side, r));
                 let mut items = Vec::with_capacity(page.len());
                 let mut invalid = Vec::new();
                 let now = now_ms();
@@ -784,11 +914,26 @@ impl Engine {
         let mut items = Vec::new();
         for change in changes {
             match change {
-                DvChange::Upsert(record) => {
+                DvChange::Upsert(mut record) => {
                     let Some(company) = self.company_of(&setup, Flow::DvToFo, &record).await? else {
                         continue;
                     };
+                    self.expand_lookups(spec, &mut record).await?;
                     let Some(key) = integration_key(spec, Flow::DvToFo, &record) else {
+                        if !spec.lookup_reads.is_empty() {
+                            // A key part through a lookup whose target is not found: say so.
+                            let entry = self.entry_for_record(
+                                spec,
+                                &company,
+                                Flow::DvToFo,
+                                &record,
+                                "the record has no value in the map's integration key (a lookup in it points to a record that was not found)",
+                            );
+                            self.store.commit(Commit {
+                                errors: vec![entry],
+                                ..Commit::default()
+                            })?;
+                        }
                         continue;
                     };
                     items.push(QueueItem {
@@ -892,15 +1037,7 @@ impl Engine {
                     .read_page(&spec, side, &company, after.as_deref(), self.config.page_size)
                     .await?;
                 let full = page.len() as u32 >= self.config.page_size;
-                let key_column = match side {
-                    Side::Fo => spec.key_pairs.first().map(|k| k.0),
-                    Side::Dv => spec.key_pairs.first().map(|k| k.1),
-                };
-                after = page
-                    .last()
-                    .and_then(|r| key_column.and_then(|c| r.get(c)))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                after = page.last().and_then(|r| page_cursor(&spec, side, r));
                 let now = now_ms();
                 let items: Vec<Item> = page
                     .into_iter()
@@ -929,10 +1066,6 @@ impl Engine {
 
     /// Every record of a map and company on `side` (paged by key).
     async fn read_all(&self, spec: &MapSpec, side: Side, company: &str) -> Result<Vec<Object>, EngineError> {
-        let key_column = match side {
-            Side::Fo => spec.key_pairs.first().map(|k| k.0),
-            Side::Dv => spec.key_pairs.first().map(|k| k.1),
-        };
         let mut out = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -940,11 +1073,7 @@ impl Engine {
                 .read_page(spec, side, company, after.as_deref(), self.config.page_size)
                 .await?;
             let full = page.len() as u32 >= self.config.page_size;
-            after = page
-                .last()
-                .and_then(|r| key_column.and_then(|c| r.get(c)))
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            after = page.last().and_then(|r| page_cursor(spec, side, r));
             out.extend(page);
             if !full || after.is_none() {
                 return Ok(out);
@@ -1895,6 +2024,17 @@ impl Engine {
         }
         let mut parts: Vec<(String, String)> = Vec::new();
         for (_, dv) in &spec.key_pairs {
+            if let Some(read) = spec.lookup_read(dv) {
+                // A key part through a lookup: the id it was bound to.
+                let bound = values
+                    .get(&format!("{}@odata.bind", read.navigation))
+                    .and_then(json_value);
+                let Some(id) = bound.as_ref().and_then(Value::as_str).and_then(guid_in) else {
+                    return Ok(WriteOp::Create { values });
+                };
+                parts.push((dv.to_string(), id));
+                continue;
+            }
             let Some(value) = values.get(*dv).and_then(json_value) else {
                 return Ok(WriteOp::Create { values });
             };

@@ -37,6 +37,20 @@ pub struct CompanyLookup {
     pub set: &'static str,
 }
 
+/// A Dataverse lookup the engine reads back to F&O: the key column of the record it points to, read
+/// by the lookup's id and put in the record as if expanded (`navigation: {key: ..}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupRead {
+    /// `_msdyn_partyid_value`.
+    pub column: &'static str,
+    /// `msdyn_partyid`.
+    pub navigation: &'static str,
+    /// `msdyn_parties`.
+    pub set: &'static str,
+    /// The target's key column the F&O value is (`msdyn_partynumber`).
+    pub key: &'static str,
+}
+
 /// What the engine needs to know of a map, computed once from the map and both entities.
 #[derive(Debug, Clone)]
 pub struct MapSpec {
@@ -72,6 +86,17 @@ pub struct MapSpec {
     /// The id column of each table the Dataverse lookups point to: (entity set, `transactioncurrencyid`).
     /// Dataverse names a table's primary id after its logical name.
     pub lookup_ids: Vec<(&'static str, String)>,
+    /// Lookups mapped back to F&O (Dataverse -> F&O, and key parts through a lookup).
+    pub lookup_reads: Vec<LookupRead>,
+    /// The F&O key columns of the map key with their Edm types: how initial sync pages F&O.
+    pub fo_page: Vec<(&'static str, &'static str)>,
+}
+
+impl MapSpec {
+    /// The lookup read back for Dataverse column `column`, if it is one.
+    pub fn lookup_read(&self, column: &str) -> Option<&LookupRead> {
+        self.lookup_reads.iter().find(|r| r.column == column)
+    }
 }
 
 /// A record mapped to the other side: the values to write (wire name → JSON text, `None` = null;
@@ -210,6 +235,7 @@ where
         let mut dv_written = Vec::new();
         let mut fo_written = Vec::new();
         let mut lookup_sets = Vec::new();
+        let mut lookup_reads: Vec<LookupRead> = Vec::new();
         let dv_id = dv_id_of::<M::Dv>();
         push_unique(&mut dv_select, dv_id);
         for column in M::COLUMNS {
@@ -236,6 +262,17 @@ where
                 for target in field.lookup {
                     push_unique(&mut lookup_sets, target.set);
                 }
+            }
+            if !column.lookup.is_empty()
+                && (to_fo || column.key)
+                && !lookup_reads.iter().any(|r| r.column == column.dv)
+            {
+                lookup_reads.push(LookupRead {
+                    column: column.dv,
+                    navigation: column.navigation,
+                    set: column.lookup_set,
+                    key: column.lookup,
+                });
             }
         }
         if let Some(company) = M::COMPANY {
@@ -267,6 +304,14 @@ where
                 }
             }
         }
+        let fo_fields = <M::Fo as Entity>::FIELDS;
+        let fo_page = key_pairs
+            .iter()
+            .map(|(fo, _)| {
+                let edm = fo_fields.iter().find(|f| f.name == *fo).map_or("Edm.String", |f| f.edm);
+                (*fo, edm)
+            })
+            .collect();
         let mut wanted: Vec<&str> = key_pairs.iter().map(|(_, dv)| *dv).collect();
         if let Some(company) = &company_dv {
             wanted.push(company.column);
@@ -297,6 +342,8 @@ where
             dv_alternate_key,
             dv_lookups,
             lookup_ids,
+            lookup_reads,
+            fo_page,
         }
     }
 }

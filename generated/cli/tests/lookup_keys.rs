@@ -1,0 +1,144 @@
+//! A map whose integration key goes through lookups (Unit conversions: F&O `FromUnitSymbol` /
+//! `ToUnitSymbol` are Dataverse lookups `msdyn_fromunit` / `msdyn_tounit` to `uoms` by
+//! `msdyn_symbol`), both ways against the emulator: F&O -> Dataverse upserts by the lookup alternate
+//! key (once, however often it runs), Dataverse -> F&O reads each lookup's target key back, matches
+//! the existing F&O record by it, and creates new ones with the target keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dualsync::auth::Credentials;
+use dualsync::engine::{Engine, EngineConfig, MapSetup, Services, SqliteStore};
+use dualsync::odata::{DataverseClient, FinOpsClient, TransportConfig};
+use dualsync_cli::registry;
+use dualsync_emulator::{Emulator, load_seed};
+use serde_json::{Value, json};
+
+const MAP: &str = "UnitOfMeasureConversionsToMsdynUnitofmeasureconversions";
+const KG: &str = "00000000-0000-4000-8000-0000000000a1";
+const G: &str = "00000000-0000-4000-8000-0000000000a2";
+const T: &str = "00000000-0000-4000-8000-0000000000a3";
+
+fn metadata(file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../metadata")
+        .join(file)
+}
+
+async fn export(url: &str, service: &str, set: &str) -> Vec<Value> {
+    let all: Value = reqwest::get(format!("{url}/_admin/{service}/export"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all.get(set).and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
+    let info = registry::all()
+        .into_iter()
+        .find(|m| m.name == MAP)
+        .expect("the unit conversions map is generated");
+    let dv = dualsync_emulator::load_service(
+        &metadata("dataverse-dualwrite.xml"),
+        dualsync_emulator::schema::Flavor::Dataverse,
+    )
+    .unwrap();
+    let fo = dualsync_emulator::load_service(&metadata("fo-dualwrite.xml"), dualsync_emulator::schema::Flavor::Fo)
+        .unwrap();
+    let running = Emulator::new(Some(dv), Some(fo)).serve("127.0.0.1:0").await.unwrap();
+    let uom = |id: &str, symbol: &str| json!({"uomid": id, "name": symbol, "msdyn_symbol": symbol});
+    let conversion = |from: &str, to: &str, factor: i64| {
+        json!({
+            "FromUnitSymbol": from, "ToUnitSymbol": to, "Factor": factor, "Numerator": factor,
+            "Denominator": 1, "InnerOffset": 0, "OuterOffset": 0, "Rounding": "Nearest",
+        })
+    };
+    let seed = json!({
+        "dataverse": {"uoms": [uom(KG, "kg"), uom(G, "g"), uom(T, "t")]},
+        "fo": {"UnitOfMeasureConversions": [conversion("kg", "g", 1000), conversion("t", "kg", 1000)]},
+    });
+    running.emulator.with(|s| load_seed(s, &seed)).unwrap();
+    let transport = TransportConfig {
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
+        ..TransportConfig::default()
+    };
+    let services = Services {
+        dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone()).unwrap(),
+        fo: FinOpsClient::new(&running.fo_root(), Credentials::None, transport).unwrap(),
+    };
+    let engine = Engine::new(
+        services,
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        vec![MapSetup::new(Arc::clone(&info.runner), &[])],
+        EngineConfig {
+            page_size: 1,
+            poll_interval: Duration::from_millis(0),
+            tick: Duration::from_millis(5),
+            lookup_timeout: Duration::from_millis(0),
+            ..EngineConfig::default()
+        },
+    );
+
+    // F&O -> Dataverse, paged one record at a time by the composite key.
+    engine.initial_sync(MAP, None).await.unwrap();
+    engine.drain().await.unwrap();
+    let errors = engine.store().errors(Some(MAP)).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    let rows = export(&running.url, "dataverse", "msdyn_unitofmeasureconversions").await;
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    let kg_g = rows
+        .iter()
+        .find(|r| r["_msdyn_fromunit_value"] == KG && r["_msdyn_tounit_value"] == G)
+        .expect("kg -> g is bound to both units");
+    assert_eq!(kg_g["msdyn_factor"].as_f64(), Some(1000.0), "{kg_g:#?}");
+
+    // The same again (a full compare from F&O): the alternate key finds the records, no duplicate.
+    engine.full_compare(MAP, dualsync::map::Side::Fo).await.unwrap();
+    engine.drain().await.unwrap();
+    assert_eq!(export(&running.url, "dataverse", "msdyn_unitofmeasureconversions").await.len(), 2);
+
+    // Dataverse -> F&O: a change to an existing record finds its F&O record through the units'
+    // symbols; a new record is created in F&O with them.
+    let http = reqwest::Client::new();
+    let id = kg_g["msdyn_unitofmeasureconversionid"].as_str().unwrap();
+    let root = running.dataverse_root();
+    let response = http
+        .patch(format!("{root}msdyn_unitofmeasureconversions({id})"))
+        .json(&json!({"msdyn_factor": 1001, "msdyn_numerator": 1001}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    let response = http
+        .post(format!("{root}msdyn_unitofmeasureconversions"))
+        .json(&json!({
+            "msdyn_fromunit@odata.bind": format!("/uoms({G})"),
+            "msdyn_tounit@odata.bind": format!("/uoms({T})"),
+            "msdyn_factor": 0.000001, "msdyn_numerator": 1, "msdyn_denominator": 1000000,
+            "msdyn_inneroffset": 0, "msdyn_outeroffset": 0,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    engine.poll_dataverse(MAP).await.unwrap();
+    engine.drain().await.unwrap();
+    let errors = engine.store().errors(Some(MAP)).unwrap();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let fo_rows = export(&running.url, "fo", "UnitOfMeasureConversions").await;
+    assert_eq!(fo_rows.len(), 3, "{fo_rows:#?}");
+    let updated = fo_rows
+        .iter()
+        .find(|r| r["FromUnitSymbol"] == "kg" && r["ToUnitSymbol"] == "g")
+        .unwrap();
+    assert_eq!(updated["Factor"].as_f64(), Some(1001.0), "{updated:#?}");
+    let created = fo_rows
+        .iter()
+        .find(|r| r["FromUnitSymbol"] == "g" && r["ToUnitSymbol"] == "t")
+        .expect("the record created in Dataverse arrives in F&O with the units' symbols");
+    assert_eq!(created["Denominator"].as_f64(), Some(1_000_000.0), "{created:#?}");
+}
