@@ -275,9 +275,9 @@ fn lookups() {
     ));
     assert_at(&e, 14, 10, "`isocode` is not a column of `transactioncurrency`");
     let e = generate_error(&format!(
-        "{CUSTOMERS}\n[[columns]]\nfo = \"SalesCurrencyCode\"\nlookup = \"transactioncurrencyid.isocurrencycode\"\ndirection = \"both\"\n"
+        "{CUSTOMERS}\n[[columns]]\nfo = \"SalesCurrencyCode\"\nlookup = \"transactioncurrencyid.isocurrencycode\"\ndirection = \"both\"\nlossy = true\n"
     ));
-    assert_at(&e, 15, 13, "a lookup is bound on the Dataverse side only");
+    assert_at(&e, 14, 10, "a lookup takes its key value as it is");
     let e = generate_error(&format!(
         "{CUSTOMERS}\n[[columns]]\nfo = \"SalesCurrencyCode\"\ndv = \"transactioncurrencyid\"\ndirection = \"fo_to_dv\"\n"
     ));

@@ -559,12 +559,12 @@ fn rules(map: &MapFile, column: &crate::mapfile::Column, errors: &mut Vec<Diagno
             ));
         }
     }
-    if let Some(lookup) = &column.lookup {
-        if column.default.is_some() || !column.value_map.is_empty() || column.lossy {
-            errors.push(map.error(
-                lookup.span.clone(),
-                "a lookup takes its key value as it is: remove default, value_map or lossy",
-            ));
-        }
+    if let Some(lookup) = &column.lookup
+        && (column.default.is_some() || !column.value_map.is_empty() || column.lossy)
+    {
+        errors.push(map.error(
+            lookup.span.clone(),
+            "a lookup takes its key value as it is: remove default, value_map or lossy",
+        ));
     }
 }

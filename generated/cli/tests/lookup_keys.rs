@@ -32,7 +32,10 @@ async fn export(url: &str, service: &str, set: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap();
-    all.get(set).and_then(Value::as_array).cloned().unwrap_or_default()
+    all.get(set)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,9 +49,15 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
         dualsync_emulator::schema::Flavor::Dataverse,
     )
     .unwrap();
-    let fo = dualsync_emulator::load_service(&metadata("fo-dualwrite.xml"), dualsync_emulator::schema::Flavor::Fo)
+    let fo = dualsync_emulator::load_service(
+        &metadata("fo-dualwrite.xml"),
+        dualsync_emulator::schema::Flavor::Fo,
+    )
+    .unwrap();
+    let running = Emulator::new(Some(dv), Some(fo))
+        .serve("127.0.0.1:0")
+        .await
         .unwrap();
-    let running = Emulator::new(Some(dv), Some(fo)).serve("127.0.0.1:0").await.unwrap();
     let uom = |id: &str, symbol: &str| json!({"uomid": id, "name": symbol, "msdyn_symbol": symbol});
     let conversion = |from: &str, to: &str, factor: i64| {
         json!({
@@ -58,7 +67,10 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
     };
     let seed = json!({
         "dataverse": {"uoms": [uom(KG, "kg"), uom(G, "g"), uom(T, "t")]},
-        "fo": {"UnitOfMeasureConversions": [conversion("kg", "g", 1000), conversion("t", "kg", 1000)]},
+        // Two records share the first key column (`kg`): paging one record at a time must not skip one.
+        "fo": {"UnitOfMeasureConversions": [
+            conversion("kg", "g", 1000), conversion("t", "kg", 1000), conversion("kg", "t", 1),
+        ]},
     });
     running.emulator.with(|s| load_seed(s, &seed)).unwrap();
     let transport = TransportConfig {
@@ -67,7 +79,8 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
         ..TransportConfig::default()
     };
     let services = Services {
-        dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone()).unwrap(),
+        dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone())
+            .unwrap(),
         fo: FinOpsClient::new(&running.fo_root(), Credentials::None, transport).unwrap(),
     };
     let engine = Engine::new(
@@ -89,7 +102,7 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
     let errors = engine.store().errors(Some(MAP)).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
     let rows = export(&running.url, "dataverse", "msdyn_unitofmeasureconversions").await;
-    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
     let kg_g = rows
         .iter()
         .find(|r| r["_msdyn_fromunit_value"] == KG && r["_msdyn_tounit_value"] == G)
@@ -99,7 +112,12 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
     // The same again (a full compare from F&O): the alternate key finds the records, no duplicate.
     engine.full_compare(MAP, dualsync::map::Side::Fo).await.unwrap();
     engine.drain().await.unwrap();
-    assert_eq!(export(&running.url, "dataverse", "msdyn_unitofmeasureconversions").await.len(), 2);
+    assert_eq!(
+        export(&running.url, "dataverse", "msdyn_unitofmeasureconversions")
+            .await
+            .len(),
+        3
+    );
 
     // Dataverse -> F&O: a change to an existing record finds its F&O record through the units'
     // symbols; a new record is created in F&O with them.
@@ -112,7 +130,11 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
     let response = http
         .post(format!("{root}msdyn_unitofmeasureconversions"))
         .json(&json!({
@@ -124,13 +146,17 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
     engine.poll_dataverse(MAP).await.unwrap();
     engine.drain().await.unwrap();
     let errors = engine.store().errors(Some(MAP)).unwrap();
     assert!(errors.is_empty(), "{errors:#?}");
     let fo_rows = export(&running.url, "fo", "UnitOfMeasureConversions").await;
-    assert_eq!(fo_rows.len(), 3, "{fo_rows:#?}");
+    assert_eq!(fo_rows.len(), 4, "{fo_rows:#?}");
     let updated = fo_rows
         .iter()
         .find(|r| r["FromUnitSymbol"] == "kg" && r["ToUnitSymbol"] == "g")

@@ -273,7 +273,8 @@ fn lookup_back_statements(
     let target_entity = entity(&lookup.target);
     let key = col(&lookup.target, &lookup.key);
     let source_entity = entity(leg.source_path);
-    let lookup_name = quote_spanned! {leg.source_path.span()=> ::dualsync::__private::column_name(#lookup_column) };
+    let lookup_name =
+        quote_spanned! {leg.source_path.span()=> ::dualsync::__private::column_name(#lookup_column) };
     let on_absent = if column.key {
         quote! {
             return ::core::result::Result::Err(::dualsync::map::MapError::LookupNotResolved {
@@ -294,7 +295,8 @@ fn lookup_back_statements(
         let (source, target) = (#key, #target);
         let value = ::dualsync::__private::convert::<_, _, _, _, _, _, ::dualsync::__private::Bool<false>>(source, target, &*value)?;
     };
-    let set = quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set(&mut patch, target, &value)?; };
+    let set =
+        quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set(&mut patch, target, &value)?; };
     quote! {
         {
             const NAVIGATION: &str = {

@@ -308,7 +308,10 @@ where
         let fo_page = key_pairs
             .iter()
             .map(|(fo, _)| {
-                let edm = fo_fields.iter().find(|f| f.name == *fo).map_or("Edm.String", |f| f.edm);
+                let edm = fo_fields
+                    .iter()
+                    .find(|f| f.name == *fo)
+                    .map_or("Edm.String", |f| f.edm);
                 (*fo, edm)
             })
             .collect();
