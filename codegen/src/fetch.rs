@@ -128,6 +128,8 @@ pub enum FetchError {
 
 /// Attribute kinds whose option sets Dataverse serves, with the file name part the corpus uses.
 const OPTION_SET_KINDS: [&str; 5] = ["Picklist", "MultiSelectPicklist", "State", "Status", "Boolean"];
+/// The file of a table's entity metadata, beside its option sets (`account.EntityMetadata.json`).
+const ENTITY_METADATA: &str = "EntityMetadata.json";
 
 /// Fetches everything and writes it to `options.out` only on success (see the module docs).
 pub async fn fetch(options: &FetchOptions, credentials: Credentials) -> Result<FetchReport, FetchError> {
@@ -184,14 +186,26 @@ pub async fn fetch(options: &FetchOptions, credentials: Credentials) -> Result<F
             .iter()
             .flat_map(|table| {
                 let literal = odata::query::encode_path(&table.replace('\'', "''"));
-                OPTION_SET_KINDS.iter().map(move |kind| {
-                    (
-                        format!("optionsets/{table}.{kind}OptionSetAttribute.json"),
-                        format!(
-                            "{root}EntityDefinitions(LogicalName='{literal}')/Attributes/Microsoft.Dynamics.CRM.{kind}AttributeMetadata?$select=LogicalName&$expand=OptionSet,GlobalOptionSet"
-                        ),
-                    )
-                })
+                // The table's entity metadata: SchemaNames, required levels, create/update
+                // validity, lengths, lookup targets (every attribute type's properties, so no
+                // `$select` inside `Attributes`) and alternate keys.
+                let entity = (
+                    format!("optionsets/{table}.{ENTITY_METADATA}"),
+                    format!(
+                        "{root}EntityDefinitions(LogicalName='{literal}')?$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute&$expand=Attributes,Keys"
+                    ),
+                );
+                OPTION_SET_KINDS
+                    .iter()
+                    .map(move |kind| {
+                        (
+                            format!("optionsets/{table}.{kind}OptionSetAttribute.json"),
+                            format!(
+                                "{root}EntityDefinitions(LogicalName='{literal}')/Attributes/Microsoft.Dynamics.CRM.{kind}AttributeMetadata?$select=LogicalName&$expand=OptionSet,GlobalOptionSet"
+                            ),
+                        )
+                    })
+                    .chain(std::iter::once(entity))
             })
             .collect();
         files.extend(fetch_all(&transport, requests, options).await?);
@@ -300,9 +314,10 @@ fn is_fetch_path(path: &str) -> bool {
         return false;
     };
     safe_table_name(table).is_ok()
-        && OPTION_SET_KINDS
-            .iter()
-            .any(|k| rest == format!("{k}OptionSetAttribute.json"))
+        && (rest == ENTITY_METADATA
+            || OPTION_SET_KINDS
+                .iter()
+                .any(|k| rest == format!("{k}OptionSetAttribute.json")))
 }
 
 /// The files a previous fetch wrote into `out` (from its manifest). A folder with other content and

@@ -103,11 +103,28 @@ async fn saves_metadata_option_sets_and_manifest_with_token_and_odata_headers() 
             .mount(&server)
             .await;
     }
+    // The table's entity metadata: one request, every attribute's properties and the keys.
+    let entity = String::from_utf8(common::read("dataverse-optionsets/account.EntityMetadata.json")).unwrap();
+    Mock::given(method("GET"))
+        .and(path_regex(
+            r"^/api/data/v9\.2/EntityDefinitions\(LogicalName='account'\)$",
+        ))
+        .and(wiremock::matchers::query_param(
+            "$select",
+            "LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute",
+        ))
+        .and(wiremock::matchers::query_param("$expand", "Attributes,Keys"))
+        .and(header("Authorization", "Bearer eyJ.token"))
+        .and(header("Accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(entity.as_str()))
+        .expect(1)
+        .mount(&server)
+        .await;
     let out = out_dir("ok");
     let report = fetch::fetch(&options(&server, &out), client_credentials(&server))
         .await
         .unwrap();
-    assert_eq!(report.requests, 6);
+    assert_eq!(report.requests, 7);
     assert_eq!(
         std::fs::read_to_string(out.join("metadata.xml")).unwrap(),
         METADATA,
@@ -120,12 +137,24 @@ async fn saves_metadata_option_sets_and_manifest_with_token_and_odata_headers() 
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["service"], "dataverse");
-    assert_eq!(manifest["files"].as_array().unwrap().len(), 6);
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        std::fs::read_to_string(out.join("optionsets/account.EntityMetadata.json")).unwrap(),
+        entity,
+        "entity metadata saved beside the option sets"
+    );
     assert_eq!(manifest["files"][0]["path"], "metadata.xml");
     assert_eq!(manifest["files"][0]["sha256"].as_str().unwrap().len(), 64);
     // `generate` reads the folder as it is.
     let inputs = fetch::fetched_inputs(&out).unwrap();
-    assert_eq!(inputs.len(), 6);
+    assert_eq!(inputs.len(), 7);
+    let json = std::fs::read_to_string(out.join("optionsets/account.EntityMetadata.json")).unwrap();
+    let facts = dualsync_codegen::csdl::optionsets::parse_option_sets(&json, Some("account")).unwrap();
+    assert_eq!(
+        facts.attributes["openrevenue"].schema_name.as_deref(),
+        Some("OpenRevenue"),
+        "generate reads the saved entity metadata"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -81,6 +81,151 @@ fn dataverse_slice_with_option_sets_and_lookups() {
     insta::assert_snapshot!(joined(&files[..files.len().min(4)]));
 }
 
+/// The `#[field(..)]` attributes and the declarations of the fields named (wire names), and every
+/// option-set enum's name: the parts of a generated table that entity metadata changes.
+fn excerpt(contents: &str, wires: &[&str]) -> String {
+    let mut out = String::new();
+    let mut attribute = String::new();
+    let mut in_attribute = false;
+    for line in contents.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("#[field(") {
+            in_attribute = true;
+            attribute.clear();
+        }
+        if in_attribute {
+            attribute.push_str(line);
+            attribute.push('\n');
+            if trimmed.ends_with(")]") {
+                in_attribute = false;
+            }
+            continue;
+        }
+        if trimmed.starts_with("pub ") && !attribute.is_empty() {
+            if wires
+                .iter()
+                .any(|w| attribute.contains(&format!("name = \"{w}\"")))
+            {
+                out.push_str(&attribute);
+                out.push_str(line);
+                out.push('\n');
+            }
+            attribute.clear();
+        }
+        if trimmed.starts_with("pub enum ") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn dataverse_tables(entity_metadata: bool) -> Vec<emit::GeneratedFile> {
+    let mut model = model(&["dataverse/dataverse-dualwrite.xml"]);
+    for table in ["account", "contact"] {
+        let mut kinds = vec!["Picklist", "State", "Status"];
+        if entity_metadata {
+            kinds.push("Entity");
+        }
+        for kind in kinds {
+            let file = if kind == "Entity" {
+                format!("dataverse-optionsets/{table}.EntityMetadata.json")
+            } else {
+                format!("dataverse-optionsets/{table}.{kind}OptionSetAttribute.json")
+            };
+            let json = String::from_utf8(common::read(&file)).unwrap();
+            model.attach_option_sets(optionsets::parse_option_sets(&json, Some(table)).unwrap(), 1);
+        }
+    }
+    let options = Options {
+        include: ["accounts", "contacts", "systemusers", "teams"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        rename: [(
+            "Microsoft.Dynamics.CRM.account/industrycode/861980007".to_string(),
+            "InsuranceServices".to_string(),
+        )]
+        .into(),
+        ..Options::default()
+    };
+    emit::generate(&model, &options).unwrap()
+}
+
+const FACT_COLUMNS: &[&str] = &[
+    "name",
+    "openrevenue",
+    "createdon",
+    "versionnumber",
+    "_ownerid_value",
+    "_parentcustomerid_value",
+    "_transactioncurrencyid_value",
+    "customertypecode",
+    "emailaddress1",
+    "lastname",
+    "lastusedincampaign",
+    "importsequencenumber",
+    "statecode",
+];
+
+/// With the corpus's account and contact entity metadata: names from SchemaName, and the facts
+/// `$metadata` lacks (required level, create/update validity, polymorphic owner targets) in
+/// `#[field]`. Without it, the same names and attributes as before.
+#[test]
+fn dataverse_entity_metadata_names_and_facts() {
+    let with = dataverse_tables(true);
+    let account = with.iter().find(|f| f.path.ends_with("account.rs")).unwrap();
+    let contact = with.iter().find(|f| f.path.ends_with("contact.rs")).unwrap();
+    for (needle, what) in [
+        ("pub open_revenue:", "SchemaName OpenRevenue"),
+        (
+            "pub enum AccountCustomerTypeCode",
+            "option set named after SchemaNames",
+        ),
+        (r#"required = "ApplicationRequired""#, "required level of `name`"),
+        (
+            "valid_for_create = false",
+            "lastusedincampaign is not valid for create",
+        ),
+        (
+            "valid_for_update = false",
+            "importsequencenumber is not valid for update",
+        ),
+    ] {
+        assert!(account.contents.contains(needle), "{what}: `{needle}`");
+    }
+    let owner = excerpt(&account.contents, &["_ownerid_value"]);
+    assert!(
+        owner.contains("Microsoft.Dynamics.CRM.systemuser") && owner.contains("Microsoft.Dynamics.CRM.team"),
+        "{owner}"
+    );
+    insta::assert_snapshot!(
+        "entity_metadata_account",
+        excerpt(&account.contents, FACT_COLUMNS)
+    );
+    insta::assert_snapshot!(
+        "entity_metadata_contact",
+        excerpt(&contact.contents, FACT_COLUMNS)
+    );
+
+    let without = dataverse_tables(false);
+    let account = without.iter().find(|f| f.path.ends_with("account.rs")).unwrap();
+    assert!(account.contents.contains("pub openrevenue:"));
+    assert!(account.contents.contains("pub enum AccountCustomertypecode"));
+    assert!(!account.contents.contains("required = "));
+    assert!(!excerpt(&account.contents, &["_ownerid_value"]).contains("systemuser"));
+    // Entity metadata changes only the tables it describes.
+    for file in &without {
+        let names_them = ["account.rs", "contact.rs", "mod.rs"]
+            .iter()
+            .any(|f| file.path.ends_with(f));
+        if !names_them {
+            let same = with.iter().find(|f| f.path == file.path).unwrap();
+            assert_eq!(same.contents, file.contents, "{}", file.path.display());
+        }
+    }
+}
+
 #[test]
 fn fo_slice_with_enums_and_company_keys() {
     let files = generate(

@@ -81,13 +81,67 @@ pub struct OptionSet {
     pub options: Vec<OptionValue>,
 }
 
-/// The option sets of one table.
+/// A Dataverse column's required level (entity metadata `RequiredLevel.Value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequiredLevel {
+    None,
+    Recommended,
+    ApplicationRequired,
+    SystemRequired,
+}
+
+impl RequiredLevel {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "None" => RequiredLevel::None,
+            "Recommended" => RequiredLevel::Recommended,
+            "ApplicationRequired" => RequiredLevel::ApplicationRequired,
+            "SystemRequired" => RequiredLevel::SystemRequired,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RequiredLevel::None => "None",
+            RequiredLevel::Recommended => "Recommended",
+            RequiredLevel::ApplicationRequired => "ApplicationRequired",
+            RequiredLevel::SystemRequired => "SystemRequired",
+        }
+    }
+}
+
+/// What Dataverse's entity metadata says of one column (`$metadata` has its logical name and type
+/// only). Every fact is optional: a response carries what its `$select` asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttributeFacts {
+    /// `OpenRevenue` for `openrevenue`.
+    pub schema_name: Option<String>,
+    /// `String`, `Lookup`, `Owner`, `Customer`, `Money`, ...
+    pub attribute_type: Option<String>,
+    pub required: Option<RequiredLevel>,
+    pub valid_for_create: Option<bool>,
+    pub valid_for_update: Option<bool>,
+    pub valid_for_read: Option<bool>,
+    pub max_length: Option<u32>,
+    pub precision: Option<u32>,
+    /// The tables a lookup points to (logical names): several for `Owner` and `Customer`.
+    pub targets: Vec<String>,
+    pub is_primary_id: bool,
+}
+
+/// The option sets of one table, and the facts of its columns when the response was the table's
+/// entity metadata (`EntityDefinitions(LogicalName='account')?$expand=Attributes`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TableOptionSets {
     /// Table logical name, e.g. `account`.
     pub table: String,
     /// Columns by logical name.
     pub columns: BTreeMap<String, OptionSet>,
+    /// The table's `SchemaName` (`TransactionCurrency`), when the response has it.
+    pub schema_name: Option<String>,
+    /// Column facts by logical name (entity metadata responses only).
+    pub attributes: BTreeMap<String, AttributeFacts>,
 }
 
 /// Reads one option-set metadata response. `table_hint` names the table when the response does not
@@ -143,6 +197,13 @@ pub fn parse_option_sets(json: &str, table_hint: Option<&str>) -> Result<TableOp
     let mut result = TableOptionSets {
         table,
         columns: BTreeMap::new(),
+        schema_name: object
+            .get("Attributes")
+            .and(object.get("SchemaName"))
+            .and_then(Value::as_str)
+            .filter(|name| is_schema_name(name))
+            .map(str::to_string),
+        attributes: BTreeMap::new(),
     };
     for (index, attribute) in attributes.iter().enumerate() {
         let path = if base == "$" {
@@ -153,8 +214,87 @@ pub fn parse_option_sets(json: &str, table_hint: Option<&str>) -> Result<TableOp
         if let Some(set) = attribute_option_set(attribute, context_kind, &path).map_err(fail)? {
             result.columns.insert(set.column.clone(), set);
         }
+        if base == "Attributes"
+            && let Some((column, facts)) = attribute_facts(attribute, &path).map_err(fail)?
+        {
+            result.attributes.insert(column, facts);
+        }
     }
     Ok(result)
+}
+
+/// A `SchemaName` the generator may build a Rust name from: a CSDL simple identifier (it comes from
+/// a service: anything else is ignored, and the logical name is used).
+fn is_schema_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128
+}
+
+/// The facts of one attribute of an entity metadata response, keyed by its logical name.
+fn attribute_facts(attribute: &Value, path: &str) -> Result<Option<(String, AttributeFacts)>, String> {
+    let Some(column) = attribute.get("LogicalName").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let flag = |name: &str| -> Result<Option<bool>, String> {
+        match attribute.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!("{path}.{name} is not true or false: {other}")),
+        }
+    };
+    let count = |name: &str| -> Result<Option<u32>, String> {
+        match attribute.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| format!("{path}.{name} is not a count: {v}")),
+        }
+    };
+    let required = match attribute.get("RequiredLevel").and_then(|r| r.get("Value")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(
+            RequiredLevel::from_name(name)
+                .ok_or_else(|| format!("{path}.RequiredLevel.Value is `{name}`, not None, Recommended, ApplicationRequired or SystemRequired"))?,
+        ),
+        Some(other) => return Err(format!("{path}.RequiredLevel.Value is not a name: {other}")),
+    };
+    let targets = match attribute.get("Targets") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .filter(|t| is_schema_name(t))
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("{path}.Targets holds `{t}`, not a table's logical name"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("{path}.Targets is not an array: {other}")),
+    };
+    let facts = AttributeFacts {
+        schema_name: attribute
+            .get("SchemaName")
+            .and_then(Value::as_str)
+            .filter(|name| is_schema_name(name))
+            .map(str::to_string),
+        attribute_type: attribute
+            .get("AttributeType")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        required,
+        valid_for_create: flag("IsValidForCreate")?,
+        valid_for_update: flag("IsValidForUpdate")?,
+        valid_for_read: flag("IsValidForRead")?,
+        max_length: count("MaxLength")?,
+        precision: count("Precision")?,
+        targets,
+        is_primary_id: flag("IsPrimaryId")?.unwrap_or(false),
+    };
+    Ok(Some((column.to_string(), facts)))
 }
 
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
@@ -292,6 +432,50 @@ fn attribute_option_set(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_entity_metadata_facts_and_ignores_hostile_names() {
+        let json = r#"{"LogicalName":"account","SchemaName":"Account","Attributes":[
+            {"LogicalName":"openrevenue","SchemaName":"OpenRevenue","AttributeType":"Money","Precision":4,
+             "IsValidForCreate":false,"IsValidForUpdate":false,"RequiredLevel":{"Value":"None"}},
+            {"LogicalName":"ownerid","SchemaName":"OwnerId","AttributeType":"Owner","Targets":["systemuser","team"],
+             "RequiredLevel":{"Value":"SystemRequired"}},
+            {"LogicalName":"name","SchemaName":"../../etc/passwd","MaxLength":100}]}"#;
+        let sets = parse_option_sets(json, None).unwrap();
+        assert_eq!(sets.table, "account");
+        assert_eq!(sets.schema_name.as_deref(), Some("Account"));
+        let revenue = &sets.attributes["openrevenue"];
+        assert_eq!(revenue.schema_name.as_deref(), Some("OpenRevenue"));
+        assert_eq!(revenue.precision, Some(4));
+        assert_eq!(
+            (revenue.valid_for_create, revenue.valid_for_update),
+            (Some(false), Some(false))
+        );
+        let owner = &sets.attributes["ownerid"];
+        assert_eq!(owner.targets, ["systemuser", "team"]);
+        assert_eq!(owner.required, Some(RequiredLevel::SystemRequired));
+        // A SchemaName that is not an identifier never becomes a Rust name.
+        assert_eq!(sets.attributes["name"].schema_name, None);
+        assert_eq!(sets.attributes["name"].max_length, Some(100));
+
+        for (bad, says) in [
+            (
+                r#""RequiredLevel":{"Value":"Mandatory"}"#,
+                "RequiredLevel.Value is `Mandatory`",
+            ),
+            (
+                r#""IsValidForCreate":"yes""#,
+                "IsValidForCreate is not true or false",
+            ),
+            (r#""MaxLength":-1"#, "MaxLength is not a count"),
+            (r#""Targets":["a b"]"#, "Targets holds"),
+        ] {
+            let json = format!(r#"{{"LogicalName":"account","Attributes":[{{"LogicalName":"x",{bad}}}]}}"#);
+            let e = parse_option_sets(&json, None).unwrap_err();
+            assert!(e.to_string().contains(says), "{e}");
+            assert!(e.to_string().contains("Attributes[0]"), "{e}");
+        }
+    }
 
     #[test]
     fn reads_a_picklist_response() {

@@ -112,6 +112,41 @@ fn field_args(property: &Property, edm: &str) -> Vec<TokenStream> {
     args
 }
 
+/// `#[field(...)]` arguments from Dataverse entity metadata: what `$metadata` does not say.
+fn fact_args(property: &Property, facts: &crate::model::AttributeFacts, args: &mut Vec<TokenStream>) {
+    if let Some(level) = facts.required
+        && level != crate::model::RequiredLevel::None
+    {
+        let level = level.name();
+        args.push(quote! { required = #level });
+    }
+    // A column the service sets itself (`createdon`, `versionnumber`) is read-only even when
+    // `$metadata` does not say so.
+    if facts.valid_for_create == Some(false) && !property.read_only {
+        args.push(quote! { valid_for_create = false });
+    }
+    if facts.valid_for_update == Some(false) && !property.read_only {
+        args.push(quote! { valid_for_update = false });
+    }
+    if property.facets.max_length.is_none()
+        && let Some(n) = facts.max_length
+        && matches!(property.type_ref.kind, TypeKind::Primitive(Primitive::String))
+    {
+        let n = Literal::u32_unsuffixed(n);
+        args.push(quote! { max_length = #n });
+    }
+    if property.facets.precision.is_none()
+        && let Some(p) = facts.precision
+        && matches!(
+            property.type_ref.kind,
+            TypeKind::Primitive(Primitive::Decimal | Primitive::Double)
+        )
+    {
+        let p = Literal::u32_unsuffixed(p);
+        args.push(quote! { precision = #p });
+    }
+}
+
 /// One field: docs, `#[field(...)]`, name and type.
 pub struct Field {
     pub rust_name: String,
@@ -121,6 +156,8 @@ pub struct Field {
     pub key: bool,
     pub option_set: Option<(String, String)>,
     pub lookup: Vec<(String, String, Option<String>)>,
+    /// What Dataverse's entity metadata says of the column, when it was given.
+    pub facts: Option<crate::model::AttributeFacts>,
 }
 
 fn field_tokens(plan: &Plan, from: &str, field: &Field) -> TokenStream {
@@ -136,6 +173,9 @@ fn field_tokens(plan: &Plan, from: &str, field: &Field) -> TokenStream {
     for (navigation, target, set) in &field.lookup {
         let set = set.clone().unwrap_or_default();
         args.push(quote! { lookup(nav = #navigation, target = #target, set = #set) });
+    }
+    if let Some(facts) = &field.facts {
+        fact_args(property, facts, &mut args);
     }
     let element = element_type(
         plan,

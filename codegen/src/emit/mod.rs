@@ -403,7 +403,13 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             let scope = scopes
                 .entry((service.clone(), kind))
                 .or_insert_with(|| Scope::new(kind.what(), &options.rename));
-            let rust = match scope.name(name, name, simple, naming::pascal) {
+            // A Dataverse table named by its entity metadata's SchemaName (`TransactionCurrency`).
+            let schema = (kind == Kind::Entity)
+                .then(|| model.option_sets.get(simple))
+                .flatten()
+                .and_then(|t| t.schema_name.as_deref())
+                .filter(|schema| schema.eq_ignore_ascii_case(simple));
+            let rust = match scope.name(name, name, schema.unwrap_or(simple), naming::pascal) {
                 Ok(rust) => rust,
                 Err(collision) => {
                     collisions.push(*collision);
@@ -463,7 +469,20 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 }
                 scope
             });
-            let wire = format!("{}_{column}", entity.simple_name);
+            // Named after the table and the column: their SchemaNames when entity metadata gives them
+            // (`AccountCustomerTypeCode`), else their logical names (`AccountCustomertypecode`).
+            let table_name = table
+                .schema_name
+                .as_deref()
+                .filter(|schema| schema.eq_ignore_ascii_case(&entity.simple_name))
+                .unwrap_or(&entity.simple_name);
+            let column_name = table
+                .attributes
+                .get(column)
+                .and_then(|f| f.schema_name.as_deref())
+                .filter(|schema| schema.eq_ignore_ascii_case(column))
+                .unwrap_or(column);
+            let wire = format!("{table_name}_{column_name}");
             let rust = match scope.name(
                 &key,
                 &format!("option set of {name}/{column}"),
@@ -553,7 +572,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                                 .collect()
                         })
                         .unwrap_or_default();
-                    (key, lookup)
+                    let facts = model.attribute_facts(&entity.simple_name, &p.name).cloned();
+                    let lookup = polymorphic_targets(model, p, lookup, facts.as_ref());
+                    (key, lookup, facts)
                 },
             );
             field_names.insert(
@@ -587,7 +608,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 &option_enums,
                 &boxed_fields,
                 &mut collisions,
-                |_| (false, Vec::new()),
+                |_| (false, Vec::new(), None),
             );
             items::complex(&plan, &from, rust, complex, &fields, open.as_deref())
         } else if let Some(enum_type) = model.enum_types.get(qualified) {
@@ -848,6 +869,45 @@ fn map_files(
     Ok(files)
 }
 
+/// A Dataverse lookup's targets, completed from entity metadata: `$metadata` gives an `Owner` column
+/// one abstract target (`principal`), entity metadata its tables (`systemuser`, `team`), each bound
+/// through the column's navigation property. A target table the model does not have (no entity set
+/// to bind to) is left out.
+fn polymorphic_targets(
+    model: &crate::model::Model,
+    property: &crate::model::Property,
+    mut lookup: Vec<(String, String, Option<String>)>,
+    facts: Option<&crate::model::AttributeFacts>,
+) -> Vec<(String, String, Option<String>)> {
+    let Some(facts) = facts.filter(|f| f.targets.len() > 1) else {
+        return lookup;
+    };
+    let navigation = lookup.first().map(|(nav, _, _)| nav.clone()).or_else(|| {
+        let name = property.name.strip_prefix('_')?.strip_suffix("_value")?;
+        Some(name.to_string())
+    });
+    let Some(navigation) = navigation else {
+        return lookup;
+    };
+    for target in &facts.targets {
+        let Some((qualified, entity)) = model
+            .entity_types
+            .iter()
+            .find(|(_, e)| e.simple_name == *target && e.namespace == "Microsoft.Dynamics.CRM")
+        else {
+            continue;
+        };
+        if lookup.iter().any(|(_, t, _)| t == qualified) {
+            continue;
+        }
+        let Some(set) = entity.entity_sets.first() else {
+            continue;
+        };
+        lookup.push((navigation.clone(), qualified.clone(), Some(set.clone())));
+    }
+    lookup
+}
+
 /// Fields of a struct: names checked for collisions, option-set enums linked, recursive fields boxed.
 #[allow(clippy::too_many_arguments)]
 fn fields_of(
@@ -858,7 +918,13 @@ fn fields_of(
     option_enums: &BTreeMap<(String, String), OptionEnum<'_>>,
     boxed: &BTreeSet<(String, String)>,
     collisions: &mut Vec<Collision>,
-    extra: impl Fn(&crate::model::Property) -> (bool, Vec<(String, String, Option<String>)>),
+    extra: impl Fn(
+        &crate::model::Property,
+    ) -> (
+        bool,
+        Vec<(String, String, Option<String>)>,
+        Option<crate::model::AttributeFacts>,
+    ),
 ) -> (Vec<Field>, Option<String>) {
     let mut scope = Scope::new("field", renames);
     let open_field = open.then(|| "additional_properties".to_string());
@@ -868,14 +934,24 @@ fn fields_of(
     let mut fields = Vec::new();
     for property in properties {
         let key = format!("{qualified}/{}", property.name);
-        let rust_name = match scope.name(&key, &key, &property.name, naming::snake) {
+        let (is_key, lookup, facts) = extra(property);
+        // Dataverse entity metadata's SchemaName (`OpenRevenue`) splits the logical name into words;
+        // a lookup's `_x_value` column keeps its shape (`_parentcustomerid_value` ->
+        // `parent_customer_id_value`).
+        let source = match facts.as_ref().and_then(|f| f.schema_name.as_deref()) {
+            Some(schema) if property.name.starts_with('_') && property.name.ends_with("_value") => {
+                format!("{schema}_value")
+            }
+            Some(schema) if schema.eq_ignore_ascii_case(&property.name) => schema.to_string(),
+            _ => property.name.clone(),
+        };
+        let rust_name = match scope.name(&key, &key, &source, naming::snake) {
             Ok(n) => n,
             Err(c) => {
                 collisions.push(*c);
                 continue;
             }
         };
-        let (is_key, lookup) = extra(property);
         let option_set = option_enums
             .get(&(qualified.to_string(), property.name.clone()))
             .filter(|_| {
@@ -893,6 +969,7 @@ fn fields_of(
             key: is_key,
             option_set,
             lookup,
+            facts,
         });
     }
     (fields, open_field)

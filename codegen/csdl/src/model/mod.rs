@@ -13,7 +13,7 @@ mod types;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use annotations::{Annotation, Annotations, Permissions, terms};
-pub use optionsets::{OptionSet, OptionSetKind, OptionValue, TableOptionSets};
+pub use optionsets::{AttributeFacts, OptionSet, OptionSetKind, OptionValue, RequiredLevel, TableOptionSets};
 pub use summary::{Counts, TypeSize};
 pub use types::{GeoKind, Primitive, TypeKind, TypeRef};
 

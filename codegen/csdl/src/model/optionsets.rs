@@ -1,7 +1,9 @@
 //! Attaching Dataverse option sets to the model, checked against the tables and columns of `$metadata`.
 
 use crate::error::Warning;
-pub use crate::optionsets::{OptionSet, OptionSetKind, OptionValue, TableOptionSets};
+pub use crate::optionsets::{
+    AttributeFacts, OptionSet, OptionSetKind, OptionValue, RequiredLevel, TableOptionSets,
+};
 use crate::span::Span;
 
 use super::{Model, Primitive, TypeKind};
@@ -68,6 +70,22 @@ impl Model {
         for (column, set) in tables.columns {
             entry.columns.entry(column).or_insert(set);
         }
+        if entry.schema_name.is_none() {
+            entry.schema_name = tables.schema_name;
+        }
+        for (column, facts) in tables.attributes {
+            entry.attributes.entry(column).or_insert(facts);
+        }
+    }
+
+    /// What entity metadata says of a Dataverse column (by logical name; a lookup's `_x_value`
+    /// column is its attribute `x`), if it was attached.
+    pub fn attribute_facts(&self, table: &str, column: &str) -> Option<&AttributeFacts> {
+        let attributes = &self.option_sets.get(table)?.attributes;
+        attributes.get(column).or_else(|| {
+            let logical = column.strip_prefix('_')?.strip_suffix("_value")?;
+            attributes.get(logical)
+        })
     }
 
     /// The option set of a Dataverse column, if one was attached.
