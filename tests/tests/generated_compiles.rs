@@ -121,13 +121,32 @@ mod real_orgs {
 <EntityType Name="relationshipattribute"><Key><PropertyRef Name="relationshipattributeid"/></Key>
   <Property Name="relationshipattributeid" Type="Edm.Guid" Nullable="false"/>
   <Property Name="name" Type="Edm.String"/><Property Name="detail" Type="mscrm.RelationshipAttribute"/>
-  <Property Name="kind" Type="mscrm.Kind"/></EntityType>
+  <Property Name="kind" Type="mscrm.Kind"/><Property Name="msp_contactpreference" Type="Edm.Int32"/></EntityType>
 <ComplexType Name="RelationshipAttribute"><Property Name="ReferencedAttribute" Type="Edm.String"/>
   <Property Name="Kind" Type="mscrm.Kind"/></ComplexType>
-<EntityType Name="kind"><Key><PropertyRef Name="kindid"/></Key><Property Name="kindid" Type="Edm.Guid" Nullable="false"/></EntityType>
+<EntityType Name="kind"><Key><PropertyRef Name="kindid"/></Key><Property Name="kindid" Type="Edm.Guid" Nullable="false"/>
+  <Property Name="msp_faxpreference" Type="Edm.Int32"/><Property Name="msp_mailpreference" Type="Edm.Int32"/></EntityType>
 <EnumType Name="Kind"><Member Name="Simple" Value="0"/><Member Name="Unrecognized" Value="1"/><Member Name="Unknown" Value="2"/></EnumType>
 <EntityContainer Name="System"><EntitySet Name="relationshipattributes" EntityType="mscrm.relationshipattribute"/>
   <EntitySet Name="kinds" EntityType="mscrm.kind"/></EntityContainer>"#;
+
+    /// Option sets of the Dataverse document: three columns of two tables use one global option set.
+    pub fn global_option_sets(table: &str, columns: &[&str]) -> String {
+        let attributes: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                format!(
+                    r#"{{"LogicalName":"{c}","OptionSet":null,"GlobalOptionSet":{{"Name":"msp_contactpreferencescode","IsGlobal":true,"OptionSetType":"Picklist","Options":[
+                    {{"Value":1,"Label":{{"LocalizedLabels":[{{"Label":"Allow","LanguageCode":1033}}]}}}},
+                    {{"Value":2,"Label":{{"LocalizedLabels":[{{"Label":"Do not allow","LanguageCode":1033}}]}}}}]}}}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"@odata.context":"https://x.crm.dynamics.com/api/data/v9.2/$metadata#EntityDefinitions('{table}')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata(LogicalName,OptionSet,GlobalOptionSet)","value":[{}]}}"#,
+            attributes.join(",")
+        )
+    }
 
     /// Microsoft Graph: `delta` and `count` are both an action and a function, overloaded.
     pub const GRAPH: &str = r#"
@@ -178,7 +197,16 @@ fn real_org_shapes_generate_without_config_and_compile() {
     let mut lib = String::from("#![allow(dead_code, clippy::all)]\n");
     for (module, bytes) in &documents {
         let document = csdl::parse_bytes(bytes).unwrap_or_else(|e| panic!("{module}: {e}"));
-        let model = Model::resolve(vec![document]).unwrap_or_else(|e| panic!("{module}: {e}"));
+        let mut model = Model::resolve(vec![document]).unwrap_or_else(|e| panic!("{module}: {e}"));
+        if *module == "dataverse_like" {
+            for (table, columns) in [
+                ("kind", &["msp_faxpreference", "msp_mailpreference"][..]),
+                ("relationshipattribute", &["msp_contactpreference"][..]),
+            ] {
+                let json = real_orgs::global_option_sets(table, columns);
+                model.attach_option_sets(optionsets::parse_option_sets(&json, None).unwrap(), 1);
+            }
+        }
         let files = emit::generate(&model, &Options::default()).unwrap_or_else(|e| panic!("{module}: {e}"));
         emit::write(&dir.join("src").join(module), &files).unwrap();
         lib.push_str(&format!("#[path = \"{module}/mod.rs\"]\npub mod {module};\n"));
@@ -199,6 +227,25 @@ fn real_org_shapes_generate_without_config_and_compile() {
     );
     let kind = std::fs::read_to_string(dataverse.join("enums/kind.rs")).unwrap();
     assert!(kind.contains("Unrecognized_(::std::string::String)"), "{kind}");
+    // A global option set is one enum, declared once and used by every column of every table.
+    let kind_table = std::fs::read_to_string(dataverse.join("kind.rs")).unwrap();
+    assert_eq!(
+        kind_table.matches("pub enum MspContactpreferencescode").count(),
+        1,
+        "{kind_table}"
+    );
+    assert_eq!(
+        kind_table
+            .matches(r#"option_set = "msp_contactpreferencescode""#)
+            .count(),
+        2,
+        "{kind_table}"
+    );
+    assert!(!entity.contains("pub enum MspContactpreferencescode"), "{entity}");
+    assert!(
+        entity.contains("super::kind::MspContactpreferencescode"),
+        "{entity}"
+    );
     lib.push_str(
         "pub fn uses() -> (dataverse_like::dataverse::Relationshipattribute, dataverse_like::dataverse::RelationshipAttribute, dataverse_like::dataverse::Kind, dataverse_like::dataverse::enums::Kind) { unimplemented!() }\n",
     );

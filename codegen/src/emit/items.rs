@@ -24,8 +24,10 @@ fn docs(lines: &[String]) -> TokenStream {
 /// The Rust type of one value of `type_ref` (without `Option`), seen from service module `from`.
 fn element_type(plan: &Plan, from: &str, type_ref: &TypeRef, option_set: Option<&str>) -> TokenStream {
     if let Some(enum_name) = option_set {
-        let enum_ident = ident(enum_name);
-        return quote! { #enum_ident };
+        // An enum of this file, or a global option set's, declared in another table's file
+        // (`super::contact::Name`).
+        let segments = enum_name.split("::").map(ident);
+        return quote! { #(#segments)::* };
     }
     match &type_ref.kind {
         TypeKind::Primitive(p) => primitive(*p),

@@ -296,6 +296,11 @@ fn valid_crate_name(name: &str) -> bool {
 /// A choice column that becomes an enum.
 struct OptionEnum<'m> {
     rust: String,
+    /// A global option set declared in another table's file (`contact`): the enum is that one,
+    /// reached as `super::contact::Name`.
+    shared_from: Option<String>,
+    /// This entry declares the enum (false for the other columns of a global option set).
+    declares: bool,
     table: String,
     set: &'m OptionSet,
     variants: Vec<String>,
@@ -438,6 +443,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
     // Dataverse choice columns of the selected tables become enums in the table's module.
     let mut option_enums: BTreeMap<(String, String), OptionEnum<'_>> = BTreeMap::new();
     let mut option_scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
+    // (service, global option set name) -> (the table that declares its enum, the enum's name).
+    let mut global_enums: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    let mut global_names: BTreeMap<String, Scope<'_>> = BTreeMap::new();
     for name in &selection.entity_types {
         let Some(entity) = model.entity_types.get(name) else {
             continue;
@@ -458,6 +466,32 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             ) || set.options.is_empty()
                 || !model.all_properties(entity).iter().any(|p| &p.name == column)
             {
+                continue;
+            }
+            // A global option set is one enum, declared with the first table (in name order) that
+            // uses it, named after the option set, and used by every column that uses it.
+            let global = set.name.as_ref().filter(|_| set.is_global).map(|g| {
+                (
+                    service_of.get(&entity.namespace).cloned().unwrap_or_default(),
+                    g.clone(),
+                )
+            });
+            if let Some(global) = &global
+                && let Some((owner, rust)) = global_enums.get(global)
+            {
+                let owner_file = plan.types.get(owner).map(|p| p.file.clone()).unwrap_or_default();
+                option_enums.insert(
+                    (name.clone(), column.clone()),
+                    OptionEnum {
+                        rust: rust.clone(),
+                        shared_from: (owner != name).then_some(owner_file),
+                        declares: false,
+                        table: entity.simple_name.clone(),
+                        set,
+                        fallback: String::new(),
+                        variants: Vec::new(),
+                    },
+                );
                 continue;
             }
             let key = format!("{name}/{column}#options");
@@ -482,7 +516,10 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 .and_then(|f| f.schema_name.as_deref())
                 .filter(|schema| schema.eq_ignore_ascii_case(column))
                 .unwrap_or(column);
-            let wire = format!("{table_name}_{column_name}");
+            let wire = match &global {
+                Some((_, global_name)) => global_name.clone(),
+                None => format!("{table_name}_{column_name}"),
+            };
             let rust = match scope.name(
                 &key,
                 &format!("option set of {name}/{column}"),
@@ -520,10 +557,28 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     Err(collision) => collisions.push(*collision),
                 }
             }
+            if let Some(global) = global {
+                if let Err(collision) = global_names
+                    .entry(global.0.clone())
+                    .or_insert_with(|| Scope::new("global option set", &options.rename))
+                    .name(
+                        &global.1,
+                        &format!("global option set {}", global.1),
+                        &rust,
+                        |s| s.to_string(),
+                    )
+                {
+                    collisions.push(*collision);
+                    continue;
+                }
+                global_enums.insert(global, (name.clone(), rust.clone()));
+            }
             option_enums.insert(
                 (name.clone(), column.clone()),
                 OptionEnum {
                     rust,
+                    shared_from: None,
+                    declares: true,
                     table: entity.simple_name.clone(),
                     set,
                     fallback: fallback_variant("Unknown", &names),
@@ -585,8 +640,10 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     .collect(),
             );
             let mut tokens = items::entity(&plan, &from, rust, entity, &fields, open.as_deref());
+            let mut declared = BTreeSet::new();
             for ((table, _), option) in &option_enums {
-                if table == qualified {
+                // A global option set used by several columns of this table is declared once.
+                if table == qualified && option.declares && declared.insert(option.rust.clone()) {
                     tokens.extend(items::option_set(
                         &option.rust,
                         &option.table,
@@ -960,7 +1017,13 @@ fn fields_of(
                     TypeKind::Primitive(Primitive::Int32 | Primitive::Int16 | Primitive::Int64)
                 ) && !property.type_ref.collection
             })
-            .map(|o| (o.set.name.clone().unwrap_or_default(), o.rust.clone()));
+            .map(|o| {
+                let rust = match &o.shared_from {
+                    Some(file) => format!("super::{file}::{}", o.rust),
+                    None => o.rust.clone(),
+                };
+                (o.set.name.clone().unwrap_or_default(), rust)
+            });
         let boxed = boxed.contains(&(qualified.to_string(), property.name.clone()));
         fields.push(Field {
             rust_name,
