@@ -461,7 +461,7 @@ fn an_enum_member_named_like_the_fallback_keeps_its_name() {
         "{outcome}"
     );
     assert!(
-        outcome.contains("Self::Unrecognized => \"Unrecognized\""),
+        outcome.contains("#[member(name = \"Unrecognized\", value = 1)]"),
         "{outcome}"
     );
     let plain = file(&files, "demo/enums/plain.rs");

@@ -8,8 +8,11 @@
 //! - `#[derive(Complex)]`: OData JSON for a complex type.
 //! - `#[derive(TableMap)]`: a table map between an F&O entity and a Dataverse table, checked at
 //!   compile time (see `table_map`).
+//! - `#[derive(EdmEnum)]`, `#[derive(OptionSet)]`: a CSDL enum type's and a Dataverse choice's code
+//!   from their members (see `choice`).
 
 mod attr;
+mod choice;
 mod entity;
 mod errors;
 pub(crate) mod rules;
@@ -41,6 +44,27 @@ pub fn derive_complex(input: TokenStream) -> TokenStream {
 pub fn derive_table_map(input: TokenStream) -> TokenStream {
     syn::parse::<syn::DeriveInput>(input)
         .and_then(table_map::expand)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A CSDL enum type: `#[edm_enum(type_name = "..")]`, `#[member(name = "..", value = N)]` per
+/// variant and one fallback variant holding the name; or, with `flags`, a tuple struct over the
+/// bits with `#[member(name = "..", value = N, rust = Const)]` per member.
+#[proc_macro_derive(EdmEnum, attributes(edm_enum, member))]
+pub fn derive_edm_enum(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(choice::expand_enum)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A Dataverse choice column's options: `#[option_set(column = "..")]`, `#[option(value = N,
+/// label = "..")]` per variant and one fallback variant holding the value.
+#[proc_macro_derive(OptionSet, attributes(option_set, option))]
+pub fn derive_option_set(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(choice::expand_option_set)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

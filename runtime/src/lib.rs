@@ -27,4 +27,4 @@ mod schema;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use dualsync_macros::{Complex, Entity, TableMap};
+pub use dualsync_macros::{Complex, EdmEnum, Entity, OptionSet, TableMap};

@@ -137,7 +137,7 @@ pub trait TableMap {
 /// columns the service sent; "not selected" is not null).
 pub trait Source<E> {
     #[doc(hidden)]
-    fn slot<T: EdmJson + Clone, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError>;
+    fn slot<T: EdmJson + Clone + 'static, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError>;
     /// The company code the record belongs to: F&O's company column, or the code of Dataverse's
     /// company lookup when the record was read with it expanded (`navigation/key`).
     #[doc(hidden)]
@@ -154,8 +154,11 @@ pub trait Source<E> {
 }
 
 impl<E: Entity> Source<E> for E {
-    fn slot<T: EdmJson + Clone, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError> {
-        Ok(match (column.get)(self) {
+    fn slot<T: EdmJson + Clone + 'static, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError> {
+        let value = self
+            .field_value(column.column.index)
+            .and_then(|v| v.downcast_ref::<T>());
+        Ok(match value {
             Some(value) => Slot::Value(Cow::Borrowed(value)),
             None => Slot::Null,
         })
@@ -176,7 +179,7 @@ impl<E: Entity> Source<E> for E {
 }
 
 impl<E: Entity> Source<E> for Record<E> {
-    fn slot<T: EdmJson + Clone, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError> {
+    fn slot<T: EdmJson + Clone + 'static, L>(&self, column: &Col<E, T, L>) -> Result<Slot<'_, T>, MapError> {
         let name = column.column.name();
         Ok(match self.json().get(name) {
             None => Slot::Absent,

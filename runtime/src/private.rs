@@ -65,7 +65,6 @@ pub struct Bool<const B: bool>;
 /// error about the column can name them; [`NotALookup`] for other columns.
 pub struct Col<E, T, L = NotALookup> {
     pub column: Column<E, T>,
-    pub get: fn(&E) -> Option<&T>,
     lookup: std::marker::PhantomData<fn() -> L>,
 }
 
@@ -78,10 +77,9 @@ impl<E, T, L> Clone for Col<E, T, L> {
 impl<E, T, L> Copy for Col<E, T, L> {}
 
 impl<E, T, L> Col<E, T, L> {
-    pub const fn new(name: &'static str, index: usize, get: fn(&E) -> Option<&T>) -> Self {
+    pub const fn new(name: &'static str, index: usize) -> Self {
         Col {
             column: Column::indexed(name, index),
-            get,
             lookup: std::marker::PhantomData,
         }
     }
@@ -709,4 +707,80 @@ pub const fn has_member_path(fields: &[FieldDef], name: &str) -> bool {
         i += 1;
     }
     false
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Enums (`#[derive(EdmEnum)]`).
+
+/// The member name an enum value is sent as.
+pub fn enum_from_json(value: &crate::json::Value) -> Result<&str, JsonError> {
+    value.as_str().ok_or_else(|| JsonError::Type {
+        field: String::new(),
+        expected: "an enum member name",
+        found: value.to_string(),
+    })
+}
+
+/// The names of the flags set in `bits`, comma-separated, as OData writes flags.
+pub fn flag_names(members: &[(&str, i64)], bits: i64) -> String {
+    let mut names = Vec::new();
+    for (name, value) in members {
+        if (*value != 0 && bits & *value == *value) || (*value == 0 && bits == 0) {
+            names.push(*name);
+        }
+    }
+    names.join(",")
+}
+
+/// The bits of a flags value: a number, or member names separated by commas.
+pub fn flags_from_json(
+    type_name: &str,
+    members: &[(&str, i64)],
+    value: &crate::json::Value,
+) -> Result<i64, JsonError> {
+    if let Some(number) = value.as_i64() {
+        return Ok(number);
+    }
+    let Some(text) = value.as_str() else {
+        return Err(JsonError::Type {
+            field: String::new(),
+            expected: "flag names",
+            found: value.to_string(),
+        });
+    };
+    let mut bits = 0;
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match members.iter().find(|(name, _)| *name == part) {
+            Some((_, value)) => bits |= *value,
+            None => {
+                return Err(JsonError::Invalid {
+                    field: String::new(),
+                    message: format!("`{part}` is not a member of {type_name}"),
+                });
+            }
+        }
+    }
+    Ok(bits)
+}
+
+/// An optional field's value for [`Entity::field_value`].
+pub fn opt_any<T: std::any::Any>(value: &Option<T>) -> Option<&dyn std::any::Any> {
+    value.as_ref().map(|v| v as &dyn std::any::Any)
+}
+
+/// `Debug` of an entity whose derive was asked for it (`#[entity(debug)]`): its name and its fields
+/// as OData JSON, in the order of its field table.
+pub fn debug_entity<E: Entity + crate::json::EntityJson>(
+    entity: &E,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    let object = entity.to_read_object();
+    let name = E::TYPE_NAME.rsplit('.').next().unwrap_or(E::TYPE_NAME);
+    let mut out = f.debug_struct(name);
+    for field in E::FIELDS {
+        if let Some(value) = object.get(field.name) {
+            out.field(field.name, value);
+        }
+    }
+    out.finish()
 }

@@ -76,6 +76,10 @@ pub struct FieldDef {
 
 impl FieldDef {
     /// A nullable, writable field with no facets.
+    /// A nullable, writable column with no facets and no name: what generated field tables start
+    /// from (`FieldDef { name: .., edm: .., ..FieldDef::DEFAULT }`).
+    pub const DEFAULT: FieldDef = FieldDef::new("", "");
+
     pub const fn new(name: &'static str, edm: &'static str) -> Self {
         FieldDef {
             name,
@@ -145,6 +149,15 @@ pub trait Entity {
     /// The record's company code (F&O: the `#[entity(company = ..)]` column).
     #[doc(hidden)]
     fn company(&self) -> Option<&str> {
+        None
+    }
+
+    /// The value of field `index` (its position in [`Entity::FIELDS`]), `None` when it is null: how a
+    /// table map reads the generated struct (one function per entity, not one per field, which a
+    /// whole F&O's bindings would pay for in compile time).
+    #[doc(hidden)]
+    fn field_value(&self, index: usize) -> Option<&dyn std::any::Any> {
+        let _ = index;
         None
     }
 

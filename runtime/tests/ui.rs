@@ -28,6 +28,8 @@ fn table_map_rules_are_compile_errors() {
         "lossy",
         "company",
         "not_an_entity",
+        // Enums and option sets.
+        "choice_without_fallback",
     ] {
         cases.compile_fail(format!("tests/ui/{case}.rs"));
     }

@@ -277,9 +277,12 @@ pub fn entity(
     let name = ident(rust_name);
     let fields = fields.iter().map(|f| field_tokens(plan, service, f));
     let open = open_field.map(additional_properties);
+    // `Debug` comes from the derive (the record as OData JSON): `#[derive(Debug)]` writes code per
+    // field, which a whole F&O's bindings pay for in compile time (BENCHMARKS.md).
+    args.push(quote! { debug });
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+        #[derive(Clone, PartialEq, ::dualsync::Entity)]
         #[entity(#(#args),*)]
         pub struct #name {
             #(#fields)*
@@ -348,69 +351,10 @@ pub fn enumeration(
     if enum_type.is_flags {
         return quote! {
             #doc
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ::dualsync::EdmEnum)]
+            #[edm_enum(type_name = #type_name, flags)]
+            #( #[member(name = #members, value = #values, rust = #variant_idents)] )*
             pub struct #name(pub i64);
-
-            impl #name {
-                pub const TYPE_NAME: &'static str = #type_name;
-                /// Every member: (name, value).
-                pub const MEMBERS: &'static [(&'static str, i64)] = &[#((#members, #values)),*];
-                #( pub const #variant_idents: #name = #name(#values); )*
-
-                /// Whether every bit of `other` is set in `self`.
-                pub const fn contains(self, other: #name) -> bool {
-                    self.0 & other.0 == other.0
-                }
-
-                /// The names of the members set, comma-separated, as OData writes flags.
-                pub fn names(self) -> ::std::string::String {
-                    let mut names = ::std::vec::Vec::new();
-                    for (name, value) in Self::MEMBERS {
-                        if (*value != 0 && self.0 & *value == *value) || (*value == 0 && self.0 == 0) {
-                            names.push(*name);
-                        }
-                    }
-                    names.join(",")
-                }
-            }
-
-            impl ::dualsync::json::EdmJson for #name {
-                fn to_json(&self) -> ::dualsync::json::Value {
-                    ::dualsync::json::Value::String(self.names())
-                }
-
-                fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-                    if let ::core::option::Option::Some(number) = value.as_i64() {
-                        return ::core::result::Result::Ok(#name(number));
-                    }
-                    let ::core::option::Option::Some(text) = value.as_str() else {
-                        return ::core::result::Result::Err(::dualsync::json::JsonError::Type {
-                            field: ::std::string::String::new(),
-                            expected: "flag names",
-                            found: ::std::string::ToString::to_string(value),
-                        });
-                    };
-                    let mut bits = 0;
-                    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                        match Self::MEMBERS.iter().find(|(name, _)| *name == part) {
-                            ::core::option::Option::Some((_, value)) => bits |= *value,
-                            ::core::option::Option::None => {
-                                return ::core::result::Result::Err(::dualsync::json::JsonError::Invalid {
-                                    field: ::std::string::String::new(),
-                                    message: ::std::format!("`{part}` is not a member of {}", Self::TYPE_NAME),
-                                });
-                            }
-                        }
-                    }
-                    ::core::result::Result::Ok(#name(bits))
-                }
-            }
-
-            impl ::dualsync::entity::Literal for #name {
-                fn literal(&self) -> ::std::string::String {
-                    ::dualsync::entity::enum_literal(Self::TYPE_NAME, &self.names())
-                }
-            }
         };
     }
     let member_docs = enum_type.members.iter().map(|m| {
@@ -420,69 +364,12 @@ pub fn enumeration(
     });
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, ::dualsync::EdmEnum)]
+        #[edm_enum(type_name = #type_name)]
         pub enum #name {
-            #( #member_docs #variant_idents, )*
+            #( #member_docs #[member(name = #members, value = #values)] #variant_idents, )*
             /// A member the metadata did not list, by the name the service sent.
             #fallback(::std::string::String),
-        }
-
-        impl #name {
-            pub const TYPE_NAME: &'static str = #type_name;
-            /// Every member: (name, value).
-            pub const MEMBERS: &'static [(&'static str, i64)] = &[#((#members, #values)),*];
-
-            /// The member's name, as sent on the wire.
-            pub fn name(&self) -> &str {
-                match self {
-                    #( Self::#variant_idents => #members, )*
-                    Self::#fallback(name) => name,
-                }
-            }
-
-            /// The member's value, when the metadata lists the member.
-            pub fn value(&self) -> ::core::option::Option<i64> {
-                match self {
-                    #( Self::#variant_idents => ::core::option::Option::Some(#values), )*
-                    Self::#fallback(_) => ::core::option::Option::None,
-                }
-            }
-
-            /// The member named `name` (`Unrecognized` when the metadata does not list it).
-            pub fn from_name(name: &str) -> Self {
-                match name {
-                    #( #members => Self::#variant_idents, )*
-                    other => Self::#fallback(::std::string::ToString::to_string(other)),
-                }
-            }
-        }
-
-        impl ::dualsync::json::EdmJson for #name {
-            fn to_json(&self) -> ::dualsync::json::Value {
-                ::dualsync::json::Value::String(::std::string::ToString::to_string(self.name()))
-            }
-
-            fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-                match value.as_str() {
-                    ::core::option::Option::Some(name) => ::core::result::Result::Ok(Self::from_name(name)),
-                    ::core::option::Option::None => ::core::result::Result::Err(::dualsync::json::JsonError::Type {
-                        field: ::std::string::String::new(),
-                        expected: "an enum member name",
-                        found: ::std::string::ToString::to_string(value),
-                    }),
-                }
-            }
-        }
-
-        impl ::dualsync::entity::Literal for #name {
-            fn literal(&self) -> ::std::string::String {
-                ::dualsync::entity::enum_literal(Self::TYPE_NAME, self.name())
-            }
-        }
-
-        // What literals a table map may write into a column of this enum (its members, by name).
-        impl ::dualsync::__private::ColumnType for #name {
-            const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::Enum { members: #name::MEMBERS };
         }
     }
 }
@@ -538,55 +425,12 @@ pub fn option_set(
     let column = &set.column;
     quote! {
         #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+        #[option_set(column = #column)]
         pub enum #name {
-            #( #option_docs #variant_idents, )*
+            #( #option_docs #[option(value = #values, label = #labels)] #variant_idents, )*
             /// An option the metadata did not list, by value.
             #fallback(i32),
-        }
-
-        impl #name {
-            /// The column this choice belongs to.
-            pub const COLUMN: &'static str = #column;
-            /// Every option: (value, label).
-            pub const OPTIONS: &'static [(i32, &'static str)] = &[#((#values, #labels)),*];
-
-            /// The option's value.
-            pub const fn value(self) -> i32 {
-                match self {
-                    #( Self::#variant_idents => #values, )*
-                    Self::#fallback(value) => value,
-                }
-            }
-
-            /// The option with `value` (`Unknown` when the metadata does not list it).
-            pub const fn from_value(value: i32) -> Self {
-                match value {
-                    #( #values => Self::#variant_idents, )*
-                    other => Self::#fallback(other),
-                }
-            }
-        }
-
-        impl ::dualsync::json::EdmJson for #name {
-            fn to_json(&self) -> ::dualsync::json::Value {
-                ::dualsync::json::EdmJson::to_json(&self.value())
-            }
-
-            fn from_json(value: &::dualsync::json::Value) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-                <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-            }
-        }
-
-        impl ::dualsync::entity::Literal for #name {
-            fn literal(&self) -> ::std::string::String {
-                ::std::string::ToString::to_string(&self.value())
-            }
-        }
-
-        // What literals a table map may write into this choice column (its options, by value).
-        impl ::dualsync::__private::ColumnType for #name {
-            const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet { options: #name::OPTIONS };
         }
     }
 }

@@ -2,12 +2,13 @@
 /// Ein Geschäft, das einen Kunden oder einen potenziellen Kunden darstellt. Das Unternehmen, mit dem Geschäftstransaktionen abgerechnet werden.
 ///
 /// Entity type `Microsoft.Dynamics.CRM.account` (entity set `accounts`); key: `accountid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.account",
     set = "accounts",
     key("accountid"),
-    alternate_key("accountnumber", "_msdyn_company_value")
+    alternate_key("accountnumber", "_msdyn_company_value"),
+    debug
 )]
 pub struct Account {
     /// Summe der offenen Umsätze für eine Firma und ihre untergeordneten Firmen.
@@ -954,1717 +955,669 @@ pub struct Account {
 /// Account Category
 ///
 /// Picklist choice column `account.accountcategorycode` (option set `account_accountcategorycode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "accountcategorycode")]
 pub enum AccountAccountcategorycode {
     /// Preferred Customer
     /// Value 1.
+    #[option(value = 1, label = "Preferred Customer")]
     PreferredCustomer,
     /// Standard
     /// Value 2.
+    #[option(value = 2, label = "Standard")]
     Standard,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountAccountcategorycode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "accountcategorycode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Preferred Customer"),
-        (2, "Standard"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::PreferredCustomer => 1,
-            Self::Standard => 2,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::PreferredCustomer,
-            2 => Self::Standard,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAccountcategorycode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAccountcategorycode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAccountcategorycode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAccountcategorycode::OPTIONS,
-    };
-}
 /// Managed Classification
 ///
 /// Picklist choice column `account.accountclassificationcode` (option set `account_accountclassificationcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "accountclassificationcode")]
 pub enum AccountAccountclassificationcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// Prospect
     /// Value 495790000.
+    #[option(value = 495790000, label = "Prospect")]
     Prospect,
     /// Managed
     /// Value 495790001.
+    #[option(value = 495790001, label = "Managed")]
     Managed,
     /// Unmanaged
     /// Value 495790002.
+    #[option(value = 495790002, label = "Unmanaged")]
     Unmanaged,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountAccountclassificationcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "accountclassificationcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Default Value"),
-        (495790000, "Prospect"),
-        (495790001, "Managed"),
-        (495790002, "Unmanaged"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Prospect => 495790000,
-            Self::Managed => 495790001,
-            Self::Unmanaged => 495790002,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            495790000 => Self::Prospect,
-            495790001 => Self::Managed,
-            495790002 => Self::Unmanaged,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAccountclassificationcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAccountclassificationcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAccountclassificationcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAccountclassificationcode::OPTIONS,
-    };
-}
 /// Account Rating
 ///
 /// Picklist choice column `account.accountratingcode` (option set `account_accountratingcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "accountratingcode")]
 pub enum AccountAccountratingcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountAccountratingcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "accountratingcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAccountratingcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAccountratingcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAccountratingcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAccountratingcode::OPTIONS,
-    };
 }
 /// Address 1: Address Type
 ///
 /// Picklist choice column `account.address1_addresstypecode` (option set `account_address1_addresstypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address1_addresstypecode")]
 pub enum AccountAddress1Addresstypecode {
     /// Bill To
     /// Value 1.
+    #[option(value = 1, label = "Bill To")]
     BillTo,
     /// Ship To
     /// Value 2.
+    #[option(value = 2, label = "Ship To")]
     ShipTo,
     /// Primary
     /// Value 3.
+    #[option(value = 3, label = "Primary")]
     Primary,
     /// Other
     /// Value 4.
+    #[option(value = 4, label = "Other")]
     Other,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountAddress1Addresstypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address1_addresstypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Bill To"),
-        (2, "Ship To"),
-        (3, "Primary"),
-        (4, "Other"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::BillTo => 1,
-            Self::ShipTo => 2,
-            Self::Primary => 3,
-            Self::Other => 4,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::BillTo,
-            2 => Self::ShipTo,
-            3 => Self::Primary,
-            4 => Self::Other,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAddress1Addresstypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAddress1Addresstypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAddress1Addresstypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAddress1Addresstypecode::OPTIONS,
-    };
 }
 /// Address 1: Freight Terms
 ///
 /// Picklist choice column `account.address1_freighttermscode` (option set `account_address1_freighttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address1_freighttermscode")]
 pub enum AccountAddress1Freighttermscode {
     /// FOB
     /// Value 1.
+    #[option(value = 1, label = "FOB")]
     Fob,
     /// No Charge
     /// Value 2.
+    #[option(value = 2, label = "No Charge")]
     NoCharge,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountAddress1Freighttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address1_freighttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "FOB"), (2, "No Charge")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Fob => 1,
-            Self::NoCharge => 2,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Fob,
-            2 => Self::NoCharge,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAddress1Freighttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAddress1Freighttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAddress1Freighttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAddress1Freighttermscode::OPTIONS,
-    };
-}
 /// Address 1: Shipping Method
 ///
 /// Picklist choice column `account.address1_shippingmethodcode` (option set `account_address1_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address1_shippingmethodcode")]
 pub enum AccountAddress1Shippingmethodcode {
     /// Airborne
     /// Value 1.
+    #[option(value = 1, label = "Airborne")]
     Airborne,
     /// DHL
     /// Value 2.
+    #[option(value = 2, label = "DHL")]
     Dhl,
     /// FedEx
     /// Value 3.
+    #[option(value = 3, label = "FedEx")]
     FedEx,
     /// UPS
     /// Value 4.
+    #[option(value = 4, label = "UPS")]
     Ups,
     /// Postal Mail
     /// Value 5.
+    #[option(value = 5, label = "Postal Mail")]
     PostalMail,
     /// Full Load
     /// Value 6.
+    #[option(value = 6, label = "Full Load")]
     FullLoad,
     /// Will Call
     /// Value 7.
+    #[option(value = 7, label = "Will Call")]
     WillCall,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountAddress1Shippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address1_shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Airborne"),
-        (2, "DHL"),
-        (3, "FedEx"),
-        (4, "UPS"),
-        (5, "Postal Mail"),
-        (6, "Full Load"),
-        (7, "Will Call"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Airborne => 1,
-            Self::Dhl => 2,
-            Self::FedEx => 3,
-            Self::Ups => 4,
-            Self::PostalMail => 5,
-            Self::FullLoad => 6,
-            Self::WillCall => 7,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Airborne,
-            2 => Self::Dhl,
-            3 => Self::FedEx,
-            4 => Self::Ups,
-            5 => Self::PostalMail,
-            6 => Self::FullLoad,
-            7 => Self::WillCall,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAddress1Shippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAddress1Shippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAddress1Shippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAddress1Shippingmethodcode::OPTIONS,
-    };
-}
 /// Address 2: Address Type
 ///
 /// Picklist choice column `account.address2_addresstypecode` (option set `account_address2_addresstypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address2_addresstypecode")]
 pub enum AccountAddress2Addresstypecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountAddress2Addresstypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address2_addresstypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAddress2Addresstypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAddress2Addresstypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAddress2Addresstypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAddress2Addresstypecode::OPTIONS,
-    };
 }
 /// Address 2: Freight Terms
 ///
 /// Picklist choice column `account.address2_freighttermscode` (option set `account_address2_freighttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address2_freighttermscode")]
 pub enum AccountAddress2Freighttermscode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountAddress2Freighttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address2_freighttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAddress2Freighttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAddress2Freighttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAddress2Freighttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAddress2Freighttermscode::OPTIONS,
-    };
 }
 /// Address 2: Shipping Method
 ///
 /// Picklist choice column `account.address2_shippingmethodcode` (option set `account_address2_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address2_shippingmethodcode")]
 pub enum AccountAddress2Shippingmethodcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountAddress2Shippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address2_shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountAddress2Shippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountAddress2Shippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountAddress2Shippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountAddress2Shippingmethodcode::OPTIONS,
-    };
 }
 /// Business Type
 ///
 /// Picklist choice column `account.businesstypecode` (option set `account_businesstypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "businesstypecode")]
 pub enum AccountBusinesstypecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountBusinesstypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "businesstypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountBusinesstypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountBusinesstypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountBusinesstypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountBusinesstypecode::OPTIONS,
-    };
 }
 /// Customer Size
 ///
 /// Picklist choice column `account.customersizecode` (option set `account_customersizecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "customersizecode")]
 pub enum AccountCustomersizecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountCustomersizecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "customersizecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountCustomersizecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountCustomersizecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountCustomersizecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountCustomersizecode::OPTIONS,
-    };
 }
 /// Relationship Type
 ///
 /// Picklist choice column `account.customertypecode` (option set `account_customertypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "customertypecode")]
 pub enum AccountCustomertypecode {
     /// Competitor
     /// Value 1.
+    #[option(value = 1, label = "Competitor")]
     Competitor,
     /// Consultant
     /// Value 2.
+    #[option(value = 2, label = "Consultant")]
     Consultant,
     /// Customer
     /// Value 3.
+    #[option(value = 3, label = "Customer")]
     Customer,
     /// Investor
     /// Value 4.
+    #[option(value = 4, label = "Investor")]
     Investor,
     /// Partner
     /// Value 5.
+    #[option(value = 5, label = "Partner")]
     Partner,
     /// Influencer
     /// Value 6.
+    #[option(value = 6, label = "Influencer")]
     Influencer,
     /// Press
     /// Value 7.
+    #[option(value = 7, label = "Press")]
     Press,
     /// Prospect
     /// Value 8.
+    #[option(value = 8, label = "Prospect")]
     Prospect,
     /// Reseller
     /// Value 9.
+    #[option(value = 9, label = "Reseller")]
     Reseller,
     /// Supplier
     /// Value 10.
+    #[option(value = 10, label = "Supplier")]
     Supplier,
     /// Vendor
     /// Value 11.
+    #[option(value = 11, label = "Vendor")]
     Vendor,
     /// Other
     /// Value 12.
+    #[option(value = 12, label = "Other")]
     Other,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountCustomertypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "customertypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Competitor"),
-        (2, "Consultant"),
-        (3, "Customer"),
-        (4, "Investor"),
-        (5, "Partner"),
-        (6, "Influencer"),
-        (7, "Press"),
-        (8, "Prospect"),
-        (9, "Reseller"),
-        (10, "Supplier"),
-        (11, "Vendor"),
-        (12, "Other"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Competitor => 1,
-            Self::Consultant => 2,
-            Self::Customer => 3,
-            Self::Investor => 4,
-            Self::Partner => 5,
-            Self::Influencer => 6,
-            Self::Press => 7,
-            Self::Prospect => 8,
-            Self::Reseller => 9,
-            Self::Supplier => 10,
-            Self::Vendor => 11,
-            Self::Other => 12,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Competitor,
-            2 => Self::Consultant,
-            3 => Self::Customer,
-            4 => Self::Investor,
-            5 => Self::Partner,
-            6 => Self::Influencer,
-            7 => Self::Press,
-            8 => Self::Prospect,
-            9 => Self::Reseller,
-            10 => Self::Supplier,
-            11 => Self::Vendor,
-            12 => Self::Other,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountCustomertypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountCustomertypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountCustomertypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountCustomertypecode::OPTIONS,
-    };
 }
 /// Industry (Not Used)
 ///
 /// Picklist choice column `account.industrycode` (option set `account_industrycode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "industrycode")]
 pub enum AccountIndustrycode {
     /// Accounting
     /// Value 1.
+    #[option(value = 1, label = "Accounting")]
     Accounting,
     /// Agriculture and Non-petrol Natural Resource Extraction
     /// Value 2.
+    #[option(
+        value = 2,
+        label = "Agriculture and Non-petrol Natural Resource Extraction"
+    )]
     AgricultureAndNonPetrolNaturalResourceExtraction,
     /// Broadcasting Printing and Publishing
     /// Value 3.
+    #[option(value = 3, label = "Broadcasting Printing and Publishing")]
     BroadcastingPrintingAndPublishing,
     /// Brokers
     /// Value 4.
+    #[option(value = 4, label = "Brokers")]
     Brokers,
     /// Building Supply Retail
     /// Value 5.
+    #[option(value = 5, label = "Building Supply Retail")]
     BuildingSupplyRetail,
     /// Business Services
     /// Value 6.
+    #[option(value = 6, label = "Business Services")]
     BusinessServices,
     /// Consulting
     /// Value 7.
+    #[option(value = 7, label = "Consulting")]
     Consulting,
     /// Consumer Services
     /// Value 8.
+    #[option(value = 8, label = "Consumer Services")]
     ConsumerServices,
     /// Design, Direction and Creative Management
     /// Value 9.
+    #[option(value = 9, label = "Design, Direction and Creative Management")]
     DesignDirectionAndCreativeManagement,
     /// Distributors, Dispatchers and Processors
     /// Value 10.
+    #[option(value = 10, label = "Distributors, Dispatchers and Processors")]
     DistributorsDispatchersAndProcessors,
     /// Doctor's Offices and Clinics
     /// Value 11.
+    #[option(value = 11, label = "Doctor's Offices and Clinics")]
     DoctorSOfficesAndClinics,
     /// Durable Manufacturing
     /// Value 12.
+    #[option(value = 12, label = "Durable Manufacturing")]
     DurableManufacturing,
     /// Eating and Drinking Places
     /// Value 13.
+    #[option(value = 13, label = "Eating and Drinking Places")]
     EatingAndDrinkingPlaces,
     /// Entertainment Retail
     /// Value 14.
+    #[option(value = 14, label = "Entertainment Retail")]
     EntertainmentRetail,
     /// Equipment Rental and Leasing
     /// Value 15.
+    #[option(value = 15, label = "Equipment Rental and Leasing")]
     EquipmentRentalAndLeasing,
     /// Financial
     /// Value 16.
+    #[option(value = 16, label = "Financial")]
     Financial,
     /// Food and Tobacco Processing
     /// Value 17.
+    #[option(value = 17, label = "Food and Tobacco Processing")]
     FoodAndTobaccoProcessing,
     /// Inbound Capital Intensive Processing
     /// Value 18.
+    #[option(value = 18, label = "Inbound Capital Intensive Processing")]
     InboundCapitalIntensiveProcessing,
     /// Inbound Repair and Services
     /// Value 19.
+    #[option(value = 19, label = "Inbound Repair and Services")]
     InboundRepairAndServices,
     /// Insurance
     /// Value 20.
+    #[option(value = 20, label = "Insurance")]
     Insurance,
     /// Legal Services
     /// Value 21.
+    #[option(value = 21, label = "Legal Services")]
     LegalServices,
     /// Non-Durable Merchandise Retail
     /// Value 22.
+    #[option(value = 22, label = "Non-Durable Merchandise Retail")]
     NonDurableMerchandiseRetail,
     /// Outbound Consumer Service
     /// Value 23.
+    #[option(value = 23, label = "Outbound Consumer Service")]
     OutboundConsumerService,
     /// Petrochemical Extraction and Distribution
     /// Value 24.
+    #[option(value = 24, label = "Petrochemical Extraction and Distribution")]
     PetrochemicalExtractionAndDistribution,
     /// Service Retail
     /// Value 25.
+    #[option(value = 25, label = "Service Retail")]
     ServiceRetail,
     /// SIG Affiliations
     /// Value 26.
+    #[option(value = 26, label = "SIG Affiliations")]
     SigAffiliations,
     /// Social Services
     /// Value 27.
+    #[option(value = 27, label = "Social Services")]
     SocialServices,
     /// Special Outbound Trade Contractors
     /// Value 28.
+    #[option(value = 28, label = "Special Outbound Trade Contractors")]
     SpecialOutboundTradeContractors,
     /// Specialty Realty
     /// Value 29.
+    #[option(value = 29, label = "Specialty Realty")]
     SpecialtyRealty,
     /// Transportation
     /// Value 30.
+    #[option(value = 30, label = "Transportation")]
     Transportation,
     /// Utility Creation and Distribution
     /// Value 31.
+    #[option(value = 31, label = "Utility Creation and Distribution")]
     UtilityCreationAndDistribution,
     /// Vehicle Retail
     /// Value 32.
+    #[option(value = 32, label = "Vehicle Retail")]
     VehicleRetail,
     /// Wholesale
     /// Value 33.
+    #[option(value = 33, label = "Wholesale")]
     Wholesale,
     /// Agriculture, Forestry&Fishing
     /// Value 861980000.
+    #[option(value = 861980000, label = "Agriculture, Forestry&Fishing")]
     AgricultureForestryFishing,
     /// Banking & Capital Markets
     /// Value 861980001.
+    #[option(value = 861980001, label = "Banking & Capital Markets")]
     BankingCapitalMarkets,
     /// Discrete Manufacturing
     /// Value 861980002.
+    #[option(value = 861980002, label = "Discrete Manufacturing")]
     DiscreteManufacturing,
     /// Education
     /// Value 861980003.
+    #[option(value = 861980003, label = "Education")]
     Education,
     /// Government
     /// Value 861980004.
+    #[option(value = 861980004, label = "Government")]
     Government,
     /// Health
     /// Value 861980005.
+    #[option(value = 861980005, label = "Health")]
     Health,
     /// Hospitality & Travel
     /// Value 861980006.
+    #[option(value = 861980006, label = "Hospitality & Travel")]
     HospitalityTravel,
     /// Insurance
     /// Value 861980007.
+    #[option(value = 861980007, label = "Insurance")]
     InsuranceServices,
     /// Logistics
     /// Value 861980008.
+    #[option(value = 861980008, label = "Logistics")]
     Logistics,
     /// Media & Cable
     /// Value 861980009.
+    #[option(value = 861980009, label = "Media & Cable")]
     MediaCable,
     /// Nonprofit
     /// Value 861980010.
+    #[option(value = 861980010, label = "Nonprofit")]
     Nonprofit,
     /// Other - Unsegmented
     /// Value 861980011.
+    #[option(value = 861980011, label = "Other - Unsegmented")]
     OtherUnsegmented,
     /// Power & Utilities
     /// Value 861980012.
+    #[option(value = 861980012, label = "Power & Utilities")]
     PowerUtilities,
     /// Process Mfg & Resources
     /// Value 861980013.
+    #[option(value = 861980013, label = "Process Mfg & Resources")]
     ProcessMfgResources,
     /// Professional Services
     /// Value 861980014.
+    #[option(value = 861980014, label = "Professional Services")]
     ProfessionalServices,
     /// Public Safety\_Natl Security
     /// Value 861980015.
+    #[option(value = 861980015, label = "Public Safety_Natl Security")]
     PublicSafetyNatlSecurity,
     /// Retail and Consumer Goods
     /// Value 861980016.
+    #[option(value = 861980016, label = "Retail and Consumer Goods")]
     RetailAndConsumerGoods,
     /// Telecommunications
     /// Value 861980017.
+    #[option(value = 861980017, label = "Telecommunications")]
     Telecommunications,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountIndustrycode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "industrycode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Accounting"),
-        (2, "Agriculture and Non-petrol Natural Resource Extraction"),
-        (3, "Broadcasting Printing and Publishing"),
-        (4, "Brokers"),
-        (5, "Building Supply Retail"),
-        (6, "Business Services"),
-        (7, "Consulting"),
-        (8, "Consumer Services"),
-        (9, "Design, Direction and Creative Management"),
-        (10, "Distributors, Dispatchers and Processors"),
-        (11, "Doctor's Offices and Clinics"),
-        (12, "Durable Manufacturing"),
-        (13, "Eating and Drinking Places"),
-        (14, "Entertainment Retail"),
-        (15, "Equipment Rental and Leasing"),
-        (16, "Financial"),
-        (17, "Food and Tobacco Processing"),
-        (18, "Inbound Capital Intensive Processing"),
-        (19, "Inbound Repair and Services"),
-        (20, "Insurance"),
-        (21, "Legal Services"),
-        (22, "Non-Durable Merchandise Retail"),
-        (23, "Outbound Consumer Service"),
-        (24, "Petrochemical Extraction and Distribution"),
-        (25, "Service Retail"),
-        (26, "SIG Affiliations"),
-        (27, "Social Services"),
-        (28, "Special Outbound Trade Contractors"),
-        (29, "Specialty Realty"),
-        (30, "Transportation"),
-        (31, "Utility Creation and Distribution"),
-        (32, "Vehicle Retail"),
-        (33, "Wholesale"),
-        (861980000, "Agriculture, Forestry&Fishing"),
-        (861980001, "Banking & Capital Markets"),
-        (861980002, "Discrete Manufacturing"),
-        (861980003, "Education"),
-        (861980004, "Government"),
-        (861980005, "Health"),
-        (861980006, "Hospitality & Travel"),
-        (861980007, "Insurance"),
-        (861980008, "Logistics"),
-        (861980009, "Media & Cable"),
-        (861980010, "Nonprofit"),
-        (861980011, "Other - Unsegmented"),
-        (861980012, "Power & Utilities"),
-        (861980013, "Process Mfg & Resources"),
-        (861980014, "Professional Services"),
-        (861980015, "Public Safety_Natl Security"),
-        (861980016, "Retail and Consumer Goods"),
-        (861980017, "Telecommunications"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Accounting => 1,
-            Self::AgricultureAndNonPetrolNaturalResourceExtraction => 2,
-            Self::BroadcastingPrintingAndPublishing => 3,
-            Self::Brokers => 4,
-            Self::BuildingSupplyRetail => 5,
-            Self::BusinessServices => 6,
-            Self::Consulting => 7,
-            Self::ConsumerServices => 8,
-            Self::DesignDirectionAndCreativeManagement => 9,
-            Self::DistributorsDispatchersAndProcessors => 10,
-            Self::DoctorSOfficesAndClinics => 11,
-            Self::DurableManufacturing => 12,
-            Self::EatingAndDrinkingPlaces => 13,
-            Self::EntertainmentRetail => 14,
-            Self::EquipmentRentalAndLeasing => 15,
-            Self::Financial => 16,
-            Self::FoodAndTobaccoProcessing => 17,
-            Self::InboundCapitalIntensiveProcessing => 18,
-            Self::InboundRepairAndServices => 19,
-            Self::Insurance => 20,
-            Self::LegalServices => 21,
-            Self::NonDurableMerchandiseRetail => 22,
-            Self::OutboundConsumerService => 23,
-            Self::PetrochemicalExtractionAndDistribution => 24,
-            Self::ServiceRetail => 25,
-            Self::SigAffiliations => 26,
-            Self::SocialServices => 27,
-            Self::SpecialOutboundTradeContractors => 28,
-            Self::SpecialtyRealty => 29,
-            Self::Transportation => 30,
-            Self::UtilityCreationAndDistribution => 31,
-            Self::VehicleRetail => 32,
-            Self::Wholesale => 33,
-            Self::AgricultureForestryFishing => 861980000,
-            Self::BankingCapitalMarkets => 861980001,
-            Self::DiscreteManufacturing => 861980002,
-            Self::Education => 861980003,
-            Self::Government => 861980004,
-            Self::Health => 861980005,
-            Self::HospitalityTravel => 861980006,
-            Self::InsuranceServices => 861980007,
-            Self::Logistics => 861980008,
-            Self::MediaCable => 861980009,
-            Self::Nonprofit => 861980010,
-            Self::OtherUnsegmented => 861980011,
-            Self::PowerUtilities => 861980012,
-            Self::ProcessMfgResources => 861980013,
-            Self::ProfessionalServices => 861980014,
-            Self::PublicSafetyNatlSecurity => 861980015,
-            Self::RetailAndConsumerGoods => 861980016,
-            Self::Telecommunications => 861980017,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Accounting,
-            2 => Self::AgricultureAndNonPetrolNaturalResourceExtraction,
-            3 => Self::BroadcastingPrintingAndPublishing,
-            4 => Self::Brokers,
-            5 => Self::BuildingSupplyRetail,
-            6 => Self::BusinessServices,
-            7 => Self::Consulting,
-            8 => Self::ConsumerServices,
-            9 => Self::DesignDirectionAndCreativeManagement,
-            10 => Self::DistributorsDispatchersAndProcessors,
-            11 => Self::DoctorSOfficesAndClinics,
-            12 => Self::DurableManufacturing,
-            13 => Self::EatingAndDrinkingPlaces,
-            14 => Self::EntertainmentRetail,
-            15 => Self::EquipmentRentalAndLeasing,
-            16 => Self::Financial,
-            17 => Self::FoodAndTobaccoProcessing,
-            18 => Self::InboundCapitalIntensiveProcessing,
-            19 => Self::InboundRepairAndServices,
-            20 => Self::Insurance,
-            21 => Self::LegalServices,
-            22 => Self::NonDurableMerchandiseRetail,
-            23 => Self::OutboundConsumerService,
-            24 => Self::PetrochemicalExtractionAndDistribution,
-            25 => Self::ServiceRetail,
-            26 => Self::SigAffiliations,
-            27 => Self::SocialServices,
-            28 => Self::SpecialOutboundTradeContractors,
-            29 => Self::SpecialtyRealty,
-            30 => Self::Transportation,
-            31 => Self::UtilityCreationAndDistribution,
-            32 => Self::VehicleRetail,
-            33 => Self::Wholesale,
-            861980000 => Self::AgricultureForestryFishing,
-            861980001 => Self::BankingCapitalMarkets,
-            861980002 => Self::DiscreteManufacturing,
-            861980003 => Self::Education,
-            861980004 => Self::Government,
-            861980005 => Self::Health,
-            861980006 => Self::HospitalityTravel,
-            861980007 => Self::InsuranceServices,
-            861980008 => Self::Logistics,
-            861980009 => Self::MediaCable,
-            861980010 => Self::Nonprofit,
-            861980011 => Self::OtherUnsegmented,
-            861980012 => Self::PowerUtilities,
-            861980013 => Self::ProcessMfgResources,
-            861980014 => Self::ProfessionalServices,
-            861980015 => Self::PublicSafetyNatlSecurity,
-            861980016 => Self::RetailAndConsumerGoods,
-            861980017 => Self::Telecommunications,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountIndustrycode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountIndustrycode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountIndustrycode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountIndustrycode::OPTIONS,
-    };
-}
 /// Ownership
 ///
 /// Picklist choice column `account.ownershipcode` (option set `account_ownershipcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "ownershipcode")]
 pub enum AccountOwnershipcode {
     /// Public
     /// Value 1.
+    #[option(value = 1, label = "Public")]
     Public,
     /// Private
     /// Value 2.
+    #[option(value = 2, label = "Private")]
     Private,
     /// Subsidiary
     /// Value 3.
+    #[option(value = 3, label = "Subsidiary")]
     Subsidiary,
     /// Other
     /// Value 4.
+    #[option(value = 4, label = "Other")]
     Other,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountOwnershipcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "ownershipcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Public"),
-        (2, "Private"),
-        (3, "Subsidiary"),
-        (4, "Other"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Public => 1,
-            Self::Private => 2,
-            Self::Subsidiary => 3,
-            Self::Other => 4,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Public,
-            2 => Self::Private,
-            3 => Self::Subsidiary,
-            4 => Self::Other,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountOwnershipcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountOwnershipcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountOwnershipcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountOwnershipcode::OPTIONS,
-    };
-}
 /// Payment Terms
 ///
 /// Picklist choice column `account.paymenttermscode` (option set `account_paymenttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "paymenttermscode")]
 pub enum AccountPaymenttermscode {
     /// Net 30
     /// Value 1.
+    #[option(value = 1, label = "Net 30")]
     Net30,
     /// 2% 10, Net 30
     /// Value 2.
+    #[option(value = 2, label = "2% 10, Net 30")]
     N210Net30,
     /// Net 45
     /// Value 3.
+    #[option(value = 3, label = "Net 45")]
     Net45,
     /// Net 60
     /// Value 4.
+    #[option(value = 4, label = "Net 60")]
     Net60,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountPaymenttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "paymenttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Net 30"),
-        (2, "2% 10, Net 30"),
-        (3, "Net 45"),
-        (4, "Net 60"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Net30 => 1,
-            Self::N210Net30 => 2,
-            Self::Net45 => 3,
-            Self::Net60 => 4,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Net30,
-            2 => Self::N210Net30,
-            3 => Self::Net45,
-            4 => Self::Net60,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountPaymenttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountPaymenttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountPaymenttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountPaymenttermscode::OPTIONS,
-    };
-}
 /// Preferred Day
 ///
 /// Picklist choice column `account.preferredappointmentdaycode` (option set `account_preferredappointmentdaycode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "preferredappointmentdaycode")]
 pub enum AccountPreferredappointmentdaycode {
     /// Sunday
     /// Value 0.
+    #[option(value = 0, label = "Sunday")]
     Sunday,
     /// Monday
     /// Value 1.
+    #[option(value = 1, label = "Monday")]
     Monday,
     /// Tuesday
     /// Value 2.
+    #[option(value = 2, label = "Tuesday")]
     Tuesday,
     /// Wednesday
     /// Value 3.
+    #[option(value = 3, label = "Wednesday")]
     Wednesday,
     /// Thursday
     /// Value 4.
+    #[option(value = 4, label = "Thursday")]
     Thursday,
     /// Friday
     /// Value 5.
+    #[option(value = 5, label = "Friday")]
     Friday,
     /// Saturday
     /// Value 6.
+    #[option(value = 6, label = "Saturday")]
     Saturday,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountPreferredappointmentdaycode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "preferredappointmentdaycode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (0, "Sunday"),
-        (1, "Monday"),
-        (2, "Tuesday"),
-        (3, "Wednesday"),
-        (4, "Thursday"),
-        (5, "Friday"),
-        (6, "Saturday"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Sunday => 0,
-            Self::Monday => 1,
-            Self::Tuesday => 2,
-            Self::Wednesday => 3,
-            Self::Thursday => 4,
-            Self::Friday => 5,
-            Self::Saturday => 6,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            0 => Self::Sunday,
-            1 => Self::Monday,
-            2 => Self::Tuesday,
-            3 => Self::Wednesday,
-            4 => Self::Thursday,
-            5 => Self::Friday,
-            6 => Self::Saturday,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountPreferredappointmentdaycode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountPreferredappointmentdaycode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountPreferredappointmentdaycode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountPreferredappointmentdaycode::OPTIONS,
-    };
-}
 /// Preferred Time
 ///
 /// Picklist choice column `account.preferredappointmenttimecode` (option set `account_preferredappointmenttimecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "preferredappointmenttimecode")]
 pub enum AccountPreferredappointmenttimecode {
     /// Morning
     /// Value 1.
+    #[option(value = 1, label = "Morning")]
     Morning,
     /// Afternoon
     /// Value 2.
+    #[option(value = 2, label = "Afternoon")]
     Afternoon,
     /// Evening
     /// Value 3.
+    #[option(value = 3, label = "Evening")]
     Evening,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountPreferredappointmenttimecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "preferredappointmenttimecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Morning"),
-        (2, "Afternoon"),
-        (3, "Evening"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Morning => 1,
-            Self::Afternoon => 2,
-            Self::Evening => 3,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Morning,
-            2 => Self::Afternoon,
-            3 => Self::Evening,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountPreferredappointmenttimecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountPreferredappointmenttimecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountPreferredappointmenttimecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountPreferredappointmenttimecode::OPTIONS,
-    };
-}
 /// Preferred Method of Contact
 ///
 /// Picklist choice column `account.preferredcontactmethodcode` (option set `account_preferredcontactmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "preferredcontactmethodcode")]
 pub enum AccountPreferredcontactmethodcode {
     /// Any
     /// Value 1.
+    #[option(value = 1, label = "Any")]
     Any,
     /// Email
     /// Value 2.
+    #[option(value = 2, label = "Email")]
     Email,
     /// Phone
     /// Value 3.
+    #[option(value = 3, label = "Phone")]
     Phone,
     /// Fax
     /// Value 4.
+    #[option(value = 4, label = "Fax")]
     Fax,
     /// Mail
     /// Value 5.
+    #[option(value = 5, label = "Mail")]
     Mail,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountPreferredcontactmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "preferredcontactmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Any"),
-        (2, "Email"),
-        (3, "Phone"),
-        (4, "Fax"),
-        (5, "Mail"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Any => 1,
-            Self::Email => 2,
-            Self::Phone => 3,
-            Self::Fax => 4,
-            Self::Mail => 5,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Any,
-            2 => Self::Email,
-            3 => Self::Phone,
-            4 => Self::Fax,
-            5 => Self::Mail,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountPreferredcontactmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountPreferredcontactmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountPreferredcontactmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountPreferredcontactmethodcode::OPTIONS,
-    };
-}
 /// Shipping Method
 ///
 /// Picklist choice column `account.shippingmethodcode` (option set `account_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "shippingmethodcode")]
 pub enum AccountShippingmethodcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountShippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountShippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountShippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountShippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountShippingmethodcode::OPTIONS,
-    };
 }
 /// Status
 ///
 /// State choice column `account.statecode` (option set `account_statecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "statecode")]
 pub enum AccountStatecode {
     /// Active
     /// Value 0.
+    #[option(value = 0, label = "Active")]
     Active,
     /// Inactive
     /// Value 1.
+    #[option(value = 1, label = "Inactive")]
     Inactive,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountStatecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "statecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (0, "Active"),
-        (1, "Inactive"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Active => 0,
-            Self::Inactive => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            0 => Self::Active,
-            1 => Self::Inactive,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountStatecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountStatecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountStatecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountStatecode::OPTIONS,
-    };
 }
 /// Status Reason
 ///
 /// Status choice column `account.statuscode` (option set `account_statuscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "statuscode")]
 pub enum AccountStatuscode {
     /// Active
     /// Value 1.
+    #[option(value = 1, label = "Active")]
     Active,
     /// Inactive
     /// Value 2.
+    #[option(value = 2, label = "Inactive")]
     Inactive,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl AccountStatuscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "statuscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Active"),
-        (2, "Inactive"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Active => 1,
-            Self::Inactive => 2,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Active,
-            2 => Self::Inactive,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountStatuscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountStatuscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountStatuscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountStatuscode::OPTIONS,
-    };
-}
 /// Territory Code
 ///
 /// Picklist choice column `account.territorycode` (option set `account_territorycode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "territorycode")]
 pub enum AccountTerritorycode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl AccountTerritorycode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "territorycode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for AccountTerritorycode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for AccountTerritorycode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for AccountTerritorycode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: AccountTerritorycode::OPTIONS,
-    };
 }

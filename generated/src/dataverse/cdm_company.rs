@@ -2,12 +2,13 @@
 /// Company
 ///
 /// Entity type `Microsoft.Dynamics.CRM.cdm_company` (entity set `cdm_companies`); key: `cdm_companyid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.cdm_company",
     set = "cdm_companies",
     key("cdm_companyid"),
-    alternate_key("cdm_companycode")
+    alternate_key("cdm_companycode"),
+    debug
 )]
 pub struct CdmCompany {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

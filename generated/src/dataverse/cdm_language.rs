@@ -2,12 +2,13 @@
 /// Language
 ///
 /// Entity type `Microsoft.Dynamics.CRM.cdm_language` (entity set `cdm_languages`); key: `cdm_languageid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.cdm_language",
     set = "cdm_languages",
     key("cdm_languageid"),
-    alternate_key("cdm_name")
+    alternate_key("cdm_name"),
+    debug
 )]
 pub struct CdmLanguage {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

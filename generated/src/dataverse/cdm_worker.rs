@@ -2,12 +2,13 @@
 /// Worker
 ///
 /// Entity type `Microsoft.Dynamics.CRM.cdm_worker` (entity set `cdm_workers`); key: `cdm_workerid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.cdm_worker",
     set = "cdm_workers",
     key("cdm_workerid"),
-    alternate_key("cdm_workernumber")
+    alternate_key("cdm_workernumber"),
+    debug
 )]
 pub struct CdmWorker {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Person, mit der eine Unternehmenseinheit eine Geschäftsbeziehung unterhält, wie z.B. ein Kunde, ein Lieferant und ein Kollege.
 ///
 /// Entity type `Microsoft.Dynamics.CRM.contact` (entity set `contacts`); key: `contactid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.contact",
     set = "contacts",
     key("contactid"),
-    alternate_key("msdyn_contactpersonid", "_msdyn_company_value")
+    alternate_key("msdyn_contactpersonid", "_msdyn_company_value"),
+    debug
 )]
 pub struct Contact {
     /// Geben Sie den Namen des (Ehe-)Partners des Kontakts ein, damit dieser bei Telefonanrufen, Veranstaltungen oder bei anderer Kommunikation mit dem Kontakt zur Verfügung steht.
@@ -1037,1520 +1038,473 @@ pub struct Contact {
 /// Role
 ///
 /// Picklist choice column `contact.accountrolecode` (option set `contact_accountrolecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "accountrolecode")]
 pub enum ContactAccountrolecode {
     /// Decision Maker
     /// Value 1.
+    #[option(value = 1, label = "Decision Maker")]
     DecisionMaker,
     /// Employee
     /// Value 2.
+    #[option(value = 2, label = "Employee")]
     Employee,
     /// Influencer
     /// Value 3.
+    #[option(value = 3, label = "Influencer")]
     Influencer,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactAccountrolecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "accountrolecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Decision Maker"),
-        (2, "Employee"),
-        (3, "Influencer"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DecisionMaker => 1,
-            Self::Employee => 2,
-            Self::Influencer => 3,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DecisionMaker,
-            2 => Self::Employee,
-            3 => Self::Influencer,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAccountrolecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAccountrolecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAccountrolecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAccountrolecode::OPTIONS,
-    };
-}
 /// Address 1: Address Type
 ///
 /// Picklist choice column `contact.address1_addresstypecode` (option set `contact_address1_addresstypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address1_addresstypecode")]
 pub enum ContactAddress1Addresstypecode {
     /// Bill To
     /// Value 1.
+    #[option(value = 1, label = "Bill To")]
     BillTo,
     /// Ship To
     /// Value 2.
+    #[option(value = 2, label = "Ship To")]
     ShipTo,
     /// Primary
     /// Value 3.
+    #[option(value = 3, label = "Primary")]
     Primary,
     /// Other
     /// Value 4.
+    #[option(value = 4, label = "Other")]
     Other,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactAddress1Addresstypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address1_addresstypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Bill To"),
-        (2, "Ship To"),
-        (3, "Primary"),
-        (4, "Other"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::BillTo => 1,
-            Self::ShipTo => 2,
-            Self::Primary => 3,
-            Self::Other => 4,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::BillTo,
-            2 => Self::ShipTo,
-            3 => Self::Primary,
-            4 => Self::Other,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress1Addresstypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress1Addresstypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress1Addresstypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress1Addresstypecode::OPTIONS,
-    };
-}
 /// Address 1: Freight Terms
 ///
 /// Picklist choice column `contact.address1_freighttermscode` (option set `contact_address1_freighttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address1_freighttermscode")]
 pub enum ContactAddress1Freighttermscode {
     /// FOB
     /// Value 1.
+    #[option(value = 1, label = "FOB")]
     Fob,
     /// No Charge
     /// Value 2.
+    #[option(value = 2, label = "No Charge")]
     NoCharge,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactAddress1Freighttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address1_freighttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "FOB"), (2, "No Charge")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Fob => 1,
-            Self::NoCharge => 2,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Fob,
-            2 => Self::NoCharge,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress1Freighttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress1Freighttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress1Freighttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress1Freighttermscode::OPTIONS,
-    };
-}
 /// Address 1: Shipping Method
 ///
 /// Picklist choice column `contact.address1_shippingmethodcode` (option set `contact_address1_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address1_shippingmethodcode")]
 pub enum ContactAddress1Shippingmethodcode {
     /// Airborne
     /// Value 1.
+    #[option(value = 1, label = "Airborne")]
     Airborne,
     /// DHL
     /// Value 2.
+    #[option(value = 2, label = "DHL")]
     Dhl,
     /// FedEx
     /// Value 3.
+    #[option(value = 3, label = "FedEx")]
     FedEx,
     /// UPS
     /// Value 4.
+    #[option(value = 4, label = "UPS")]
     Ups,
     /// Postal Mail
     /// Value 5.
+    #[option(value = 5, label = "Postal Mail")]
     PostalMail,
     /// Full Load
     /// Value 6.
+    #[option(value = 6, label = "Full Load")]
     FullLoad,
     /// Will Call
     /// Value 7.
+    #[option(value = 7, label = "Will Call")]
     WillCall,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactAddress1Shippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address1_shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Airborne"),
-        (2, "DHL"),
-        (3, "FedEx"),
-        (4, "UPS"),
-        (5, "Postal Mail"),
-        (6, "Full Load"),
-        (7, "Will Call"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Airborne => 1,
-            Self::Dhl => 2,
-            Self::FedEx => 3,
-            Self::Ups => 4,
-            Self::PostalMail => 5,
-            Self::FullLoad => 6,
-            Self::WillCall => 7,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Airborne,
-            2 => Self::Dhl,
-            3 => Self::FedEx,
-            4 => Self::Ups,
-            5 => Self::PostalMail,
-            6 => Self::FullLoad,
-            7 => Self::WillCall,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress1Shippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress1Shippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress1Shippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress1Shippingmethodcode::OPTIONS,
-    };
-}
 /// Address 2: Address Type
 ///
 /// Picklist choice column `contact.address2_addresstypecode` (option set `contact_address2_addresstypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address2_addresstypecode")]
 pub enum ContactAddress2Addresstypecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactAddress2Addresstypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address2_addresstypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress2Addresstypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress2Addresstypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress2Addresstypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress2Addresstypecode::OPTIONS,
-    };
 }
 /// Address 2: Freight Terms
 ///
 /// Picklist choice column `contact.address2_freighttermscode` (option set `contact_address2_freighttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address2_freighttermscode")]
 pub enum ContactAddress2Freighttermscode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactAddress2Freighttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address2_freighttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress2Freighttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress2Freighttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress2Freighttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress2Freighttermscode::OPTIONS,
-    };
 }
 /// Address 2: Shipping Method
 ///
 /// Picklist choice column `contact.address2_shippingmethodcode` (option set `contact_address2_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address2_shippingmethodcode")]
 pub enum ContactAddress2Shippingmethodcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactAddress2Shippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address2_shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress2Shippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress2Shippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress2Shippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress2Shippingmethodcode::OPTIONS,
-    };
 }
 /// Address 3: Address Type
 ///
 /// Picklist choice column `contact.address3_addresstypecode` (option set `contact_address3_addresstypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address3_addresstypecode")]
 pub enum ContactAddress3Addresstypecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactAddress3Addresstypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address3_addresstypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress3Addresstypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress3Addresstypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress3Addresstypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress3Addresstypecode::OPTIONS,
-    };
 }
 /// Address 3: Freight Terms
 ///
 /// Picklist choice column `contact.address3_freighttermscode` (option set `contact_address3_freighttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address3_freighttermscode")]
 pub enum ContactAddress3Freighttermscode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactAddress3Freighttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address3_freighttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress3Freighttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress3Freighttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress3Freighttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress3Freighttermscode::OPTIONS,
-    };
 }
 /// Address 3: Shipping Method
 ///
 /// Picklist choice column `contact.address3_shippingmethodcode` (option set `contact_address3_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "address3_shippingmethodcode")]
 pub enum ContactAddress3Shippingmethodcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactAddress3Shippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "address3_shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactAddress3Shippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactAddress3Shippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactAddress3Shippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactAddress3Shippingmethodcode::OPTIONS,
-    };
 }
 /// Customer Size
 ///
 /// Picklist choice column `contact.customersizecode` (option set `contact_customersizecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "customersizecode")]
 pub enum ContactCustomersizecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactCustomersizecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "customersizecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactCustomersizecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactCustomersizecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactCustomersizecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactCustomersizecode::OPTIONS,
-    };
 }
 /// Relationship Type
 ///
 /// Picklist choice column `contact.customertypecode` (option set `contact_customertypecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "customertypecode")]
 pub enum ContactCustomertypecode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactCustomertypecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "customertypecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactCustomertypecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactCustomertypecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactCustomertypecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactCustomertypecode::OPTIONS,
-    };
 }
 /// Education
 ///
 /// Picklist choice column `contact.educationcode` (option set `contact_educationcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "educationcode")]
 pub enum ContactEducationcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactEducationcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "educationcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactEducationcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactEducationcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactEducationcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactEducationcode::OPTIONS,
-    };
 }
 /// Marital Status
 ///
 /// Picklist choice column `contact.familystatuscode` (option set `contact_familystatuscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "familystatuscode")]
 pub enum ContactFamilystatuscode {
     /// Single
     /// Value 1.
+    #[option(value = 1, label = "Single")]
     Single,
     /// Married
     /// Value 2.
+    #[option(value = 2, label = "Married")]
     Married,
     /// Divorced
     /// Value 3.
+    #[option(value = 3, label = "Divorced")]
     Divorced,
     /// Widowed
     /// Value 4.
+    #[option(value = 4, label = "Widowed")]
     Widowed,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactFamilystatuscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "familystatuscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Single"),
-        (2, "Married"),
-        (3, "Divorced"),
-        (4, "Widowed"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Single => 1,
-            Self::Married => 2,
-            Self::Divorced => 3,
-            Self::Widowed => 4,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Single,
-            2 => Self::Married,
-            3 => Self::Divorced,
-            4 => Self::Widowed,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactFamilystatuscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactFamilystatuscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactFamilystatuscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactFamilystatuscode::OPTIONS,
-    };
-}
 /// Gender
 ///
 /// Picklist choice column `contact.gendercode` (option set `contact_gendercode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "gendercode")]
 pub enum ContactGendercode {
     /// Unspecified
     /// Value 100000000.
+    #[option(value = 100000000, label = "Unspecified")]
     Unspecified,
     /// Male
     /// Value 1.
+    #[option(value = 1, label = "Male")]
     Male,
     /// Female
     /// Value 2.
+    #[option(value = 2, label = "Female")]
     Female,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactGendercode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "gendercode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (100000000, "Unspecified"),
-        (1, "Male"),
-        (2, "Female"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Unspecified => 100000000,
-            Self::Male => 1,
-            Self::Female => 2,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            100000000 => Self::Unspecified,
-            1 => Self::Male,
-            2 => Self::Female,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactGendercode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactGendercode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactGendercode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactGendercode::OPTIONS,
-    };
-}
 /// Has Children
 ///
 /// Picklist choice column `contact.haschildrencode` (option set `contact_haschildrencode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "haschildrencode")]
 pub enum ContactHaschildrencode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactHaschildrencode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "haschildrencode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactHaschildrencode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactHaschildrencode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactHaschildrencode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactHaschildrencode::OPTIONS,
-    };
 }
 /// Lead Source
 ///
 /// Picklist choice column `contact.leadsourcecode` (option set `contact_leadsourcecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "leadsourcecode")]
 pub enum ContactLeadsourcecode {
     /// Advertisement
     /// Value 100000000.
+    #[option(value = 100000000, label = "Advertisement")]
     Advertisement,
     /// Cold Call
     /// Value 100000001.
+    #[option(value = 100000001, label = "Cold Call")]
     ColdCall,
     /// Employee Referral
     /// Value 100000002.
+    #[option(value = 100000002, label = "Employee Referral")]
     EmployeeReferral,
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactLeadsourcecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "leadsourcecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (100000000, "Advertisement"),
-        (100000001, "Cold Call"),
-        (100000002, "Employee Referral"),
-        (1, "Default Value"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Advertisement => 100000000,
-            Self::ColdCall => 100000001,
-            Self::EmployeeReferral => 100000002,
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            100000000 => Self::Advertisement,
-            100000001 => Self::ColdCall,
-            100000002 => Self::EmployeeReferral,
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactLeadsourcecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactLeadsourcecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactLeadsourcecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactLeadsourcecode::OPTIONS,
-    };
 }
 /// Payment Terms
 ///
 /// Picklist choice column `contact.paymenttermscode` (option set `contact_paymenttermscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "paymenttermscode")]
 pub enum ContactPaymenttermscode {
     /// Net 30
     /// Value 1.
+    #[option(value = 1, label = "Net 30")]
     Net30,
     /// 2% 10, Net 30
     /// Value 2.
+    #[option(value = 2, label = "2% 10, Net 30")]
     N210Net30,
     /// Net 45
     /// Value 3.
+    #[option(value = 3, label = "Net 45")]
     Net45,
     /// Net 60
     /// Value 4.
+    #[option(value = 4, label = "Net 60")]
     Net60,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactPaymenttermscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "paymenttermscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Net 30"),
-        (2, "2% 10, Net 30"),
-        (3, "Net 45"),
-        (4, "Net 60"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Net30 => 1,
-            Self::N210Net30 => 2,
-            Self::Net45 => 3,
-            Self::Net60 => 4,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Net30,
-            2 => Self::N210Net30,
-            3 => Self::Net45,
-            4 => Self::Net60,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactPaymenttermscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactPaymenttermscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactPaymenttermscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactPaymenttermscode::OPTIONS,
-    };
-}
 /// Preferred Day
 ///
 /// Picklist choice column `contact.preferredappointmentdaycode` (option set `contact_preferredappointmentdaycode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "preferredappointmentdaycode")]
 pub enum ContactPreferredappointmentdaycode {
     /// Sunday
     /// Value 0.
+    #[option(value = 0, label = "Sunday")]
     Sunday,
     /// Monday
     /// Value 1.
+    #[option(value = 1, label = "Monday")]
     Monday,
     /// Tuesday
     /// Value 2.
+    #[option(value = 2, label = "Tuesday")]
     Tuesday,
     /// Wednesday
     /// Value 3.
+    #[option(value = 3, label = "Wednesday")]
     Wednesday,
     /// Thursday
     /// Value 4.
+    #[option(value = 4, label = "Thursday")]
     Thursday,
     /// Friday
     /// Value 5.
+    #[option(value = 5, label = "Friday")]
     Friday,
     /// Saturday
     /// Value 6.
+    #[option(value = 6, label = "Saturday")]
     Saturday,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactPreferredappointmentdaycode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "preferredappointmentdaycode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (0, "Sunday"),
-        (1, "Monday"),
-        (2, "Tuesday"),
-        (3, "Wednesday"),
-        (4, "Thursday"),
-        (5, "Friday"),
-        (6, "Saturday"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Sunday => 0,
-            Self::Monday => 1,
-            Self::Tuesday => 2,
-            Self::Wednesday => 3,
-            Self::Thursday => 4,
-            Self::Friday => 5,
-            Self::Saturday => 6,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            0 => Self::Sunday,
-            1 => Self::Monday,
-            2 => Self::Tuesday,
-            3 => Self::Wednesday,
-            4 => Self::Thursday,
-            5 => Self::Friday,
-            6 => Self::Saturday,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactPreferredappointmentdaycode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactPreferredappointmentdaycode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactPreferredappointmentdaycode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactPreferredappointmentdaycode::OPTIONS,
-    };
-}
 /// Preferred Time
 ///
 /// Picklist choice column `contact.preferredappointmenttimecode` (option set `contact_preferredappointmenttimecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "preferredappointmenttimecode")]
 pub enum ContactPreferredappointmenttimecode {
     /// Morning
     /// Value 1.
+    #[option(value = 1, label = "Morning")]
     Morning,
     /// Afternoon
     /// Value 2.
+    #[option(value = 2, label = "Afternoon")]
     Afternoon,
     /// Evening
     /// Value 3.
+    #[option(value = 3, label = "Evening")]
     Evening,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactPreferredappointmenttimecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "preferredappointmenttimecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Morning"),
-        (2, "Afternoon"),
-        (3, "Evening"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Morning => 1,
-            Self::Afternoon => 2,
-            Self::Evening => 3,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Morning,
-            2 => Self::Afternoon,
-            3 => Self::Evening,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactPreferredappointmenttimecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactPreferredappointmenttimecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactPreferredappointmenttimecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactPreferredappointmenttimecode::OPTIONS,
-    };
-}
 /// Preferred Method of Contact
 ///
 /// Picklist choice column `contact.preferredcontactmethodcode` (option set `contact_preferredcontactmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "preferredcontactmethodcode")]
 pub enum ContactPreferredcontactmethodcode {
     /// Any
     /// Value 1.
+    #[option(value = 1, label = "Any")]
     Any,
     /// Email
     /// Value 2.
+    #[option(value = 2, label = "Email")]
     Email,
     /// Phone
     /// Value 3.
+    #[option(value = 3, label = "Phone")]
     Phone,
     /// Fax
     /// Value 4.
+    #[option(value = 4, label = "Fax")]
     Fax,
     /// Mail
     /// Value 5.
+    #[option(value = 5, label = "Mail")]
     Mail,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactPreferredcontactmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "preferredcontactmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Any"),
-        (2, "Email"),
-        (3, "Phone"),
-        (4, "Fax"),
-        (5, "Mail"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Any => 1,
-            Self::Email => 2,
-            Self::Phone => 3,
-            Self::Fax => 4,
-            Self::Mail => 5,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Any,
-            2 => Self::Email,
-            3 => Self::Phone,
-            4 => Self::Fax,
-            5 => Self::Mail,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactPreferredcontactmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactPreferredcontactmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactPreferredcontactmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactPreferredcontactmethodcode::OPTIONS,
-    };
-}
 /// Shipping Method
 ///
 /// Picklist choice column `contact.shippingmethodcode` (option set `contact_shippingmethodcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "shippingmethodcode")]
 pub enum ContactShippingmethodcode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactShippingmethodcode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "shippingmethodcode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactShippingmethodcode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactShippingmethodcode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactShippingmethodcode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactShippingmethodcode::OPTIONS,
-    };
 }
 /// Status
 ///
 /// State choice column `contact.statecode` (option set `contact_statecode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "statecode")]
 pub enum ContactStatecode {
     /// Active
     /// Value 0.
+    #[option(value = 0, label = "Active")]
     Active,
     /// Inactive
     /// Value 1.
+    #[option(value = 1, label = "Inactive")]
     Inactive,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactStatecode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "statecode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (0, "Active"),
-        (1, "Inactive"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Active => 0,
-            Self::Inactive => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            0 => Self::Active,
-            1 => Self::Inactive,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactStatecode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactStatecode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactStatecode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactStatecode::OPTIONS,
-    };
 }
 /// Status Reason
 ///
 /// Status choice column `contact.statuscode` (option set `contact_statuscode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "statuscode")]
 pub enum ContactStatuscode {
     /// Active
     /// Value 1.
+    #[option(value = 1, label = "Active")]
     Active,
     /// Inactive
     /// Value 2.
+    #[option(value = 2, label = "Inactive")]
     Inactive,
     /// An option the metadata did not list, by value.
     Unknown(i32),
 }
-impl ContactStatuscode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "statuscode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[
-        (1, "Active"),
-        (2, "Inactive"),
-    ];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::Active => 1,
-            Self::Inactive => 2,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::Active,
-            2 => Self::Inactive,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactStatuscode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactStatuscode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactStatuscode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactStatuscode::OPTIONS,
-    };
-}
 /// Territory
 ///
 /// Picklist choice column `contact.territorycode` (option set `contact_territorycode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::dualsync::OptionSet)]
+#[option_set(column = "territorycode")]
 pub enum ContactTerritorycode {
     /// Default Value
     /// Value 1.
+    #[option(value = 1, label = "Default Value")]
     DefaultValue,
     /// An option the metadata did not list, by value.
     Unknown(i32),
-}
-impl ContactTerritorycode {
-    /// The column this choice belongs to.
-    pub const COLUMN: &'static str = "territorycode";
-    /// Every option: (value, label).
-    pub const OPTIONS: &'static [(i32, &'static str)] = &[(1, "Default Value")];
-    /// The option's value.
-    pub const fn value(self) -> i32 {
-        match self {
-            Self::DefaultValue => 1,
-            Self::Unknown(value) => value,
-        }
-    }
-    /// The option with `value` (`Unknown` when the metadata does not list it).
-    pub const fn from_value(value: i32) -> Self {
-        match value {
-            1 => Self::DefaultValue,
-            other => Self::Unknown(other),
-        }
-    }
-}
-impl ::dualsync::json::EdmJson for ContactTerritorycode {
-    fn to_json(&self) -> ::dualsync::json::Value {
-        ::dualsync::json::EdmJson::to_json(&self.value())
-    }
-    fn from_json(
-        value: &::dualsync::json::Value,
-    ) -> ::core::result::Result<Self, ::dualsync::json::JsonError> {
-        <i32 as ::dualsync::json::EdmJson>::from_json(value).map(Self::from_value)
-    }
-}
-impl ::dualsync::entity::Literal for ContactTerritorycode {
-    fn literal(&self) -> ::std::string::String {
-        ::std::string::ToString::to_string(&self.value())
-    }
-}
-impl ::dualsync::__private::ColumnType for ContactTerritorycode {
-    const KIND: ::dualsync::__private::Kind = ::dualsync::__private::Kind::OptionSet {
-        options: ContactTerritorycode::OPTIONS,
-    };
 }

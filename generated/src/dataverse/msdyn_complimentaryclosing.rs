@@ -2,12 +2,13 @@
 /// Complimentary closing
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_complimentaryclosing` (entity set `msdyn_complimentaryclosings`); key: `msdyn_complimentaryclosingid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_complimentaryclosing",
     set = "msdyn_complimentaryclosings",
     key("msdyn_complimentaryclosingid"),
-    alternate_key("msdyn_closingphrase")
+    alternate_key("msdyn_closingphrase"),
+    debug
 )]
 pub struct MsdynComplimentaryclosing {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Contact for party
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_contactforparty` (entity set `msdyn_contactforparties`); key: `msdyn_contactforpartyid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_contactforparty",
     set = "msdyn_contactforparties",
     key("msdyn_contactforpartyid"),
-    alternate_key("msdyn_contactforpartynumber", "_msdyn_company_value")
+    alternate_key("msdyn_contactforpartynumber", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynContactforparty {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Currency exchange rate
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_currencyexchangerate` (entity set `msdyn_currencyexchangerates`); key: `msdyn_currencyexchangerateid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_currencyexchangerate",
     set = "msdyn_currencyexchangerates",
     key("msdyn_currencyexchangerateid"),
-    alternate_key("_msdyn_currencyexchangeratepair_value", "msdyn_validfrom")
+    alternate_key("_msdyn_currencyexchangeratepair_value", "msdyn_validfrom"),
+    debug
 )]
 pub struct MsdynCurrencyexchangerate {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

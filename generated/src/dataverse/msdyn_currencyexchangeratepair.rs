@@ -2,7 +2,7 @@
 /// Currency exchange rate pair
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_currencyexchangeratepair` (entity set `msdyn_currencyexchangeratepairs`); key: `msdyn_currencyexchangeratepairid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_currencyexchangeratepair",
     set = "msdyn_currencyexchangeratepairs",
@@ -11,7 +11,8 @@
         "_msdyn_currencyexchangeratetypeid_value",
         "_msdyn_fromtransactioncurrencyid_value",
         "_msdyn_totransactioncurrencyid_value"
-    )
+    ),
+    debug
 )]
 pub struct MsdynCurrencyexchangeratepair {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Customer group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_customergroup` (entity set `msdyn_customergroups`); key: `msdyn_customergroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_customergroup",
     set = "msdyn_customergroups",
     key("msdyn_customergroupid"),
-    alternate_key("msdyn_groupid", "_msdyn_company_value")
+    alternate_key("msdyn_groupid", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynCustomergroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Customer payment method
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_customerpaymentmethod` (entity set `msdyn_customerpaymentmethods`); key: `msdyn_customerpaymentmethodid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_customerpaymentmethod",
     set = "msdyn_customerpaymentmethods",
     key("msdyn_customerpaymentmethodid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynCustomerpaymentmethod {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Decision making role
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_decisionmakingrole` (entity set `msdyn_decisionmakingroles`); key: `msdyn_decisionmakingroleid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_decisionmakingrole",
     set = "msdyn_decisionmakingroles",
     key("msdyn_decisionmakingroleid"),
-    alternate_key("msdyn_rolename")
+    alternate_key("msdyn_rolename"),
+    debug
 )]
 pub struct MsdynDecisionmakingrole {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Exchange rate type
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_exchangeratetype` (entity set `msdyn_exchangeratetypes`); key: `msdyn_exchangeratetypeid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_exchangeratetype",
     set = "msdyn_exchangeratetypes",
     key("msdyn_exchangeratetypeid"),
-    alternate_key("msdyn_name")
+    alternate_key("msdyn_name"),
+    debug
 )]
 pub struct MsdynExchangeratetype {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

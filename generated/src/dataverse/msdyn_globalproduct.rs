@@ -2,12 +2,13 @@
 /// Global product
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_globalproduct` (entity set `msdyn_globalproducts`); key: `msdyn_globalproductid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_globalproduct",
     set = "msdyn_globalproducts",
     key("msdyn_globalproductid"),
-    alternate_key("msdyn_productnumber")
+    alternate_key("msdyn_productnumber"),
+    debug
 )]
 pub struct MsdynGlobalproduct {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Internal organization
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_internalorganization` (entity set `msdyn_internalorganizations`); key: `msdyn_internalorganizationid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_internalorganization",
     set = "msdyn_internalorganizations",
     key("msdyn_internalorganizationid"),
-    alternate_key("msdyn_partynumber")
+    alternate_key("msdyn_partynumber"),
+    debug
 )]
 pub struct MsdynInternalorganization {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

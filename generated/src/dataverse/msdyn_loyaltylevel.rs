@@ -2,12 +2,13 @@
 /// Loyalty level
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_loyaltylevel` (entity set `msdyn_loyaltylevels`); key: `msdyn_loyaltylevelid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_loyaltylevel",
     set = "msdyn_loyaltylevels",
     key("msdyn_loyaltylevelid"),
-    alternate_key("msdyn_levelphrase")
+    alternate_key("msdyn_levelphrase"),
+    debug
 )]
 pub struct MsdynLoyaltylevel {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

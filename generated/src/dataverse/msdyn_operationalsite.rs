@@ -2,12 +2,13 @@
 /// Operational site
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_operationalsite` (entity set `msdyn_operationalsites`); key: `msdyn_operationalsiteid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_operationalsite",
     set = "msdyn_operationalsites",
     key("msdyn_operationalsiteid"),
-    alternate_key("msdyn_siteid", "_msdyn_company_value")
+    alternate_key("msdyn_siteid", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynOperationalsite {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

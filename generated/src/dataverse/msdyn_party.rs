@@ -2,12 +2,13 @@
 /// Party
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_party` (entity set `msdyn_parties`); key: `msdyn_partyid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_party",
     set = "msdyn_parties",
     key("msdyn_partyid"),
-    alternate_key("msdyn_partynumber")
+    alternate_key("msdyn_partynumber"),
+    debug
 )]
 pub struct MsdynParty {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

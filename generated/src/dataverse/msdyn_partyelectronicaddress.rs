@@ -2,12 +2,13 @@
 /// Party electronic address
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_partyelectronicaddress` (entity set `msdyn_partyelectronicaddresses`); key: `msdyn_partyelectronicaddressid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_partyelectronicaddress",
     set = "msdyn_partyelectronicaddresses",
     key("msdyn_partyelectronicaddressid"),
-    alternate_key("_msdyn_partyid_value", "msdyn_electronicaddressnumber")
+    alternate_key("_msdyn_partyid_value", "msdyn_electronicaddressnumber"),
+    debug
 )]
 pub struct MsdynPartyelectronicaddress {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Party postal address
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_partypostaladdress` (entity set `msdyn_partypostaladdresses`); key: `msdyn_partypostaladdressid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_partypostaladdress",
     set = "msdyn_partypostaladdresses",
     key("msdyn_partypostaladdressid"),
-    alternate_key("_msdyn_partyid_value", "_msdyn_postaladdresscollectionid_value")
+    alternate_key("_msdyn_partyid_value", "_msdyn_postaladdresscollectionid_value"),
+    debug
 )]
 pub struct MsdynPartypostaladdress {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

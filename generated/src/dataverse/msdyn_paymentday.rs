@@ -2,12 +2,13 @@
 /// Payment day
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_paymentday` (entity set `msdyn_paymentdays`); key: `msdyn_paymentdayid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_paymentday",
     set = "msdyn_paymentdays",
     key("msdyn_paymentdayid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynPaymentday {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

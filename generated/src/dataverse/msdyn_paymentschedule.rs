@@ -2,12 +2,13 @@
 /// Payment schedule
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_paymentschedule` (entity set `msdyn_paymentschedules`); key: `msdyn_paymentscheduleid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_paymentschedule",
     set = "msdyn_paymentschedules",
     key("msdyn_paymentscheduleid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynPaymentschedule {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

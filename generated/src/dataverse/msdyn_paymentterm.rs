@@ -2,12 +2,13 @@
 /// Payment term
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_paymentterm` (entity set `msdyn_paymentterms`); key: `msdyn_paymenttermid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_paymentterm",
     set = "msdyn_paymentterms",
     key("msdyn_paymenttermid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynPaymentterm {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

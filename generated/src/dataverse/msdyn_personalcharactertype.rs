@@ -2,12 +2,13 @@
 /// Personal character type
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_personalcharactertype` (entity set `msdyn_personalcharactertypes`); key: `msdyn_personalcharactertypeid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_personalcharactertype",
     set = "msdyn_personalcharactertypes",
     key("msdyn_personalcharactertypeid"),
-    alternate_key("msdyn_typename")
+    alternate_key("msdyn_typename"),
+    debug
 )]
 pub struct MsdynPersonalcharactertype {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

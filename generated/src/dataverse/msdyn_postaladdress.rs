@@ -2,12 +2,13 @@
 /// Postal address
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_postaladdress` (entity set `msdyn_postaladdresses`); key: `msdyn_postaladdressid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_postaladdress",
     set = "msdyn_postaladdresses",
     key("msdyn_postaladdressid"),
-    alternate_key("_msdyn_postaladdresscollectionid_value", "msdyn_validfrom")
+    alternate_key("_msdyn_postaladdresscollectionid_value", "msdyn_validfrom"),
+    debug
 )]
 pub struct MsdynPostaladdress {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Postal address collection
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_postaladdresscollection` (entity set `msdyn_postaladdresscollections`); key: `msdyn_postaladdresscollectionid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_postaladdresscollection",
     set = "msdyn_postaladdresscollections",
     key("msdyn_postaladdresscollectionid"),
-    alternate_key("msdyn_location")
+    alternate_key("msdyn_location"),
+    debug
 )]
 pub struct MsdynPostaladdresscollection {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

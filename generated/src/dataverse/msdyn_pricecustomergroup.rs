@@ -2,12 +2,13 @@
 /// Price customer group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_pricecustomergroup` (entity set `msdyn_pricecustomergroups`); key: `msdyn_pricecustomergroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_pricecustomergroup",
     set = "msdyn_pricecustomergroups",
     key("msdyn_pricecustomergroupid"),
-    alternate_key("msdyn_groupcode", "_msdyn_company_value")
+    alternate_key("msdyn_groupcode", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynPricecustomergroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

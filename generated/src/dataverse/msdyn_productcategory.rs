@@ -2,12 +2,13 @@
 /// Product category
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productcategory` (entity set `msdyn_productcategories`); key: `msdyn_productcategoryid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productcategory",
     set = "msdyn_productcategories",
     key("msdyn_productcategoryid"),
-    alternate_key("msdyn_name", "_msdyn_hierarchy_value")
+    alternate_key("msdyn_name", "_msdyn_hierarchy_value"),
+    debug
 )]
 pub struct MsdynProductcategory {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

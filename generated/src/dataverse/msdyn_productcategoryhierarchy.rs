@@ -2,12 +2,13 @@
 /// Product category hierarchy
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productcategoryhierarchy` (entity set `msdyn_productcategoryhierarchies`); key: `msdyn_productcategoryhierarchyid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productcategoryhierarchy",
     set = "msdyn_productcategoryhierarchies",
     key("msdyn_productcategoryhierarchyid"),
-    alternate_key("msdyn_name")
+    alternate_key("msdyn_name"),
+    debug
 )]
 pub struct MsdynProductcategoryhierarchy {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

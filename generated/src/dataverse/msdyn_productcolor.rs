@@ -2,12 +2,13 @@
 /// Product color
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productcolor` (entity set `msdyn_productcolors`); key: `msdyn_productcolorid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productcolor",
     set = "msdyn_productcolors",
     key("msdyn_productcolorid"),
-    alternate_key("msdyn_productcolorname")
+    alternate_key("msdyn_productcolorname"),
+    debug
 )]
 pub struct MsdynProductcolor {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Product configuration
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productconfiguration` (entity set `msdyn_productconfigurations`); key: `msdyn_productconfigurationid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productconfiguration",
     set = "msdyn_productconfigurations",
     key("msdyn_productconfigurationid"),
-    alternate_key("msdyn_productconfiguration")
+    alternate_key("msdyn_productconfiguration"),
+    debug
 )]
 pub struct MsdynProductconfiguration {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

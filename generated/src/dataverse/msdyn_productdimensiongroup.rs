@@ -2,12 +2,13 @@
 /// Product dimension group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productdimensiongroup` (entity set `msdyn_productdimensiongroups`); key: `msdyn_productdimensiongroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productdimensiongroup",
     set = "msdyn_productdimensiongroups",
     key("msdyn_productdimensiongroupid"),
-    alternate_key("msdyn_groupname")
+    alternate_key("msdyn_groupname"),
+    debug
 )]
 pub struct MsdynProductdimensiongroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Product size
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productsize` (entity set `msdyn_productsizes`); key: `msdyn_productsizeid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productsize",
     set = "msdyn_productsizes",
     key("msdyn_productsizeid"),
-    alternate_key("msdyn_productsize")
+    alternate_key("msdyn_productsize"),
+    debug
 )]
 pub struct MsdynProductsize {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

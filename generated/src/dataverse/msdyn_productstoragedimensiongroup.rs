@@ -2,12 +2,13 @@
 /// Storage dimension group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productstoragedimensiongroup` (entity set `msdyn_productstoragedimensiongroups`); key: `msdyn_productstoragedimensiongroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productstoragedimensiongroup",
     set = "msdyn_productstoragedimensiongroups",
     key("msdyn_productstoragedimensiongroupid"),
-    alternate_key("msdyn_groupname")
+    alternate_key("msdyn_groupname"),
+    debug
 )]
 pub struct MsdynProductstoragedimensiongroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

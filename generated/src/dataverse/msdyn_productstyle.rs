@@ -2,12 +2,13 @@
 /// Product style
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_productstyle` (entity set `msdyn_productstyles`); key: `msdyn_productstyleid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_productstyle",
     set = "msdyn_productstyles",
     key("msdyn_productstyleid"),
-    alternate_key("msdyn_productstyle")
+    alternate_key("msdyn_productstyle"),
+    debug
 )]
 pub struct MsdynProductstyle {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

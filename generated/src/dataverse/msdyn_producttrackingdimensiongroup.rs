@@ -2,12 +2,13 @@
 /// Tracking dimension group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_producttrackingdimensiongroup` (entity set `msdyn_producttrackingdimensiongroups`); key: `msdyn_producttrackingdimensiongroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_producttrackingdimensiongroup",
     set = "msdyn_producttrackingdimensiongroups",
     key("msdyn_producttrackingdimensiongroupid"),
-    alternate_key("msdyn_groupname")
+    alternate_key("msdyn_groupname"),
+    debug
 )]
 pub struct MsdynProducttrackingdimensiongroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

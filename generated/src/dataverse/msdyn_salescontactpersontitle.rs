@@ -2,12 +2,13 @@
 /// Contact person title
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_salescontactpersontitle` (entity set `msdyn_salescontactpersontitles`); key: `msdyn_salescontactpersontitleid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_salescontactpersontitle",
     set = "msdyn_salescontactpersontitles",
     key("msdyn_salescontactpersontitleid"),
-    alternate_key("msdyn_jobtitle")
+    alternate_key("msdyn_jobtitle"),
+    debug
 )]
 pub struct MsdynSalescontactpersontitle {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Sales order origin
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_salesorderorigin` (entity set `msdyn_salesorderorigins`); key: `msdyn_salesorderoriginid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_salesorderorigin",
     set = "msdyn_salesorderorigins",
     key("msdyn_salesorderoriginid"),
-    alternate_key("msdyn_origincode", "_msdyn_company_value")
+    alternate_key("msdyn_origincode", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynSalesorderorigin {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Salutation
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_salutation` (entity set `msdyn_salutations`); key: `msdyn_salutationid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_salutation",
     set = "msdyn_salutations",
     key("msdyn_salutationid"),
-    alternate_key("msdyn_salutationphrase")
+    alternate_key("msdyn_salutationphrase"),
+    debug
 )]
 pub struct MsdynSalutation {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

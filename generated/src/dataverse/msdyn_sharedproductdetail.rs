@@ -2,12 +2,13 @@
 /// Shared product detail
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_sharedproductdetail` (entity set `msdyn_sharedproductdetails`); key: `msdyn_sharedproductdetailid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_sharedproductdetail",
     set = "msdyn_sharedproductdetails",
     key("msdyn_sharedproductdetailid"),
-    alternate_key("msdyn_itemnumber", "_msdyn_company_value")
+    alternate_key("msdyn_itemnumber", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynSharedproductdetail {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Mode of delivery
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_shipvia` (entity set `msdyn_shipvias`); key: `msdyn_shipviaid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_shipvia",
     set = "msdyn_shipvias",
     key("msdyn_shipviaid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynShipvia {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Sales tax group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_taxgroup` (entity set `msdyn_taxgroups`); key: `msdyn_taxgroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_taxgroup",
     set = "msdyn_taxgroups",
     key("msdyn_taxgroupid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynTaxgroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Terms of delivery
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_termsofdelivery` (entity set `msdyn_termsofdeliveries`); key: `msdyn_termsofdeliveryid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_termsofdelivery",
     set = "msdyn_termsofdeliveries",
     key("msdyn_termsofdeliveryid"),
-    alternate_key("msdyn_termscode", "_msdyn_company_value")
+    alternate_key("msdyn_termscode", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynTermsofdelivery {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Unit of measure conversion
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_unitofmeasureconversion` (entity set `msdyn_unitofmeasureconversions`); key: `msdyn_unitofmeasureconversionid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_unitofmeasureconversion",
     set = "msdyn_unitofmeasureconversions",
     key("msdyn_unitofmeasureconversionid"),
-    alternate_key("_msdyn_fromunit_value", "_msdyn_tounit_value")
+    alternate_key("_msdyn_fromunit_value", "_msdyn_tounit_value"),
+    debug
 )]
 pub struct MsdynUnitofmeasureconversion {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

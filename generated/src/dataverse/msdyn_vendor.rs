@@ -2,12 +2,13 @@
 /// Vendor
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_vendor` (entity set `msdyn_vendors`); key: `msdyn_vendorid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_vendor",
     set = "msdyn_vendors",
     key("msdyn_vendorid"),
-    alternate_key("msdyn_vendoraccountnumber", "_msdyn_company_value")
+    alternate_key("msdyn_vendoraccountnumber", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynVendor {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

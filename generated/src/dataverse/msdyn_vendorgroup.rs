@@ -2,12 +2,13 @@
 /// Vendor group
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_vendorgroup` (entity set `msdyn_vendorgroups`); key: `msdyn_vendorgroupid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_vendorgroup",
     set = "msdyn_vendorgroups",
     key("msdyn_vendorgroupid"),
-    alternate_key("msdyn_vendorgroup", "_msdyn_company_value")
+    alternate_key("msdyn_vendorgroup", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynVendorgroup {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

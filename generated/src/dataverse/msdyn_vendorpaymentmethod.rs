@@ -2,12 +2,13 @@
 /// Vendor payment method
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_vendorpaymentmethod` (entity set `msdyn_vendorpaymentmethods`); key: `msdyn_vendorpaymentmethodid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_vendorpaymentmethod",
     set = "msdyn_vendorpaymentmethods",
     key("msdyn_vendorpaymentmethodid"),
-    alternate_key("msdyn_name", "_msdyn_company_value")
+    alternate_key("msdyn_name", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynVendorpaymentmethod {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Warehouse
 ///
 /// Entity type `Microsoft.Dynamics.CRM.msdyn_warehouse` (entity set `msdyn_warehouses`); key: `msdyn_warehouseid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.msdyn_warehouse",
     set = "msdyn_warehouses",
     key("msdyn_warehouseid"),
-    alternate_key("msdyn_warehouseidentifier", "_msdyn_company_value")
+    alternate_key("msdyn_warehouseidentifier", "_msdyn_company_value"),
+    debug
 )]
 pub struct MsdynWarehouse {
     /// Eindeutiger Bezeichner für Entitätsinstanzen

@@ -2,12 +2,13 @@
 /// Informationen über Produkte und deren Preisberechnungsinformationen.
 ///
 /// Entity type `Microsoft.Dynamics.CRM.product` (entity set `products`); key: `productid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.product",
     set = "products",
     key("productid"),
-    alternate_key("productnumber")
+    alternate_key("productnumber"),
+    debug
 )]
 pub struct Product {
     /// Zeigt die externe Partei, die den Datensatz geändert hat.

@@ -2,12 +2,13 @@
 /// Angebot, das angenommen wurde.
 ///
 /// Entity type `Microsoft.Dynamics.CRM.salesorder` (entity set `salesorders`); key: `salesorderid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.salesorder",
     set = "salesorders",
     key("salesorderid"),
-    alternate_key("msdyn_salesordernumber", "_msdyn_company_value")
+    alternate_key("msdyn_salesordernumber", "_msdyn_company_value"),
+    debug
 )]
 pub struct Salesorder {
     /// Eindeutiger Bezeichner des Datenimports oder der Datenmigration, von dem/der dieser Datensatz erstellt wurde.

@@ -2,12 +2,13 @@
 /// Position in einem Vertriebsauftrag.
 ///
 /// Entity type `Microsoft.Dynamics.CRM.salesorderdetail` (entity set `salesorderdetails`); key: `salesorderdetailid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.salesorderdetail",
     set = "salesorderdetails",
     key("salesorderdetailid"),
-    alternate_key("_salesorderid_value", "sequencenumber", "_msdyn_company_value")
+    alternate_key("_salesorderid_value", "sequencenumber", "_msdyn_company_value"),
+    debug
 )]
 pub struct Salesorderdetail {
     /// Eindeutiger Bezeichner der Unternehmenseinheit, die im Besitz des Auftragsprodukts ist.

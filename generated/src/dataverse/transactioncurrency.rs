@@ -2,12 +2,13 @@
 /// Die Währung, in der eine finanzielle Transaktion ausgeführt wird.
 ///
 /// Entity type `Microsoft.Dynamics.CRM.transactioncurrency` (entity set `transactioncurrencies`); key: `transactioncurrencyid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.transactioncurrency",
     set = "transactioncurrencies",
     key("transactioncurrencyid"),
-    alternate_key("isocurrencycode")
+    alternate_key("isocurrencycode"),
+    debug
 )]
 pub struct Transactioncurrency {
     /// Datum und Uhrzeit der Migration des Datensatzes.

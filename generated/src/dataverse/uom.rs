@@ -2,12 +2,13 @@
 /// Maßeinheit
 ///
 /// Entity type `Microsoft.Dynamics.CRM.uom` (entity set `uoms`); key: `uomid`.
-#[derive(Debug, Clone, PartialEq, ::dualsync::Entity)]
+#[derive(Clone, PartialEq, ::dualsync::Entity)]
 #[entity(
     type_name = "Microsoft.Dynamics.CRM.uom",
     set = "uoms",
     key("uomid"),
-    alternate_key("msdyn_symbol")
+    alternate_key("msdyn_symbol"),
+    debug
 )]
 pub struct Uom {
     /// Eindeutiger Bezeichner des stellvertretenden Benutzers, der die Maßeinheit zuletzt geändert hat.

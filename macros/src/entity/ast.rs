@@ -16,6 +16,8 @@ pub struct Input {
     pub company: Option<LitStr>,
     pub open: bool,
     pub abstract_type: bool,
+    /// `Debug` from the derive (the record as OData JSON), instead of `#[derive(Debug)]`'s code per field.
+    pub debug: bool,
     pub fields: Vec<Field>,
 }
 
@@ -124,7 +126,7 @@ impl Derive {
     }
 }
 
-const ENTITY_ARGS: &str = "type_name, set, key(..), alternate_key(..), company, open or abstract_type";
+const ENTITY_ARGS: &str = "type_name, set, key(..), alternate_key(..), company, open, abstract_type or debug";
 const FIELD_ARGS: &str = "name, edm, not_null, key, read_only, computed, immutable, max_length, precision, scale, \
      default_value, option_set, lookup(..), required, valid_for_create, valid_for_update, money or additional";
 
@@ -162,6 +164,7 @@ pub fn parse(input: &DeriveInput, derive: Derive, errors: &mut Errors) -> Option
         company: None,
         open: false,
         abstract_type: false,
+        debug: false,
         fields: Vec::new(),
     };
     let mut seen = Seen::default();
@@ -191,6 +194,8 @@ pub fn parse(input: &DeriveInput, derive: Derive, errors: &mut Errors) -> Option
                 out.open = true;
             } else if path.is_ident("abstract_type") {
                 out.abstract_type = true;
+            } else if path.is_ident("debug") {
+                out.debug = true;
             } else {
                 return Err(unknown(&meta, "entity", ENTITY_ARGS));
             }

@@ -118,10 +118,6 @@ fn field_def(field: &Field, access: &Access, index_lookups: &[Lookup]) -> TokenS
         Some(Required::SystemRequired) => quote! { SystemRequired },
         Some(Required::None) | None => quote! { None },
     };
-    let max_length = option(match field.max_length {
-        Some(MaxLength::Length(n)) => Some(n),
-        _ => None,
-    });
     let precision = option(field.precision);
     let scale = option(field.scale.map(|s| match s {
         Scale::Fixed(n) => quote! { ::dualsync::entity::Scale::Fixed(#n) },
@@ -132,26 +128,52 @@ fn field_def(field: &Field, access: &Access, index_lookups: &[Lookup]) -> TokenS
         let bind = format!("{nav}@odata.bind");
         quote! { ::dualsync::entity::LookupTarget { navigation: #nav, target: #target, set: #set, bind: #bind } }
     });
-    let default_value = option(field.default_value.as_ref());
-    let option_set = option(field.option_set.as_ref());
+    // Only what differs from `FieldDef::DEFAULT` (a nullable, writable, plain column): the field
+    // tables of a whole F&O are tens of thousands of these, and every token is compile time.
+    let mut parts = vec![quote! { name: #name }, quote! { edm: #edm }];
+    if !nullable {
+        parts.push(quote! { nullable: false });
+    }
+    if key {
+        parts.push(quote! { key: true });
+    }
+    if read_only {
+        parts.push(quote! { read_only: true });
+    }
+    if !create {
+        parts.push(quote! { valid_for_create: false });
+    }
+    if !update {
+        parts.push(quote! { valid_for_update: false });
+    }
+    if !matches!(field.required, Some(Required::None) | None) {
+        parts.push(quote! { required: ::dualsync::entity::RequiredLevel::#required });
+    }
+    if money {
+        parts.push(quote! { money: true });
+    }
+    if let Some(MaxLength::Length(n)) = field.max_length {
+        parts.push(quote! { max_length: ::core::option::Option::Some(#n) });
+    }
+    if field.precision.is_some() {
+        parts.push(quote! { precision: #precision });
+    }
+    if field.scale.is_some() {
+        parts.push(quote! { scale: #scale });
+    }
+    if !index_lookups.is_empty() {
+        parts.push(quote! { lookup: &[#(#lookups),*] });
+    }
+    if field.default_value.is_some() {
+        let default_value = option(field.default_value.as_ref());
+        parts.push(quote! { default_value: #default_value });
+    }
+    if field.option_set.is_some() {
+        let option_set = option(field.option_set.as_ref());
+        parts.push(quote! { option_set: #option_set });
+    }
     quote! {
-        ::dualsync::entity::FieldDef {
-            name: #name,
-            edm: #edm,
-            nullable: #nullable,
-            key: #key,
-            read_only: #read_only,
-            valid_for_create: #create,
-            valid_for_update: #update,
-            required: ::dualsync::entity::RequiredLevel::#required,
-            money: #money,
-            max_length: #max_length,
-            precision: #precision,
-            scale: #scale,
-            lookup: &[#(#lookups),*],
-            default_value: #default_value,
-            option_set: #option_set,
-        }
+        ::dualsync::entity::FieldDef { #(#parts,)* ..::dualsync::entity::FieldDef::DEFAULT }
     }
 }
 
@@ -182,6 +204,18 @@ pub fn entity(input: &Input) -> TokenStream {
 
     let mut defs = Vec::new();
     let mut constants = Vec::new();
+    let debug_impl = if input.debug {
+        quote! {
+            impl ::core::fmt::Debug for #ident {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::dualsync::__private::debug_entity(self, f)
+                }
+            }
+        }
+    } else {
+        quote! {}
+    };
+    let mut value_arms: Vec<TokenStream> = Vec::new();
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     let mut shadow_fields = Vec::new();
@@ -222,11 +256,13 @@ pub fn entity(input: &Input) -> TokenStream {
             #[doc = #doc]
             pub const #constant: ::dualsync::entity::Column<#ident, #value> = ::dualsync::__private::column(#name, #index);
         });
-        let get = if optional {
-            quote! { |e: &#ident| e.#field_ident.as_ref() }
+        // How a table map reads the field from the struct: one arm of `field_value`, not a
+        // closure per field (a closure is a body of its own to type- and borrow-check).
+        value_arms.push(if optional {
+            quote! { #index => ::dualsync::__private::opt_any(&self.#field_ident), }
         } else {
-            quote! { |e: &#ident| ::core::option::Option::Some(&e.#field_ident) }
-        };
+            quote! { #index => ::core::option::Option::Some(&self.#field_ident), }
+        });
         let marker = if lookups.is_empty() {
             quote! { ::dualsync::__private::NotALookup }
         } else {
@@ -244,7 +280,7 @@ pub fn entity(input: &Input) -> TokenStream {
             quote! { lookup_to::#marker }
         };
         shadow_fields.push(quote! { pub #field_ident: ::dualsync::__private::Col<#ident, #value, #marker> });
-        shadow_values.push(quote! { #field_ident: ::dualsync::__private::Col::new(#name, #index, #get) });
+        shadow_values.push(quote! { #field_ident: ::dualsync::__private::Col::new(#name, #index) });
         if must_map(input, field, &access) {
             let k = must.len();
             must.push(name.clone());
@@ -312,7 +348,14 @@ pub fn entity(input: &Input) -> TokenStream {
                 fn company(&self) -> ::core::option::Option<&str> {
                     #company_read
                 }
+                fn field_value(&self, index: usize) -> ::core::option::Option<&dyn ::core::any::Any> {
+                    match index {
+                        #(#value_arms)*
+                        _ => ::core::option::Option::None,
+                    }
+                }
             }
+            #debug_impl
         };
 
         // Types named after the columns a create must carry, so that a table map's error can name them.
