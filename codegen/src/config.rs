@@ -10,6 +10,7 @@
 //! out = "."                                  # where the crate (or module tree) goes
 //! crate = "dualsync-generated"               # write Cargo.toml + src/lib.rs: a complete crate
 //! runtime_path = "../runtime"                # path of the `dualsync` runtime crate, for Cargo.toml
+//! entities_per_crate = 600                   # split a bigger service into crates under parts/ (0: never)
 //! language = 1033                            # option-set label language (LCID)
 //! maps = "maps"                              # folder of map files (*.toml), generated into `maps`
 //!
@@ -40,6 +41,9 @@ pub struct Codegen {
     #[serde(rename = "crate")]
     pub crate_name: Option<String>,
     pub runtime_path: Option<PathBuf>,
+    /// Crate mode: a service with more entity types than this is split into crates of this many
+    /// (`0`: never; default 600, see `emit::ENTITIES_PER_CRATE`).
+    pub entities_per_crate: Option<usize>,
     pub language: Option<u32>,
     /// A folder of map files (one table map per `*.toml`; see [`crate::mapfile`]).
     pub maps: Option<PathBuf>,

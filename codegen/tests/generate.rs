@@ -240,6 +240,41 @@ fn fo_slice_with_enums_and_company_keys() {
     insta::assert_snapshot!(joined(&files));
 }
 
+/// A split service's part crates are generated files like any other: `check` sees them, and a
+/// generation that no longer splits removes them, folders included.
+#[test]
+fn part_crates_of_a_split_service_are_checked_and_removed_when_obsolete() {
+    let model = model(&["fo/fo-dualwrite-core.xml"]);
+    let options = |per_crate| Options {
+        include: vec!["CustomersV3".into(), "Currencies".into(), "CustomerGroups".into()],
+        crate_name: Some("b".into()),
+        entities_per_crate: Some(per_crate),
+        ..Options::default()
+    };
+    let split = emit::generate(&model, &options(2)).unwrap();
+    let whole = emit::generate(&model, &options(0)).unwrap();
+    assert!(split.iter().any(|f| f.path.starts_with("parts/b-fo-2/src/fo")));
+    assert!(!whole.iter().any(|f| f.path.starts_with("parts")));
+    let dir = std::env::temp_dir().join(format!("dualsync-split-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    emit::write(&dir, &split).unwrap();
+    assert!(emit::check(&dir, &split).is_empty());
+    let stale = emit::check(&dir, &whole);
+    assert!(
+        stale.contains(&Stale::Extra("parts/b-fo-1/Cargo.toml".into())),
+        "{stale:?}"
+    );
+    let report = emit::write(&dir, &whole).unwrap();
+    assert!(
+        report.removed.iter().all(|p| p.starts_with("parts")),
+        "{:?}",
+        report.removed
+    );
+    assert!(!dir.join("parts").exists(), "empty part folders removed");
+    assert!(emit::check(&dir, &whole).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn regeneration_is_byte_identical_and_check_finds_stale_files() {
     let model = model(&["odata/TripPin.xml"]);

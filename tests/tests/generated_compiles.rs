@@ -114,6 +114,53 @@ fn crate_mode_output_compiles_as_it_is() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Crate mode with a service bigger than `entities_per_crate`: its enum types in one crate and its
+/// entities in crates of that size under `parts/`, the generated crate re-exporting them all at the
+/// usual paths; the whole compiles.
+#[test]
+fn a_big_service_is_split_into_crates_that_compile() {
+    let dir = std::env::temp_dir().join(format!("dualsync-generated-split-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bytes = std::fs::read(corpus_dir().join("fo/fo-dualwrite-core.xml")).unwrap();
+    let model = Model::resolve(vec![csdl::parse_bytes(&bytes).unwrap()]).unwrap();
+    let options = Options {
+        include: vec!["CustomersV3".into(), "Currencies".into(), "CustomerGroups".into()],
+        crate_name: Some("fo-bindings".into()),
+        runtime_path: Some(workspace().join("runtime").display().to_string()),
+        entities_per_crate: Some(2),
+        ..Options::default()
+    };
+    let files = emit::generate(&model, &options).unwrap();
+    emit::write(&dir, &files).unwrap();
+    for expected in [
+        "parts/fo-bindings-fo-types/src/fo/enums/no_yes.rs",
+        "parts/fo-bindings-fo-1/Cargo.toml",
+        "parts/fo-bindings-fo-2/src/fo/mod.rs",
+        "src/fo/mod.rs",
+    ] {
+        assert!(dir.join(expected).exists(), "{expected} missing");
+    }
+    assert!(
+        !dir.join("parts/fo-bindings-fo-3").exists(),
+        "3 entities, 2 per crate"
+    );
+    assert!(
+        !dir.join("src/fo/customer_v3.rs").exists(),
+        "moved to its part crate"
+    );
+    let service = std::fs::read_to_string(dir.join("src/fo/mod.rs")).unwrap();
+    assert!(service.contains("pub use fo_bindings_fo_2::fo::*;"), "{service}");
+    // The usual paths still name every type.
+    let mut lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    lib.push_str(
+        "pub fn uses() -> (fo::CustomerV3, fo::Currency, fo::CustomerGroup, fo::enums::NoYes) { unimplemented!() }\n",
+    );
+    std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+    detach_from_workspace(&dir).unwrap();
+    cargo_check_offline(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Schema bodies shaped like real services the generator had not seen (issue 8).
 mod real_orgs {
     /// Dataverse: entity type `relationshipattribute` and complex type `RelationshipAttribute`.

@@ -40,6 +40,10 @@ pub struct Args {
     /// Path of the `dualsync` runtime crate, for the generated Cargo.toml.
     #[arg(long, value_name = "PATH")]
     runtime_path: Option<PathBuf>,
+    /// Crate mode: split a service with more entity types than N into crates of N under `parts/`
+    /// (0: one crate), which `cargo` checks in parallel [default: 600].
+    #[arg(long, value_name = "N")]
+    entities_per_crate: Option<usize>,
     /// A folder of map files (`*.toml`, one table map each); replaces `maps` of the config.
     #[arg(long, value_name = "DIR")]
     maps: Option<PathBuf>,
@@ -120,6 +124,9 @@ pub fn run(args: Args) -> Result<(), Report> {
     if args.maps.is_some() {
         config.maps = args.maps.clone();
     }
+    if args.entities_per_crate.is_some() {
+        config.entities_per_crate = args.entities_per_crate;
+    }
     if config.metadata.is_empty() {
         return Err(miette::miette!(
             "no metadata to generate from: pass --metadata FILE or list `metadata` under [codegen] in dualsync.toml"
@@ -195,6 +202,7 @@ pub fn run(args: Args) -> Result<(), Report> {
             .map(|p| relative(&base, p).display().to_string().replace('\\', "/"))
             .collect(),
         maps,
+        entities_per_crate: config.entities_per_crate,
     };
     let files = emit::generate(&model, &options).map_err(|e| match e {
         emit::GenerateError::MapFiles(errors) => map_file_report(errors),

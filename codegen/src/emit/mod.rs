@@ -41,6 +41,24 @@ pub struct Options {
     pub sources: Vec<String>,
     /// Map files (`[codegen] maps`), generated into the `maps` module.
     pub maps: Vec<crate::mapfile::Parsed>,
+    /// Crate mode: a service with more entity types than this is split into crates of at most this
+    /// many entities (and one crate of its enum and complex types) under `parts/`, which the
+    /// generated crate depends on and re-exports; `Some(0)` never splits. Default
+    /// [`ENTITIES_PER_CRATE`].
+    pub entities_per_crate: Option<usize>,
+}
+
+/// Entity types per crate when a service is split (see [`Options::entities_per_crate`]): a whole
+/// F&O (3,868 entity types) becomes 7 crates that `cargo` checks two at a time (BENCHMARKS.md).
+pub const ENTITIES_PER_CRATE: usize = 600;
+
+/// One crate a split service's code moved to (`parts/<name>`).
+struct PartCrate {
+    name: String,
+    /// The other part crates it depends on (the service's types crate).
+    deps: Vec<String>,
+    /// Its `src/lib.rs`.
+    lib: String,
 }
 
 /// The module that holds the table maps generated from map files.
@@ -715,6 +733,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         }
         files.extend(map_files(model, &plan, &field_names, &options.maps)?);
     }
+    // Split services (crate mode): which generated files move to which part crate, and the crates.
+    let mut relocate: Vec<(PathBuf, String)> = Vec::new();
+    let mut parts: Vec<PartCrate> = Vec::new();
     for service in &services {
         let namespace = namespaces.get(*service).cloned().unwrap_or_default();
         let entities = modules.get(&((*service).clone(), Kind::Entity));
@@ -727,12 +748,13 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             .filter_map(|(_, exports)| exports.first().map(String::as_str))
             .collect();
         let mut uses = Vec::new();
+        let mut entity_uses = Vec::new();
         for (file, exports) in entities.into_iter().flatten() {
             let mut names = exports.iter().take(1).collect::<Vec<_>>();
             names.extend(exports.iter().skip(1).filter(|e| taken.insert(e.as_str())));
-            let file = items::module_ident(file);
+            let file_ident = items::module_ident(file);
             let names = names.into_iter().map(|e| items::ident(e));
-            uses.push(quote! { pub use #file::{#(#names),*}; });
+            entity_uses.push((file.clone(), quote! { pub use #file_ident::{#(#names),*}; }));
         }
         for kind in [Kind::Complex, Kind::Enum] {
             let (Some(entries), Some(sub)) = (modules.get(&((*service).clone(), kind)), kind.submodule())
@@ -769,14 +791,105 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             submodules.push(sub_ident);
         }
         let doc = format!(" Types of namespace `{namespace}`.");
-        let mods = entities
-            .into_iter()
-            .flatten()
-            .map(|(file, _)| items::module_ident(file));
+        let entity_files: Vec<&String> = entities.into_iter().flatten().map(|(file, _)| file).collect();
+        let per_crate = options.entities_per_crate.unwrap_or(ENTITIES_PER_CRATE);
+        if let Some(crate_name) = &options.crate_name
+            && per_crate > 0
+            && entity_files.len() > per_crate
+        {
+            // A service too big for one crate: its enum and complex types in one crate, its
+            // entities in crates of `per_crate`, and this module re-exporting them all.
+            let types = format!("{crate_name}-{service}-types");
+            let types_ident = items::module_ident(&types.replace('-', "_"));
+            let service_ident = items::module_ident(service);
+            let lib_doc = format!(" Part of `{crate_name}`: the types of namespace `{namespace}`.");
+            let types_lib = quote! {
+                #![doc = #lib_doc]
+                #[rustfmt::skip] pub mod #service_ident;
+            };
+            let types_mod = quote! {
+                #![doc = #doc]
+                #( pub mod #submodules; )*
+                #( #uses )*
+            };
+            files.push(GeneratedFile {
+                path: PathBuf::from("parts")
+                    .join(&types)
+                    .join("src")
+                    .join(service.as_str())
+                    .join("mod.rs"),
+                contents: render(&format!("{types}/{service}/mod.rs"), types_mod)?,
+            });
+            for sub in &submodules {
+                relocate.push((
+                    PathBuf::from(service.as_str()).join(sub.to_string()),
+                    types.clone(),
+                ));
+            }
+            parts.push(PartCrate {
+                name: types.clone(),
+                deps: Vec::new(),
+                lib: render(&format!("{types}/lib.rs"), types_lib.clone())?,
+            });
+            let mut globs = vec![quote! { pub use #types_ident::#service_ident::*; }];
+            for (k, chunk) in entity_files.chunks(per_crate).enumerate() {
+                let name = format!("{crate_name}-{service}-{}", k + 1);
+                let ident = items::module_ident(&name.replace('-', "_"));
+                let chunk_set: BTreeSet<&String> = chunk.iter().copied().collect();
+                let mods = chunk.iter().map(|file| items::module_ident(file));
+                let chunk_uses = entity_uses
+                    .iter()
+                    .filter(|(file, _)| chunk_set.contains(file))
+                    .map(|(_, tokens)| tokens);
+                let shared = submodules.iter();
+                let part_mod = quote! {
+                    #![doc = #doc]
+                    #( pub use #types_ident::#service_ident::#shared; )*
+                    #( pub mod #mods; )*
+                    #( #chunk_uses )*
+                };
+                files.push(GeneratedFile {
+                    path: PathBuf::from("parts")
+                        .join(&name)
+                        .join("src")
+                        .join(service.as_str())
+                        .join("mod.rs"),
+                    contents: render(&format!("{name}/{service}/mod.rs"), part_mod)?,
+                });
+                for file in chunk {
+                    relocate.push((
+                        PathBuf::from(service.as_str()).join(format!("{file}.rs")),
+                        name.clone(),
+                    ));
+                }
+                let part_lib = quote! {
+                    #![doc = #lib_doc]
+                    #[rustfmt::skip] pub mod #service_ident;
+                };
+                parts.push(PartCrate {
+                    name: name.clone(),
+                    deps: vec![types.clone()],
+                    lib: render(&format!("{name}/lib.rs"), part_lib)?,
+                });
+                globs.push(quote! { pub use #ident::#service_ident::*; });
+            }
+            let tokens = quote! {
+                #![doc = #doc]
+                #( #globs )*
+            };
+            files.push(GeneratedFile {
+                path: PathBuf::from(service.as_str()).join("mod.rs"),
+                contents: render(&format!("{service}/mod.rs"), tokens)?,
+            });
+            continue;
+        }
+        let mods = entity_files.iter().map(|file| items::module_ident(file));
+        let entity_uses = entity_uses.iter().map(|(_, tokens)| tokens);
         let tokens = quote! {
             #![doc = #doc]
             #( pub mod #mods; )*
             #( pub mod #submodules; )*
+            #( #entity_uses )*
             #( #uses )*
         };
         files.push(GeneratedFile {
@@ -805,15 +918,45 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
     });
     if let Some(crate_name) = &options.crate_name {
         for file in &mut files {
-            file.path = PathBuf::from("src").join(&file.path);
+            if file.path.starts_with("parts") {
+                continue;
+            }
+            // A file of a split service moves to its part crate.
+            let part = relocate
+                .iter()
+                .find(|(prefix, _)| file.path.starts_with(prefix))
+                .map(|(_, name)| name);
+            file.path = match part {
+                Some(name) => PathBuf::from("parts").join(name).join("src").join(&file.path),
+                None => PathBuf::from("src").join(&file.path),
+            };
         }
         let runtime = options
             .runtime_path
             .clone()
-            .unwrap_or_else(|| "../runtime".into());
+            .unwrap_or_else(|| "../runtime".into())
+            .replace('\\', "/");
+        // The part crates sit two folders down (`parts/<name>`): a relative runtime path gains `../../`.
+        let part_runtime = if std::path::Path::new(&runtime).is_absolute() {
+            runtime.clone()
+        } else {
+            format!("../../{runtime}")
+        };
+        for part in &parts {
+            files.push(GeneratedFile {
+                path: PathBuf::from("parts").join(&part.name).join("Cargo.toml"),
+                contents: text::cargo_toml(&part.name, &part_runtime, &part.deps, "../")
+                    .map_err(GenerateError::Template)?,
+            });
+            files.push(GeneratedFile {
+                path: PathBuf::from("parts").join(&part.name).join("src/lib.rs"),
+                contents: part.lib.clone(),
+            });
+        }
+        let part_names: Vec<String> = parts.iter().map(|p| p.name.clone()).collect();
         files.push(GeneratedFile {
             path: PathBuf::from("Cargo.toml"),
-            contents: text::cargo_toml(crate_name, &runtime.replace('\\', "/"))
+            contents: text::cargo_toml(crate_name, &runtime, &part_names, "parts/")
                 .map_err(GenerateError::Template)?,
         });
         let sections: Vec<text::ServiceSection> = services

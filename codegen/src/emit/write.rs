@@ -90,10 +90,33 @@ fn base_of(files: &[GeneratedFile]) -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Generated files where generation puts them: [`generated_tree`] of the module tree, and of each
+/// part crate of a split service (`parts/<name>/src`) with its generated `Cargo.toml`, whether this
+/// generation still splits or not.
+fn generated_on_disk(out: &Path, base: &Path) -> BTreeSet<PathBuf> {
+    let mut found = generated_tree(out, base);
+    if base == Path::new("src")
+        && let Ok(entries) = std::fs::read_dir(out.join("parts"))
+    {
+        for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|k| k.is_dir()) {
+                continue;
+            }
+            let part = PathBuf::from("parts").join(entry.file_name());
+            found.extend(generated_tree(out, &part.join("src")));
+            let manifest = part.join("Cargo.toml");
+            if is_generated(&out.join(&manifest)) {
+                found.insert(manifest);
+            }
+        }
+    }
+    found
+}
+
 /// Generated `.rs` files where generation puts them (the root folder of the module tree, its
 /// service folders one level down, and their `complex` / `enums` folders two levels down), relative
 /// to `out`.
-fn generated_on_disk(out: &Path, base: &Path) -> BTreeSet<PathBuf> {
+fn generated_tree(out: &Path, base: &Path) -> BTreeSet<PathBuf> {
     let mut found = BTreeSet::new();
     let mut pending = vec![(base.to_path_buf(), 0)];
     while let Some((dir, depth)) = pending.pop() {
@@ -314,6 +337,17 @@ pub fn write(out: &Path, files: &[GeneratedFile]) -> io::Result<WriteReport> {
     for old in obsolete {
         std::fs::remove_file(out.join(&old))
             .map_err(|e| annotate(e, &format!("cannot remove {}", out.join(&old).display())))?;
+        // A part crate left empty (the service is no longer split, or has fewer parts) goes too:
+        // only folders that are now empty are removed, up to `parts/`.
+        if old.starts_with("parts") {
+            let mut dir = out.join(&old);
+            while dir.pop() && dir != out.join("parts") && dir.starts_with(out.join("parts")) {
+                if std::fs::remove_dir(&dir).is_err() {
+                    break;
+                }
+            }
+            let _ = std::fs::remove_dir(out.join("parts"));
+        }
         report.removed.push(old);
     }
     Ok(report)
