@@ -5,6 +5,7 @@
 
 mod items;
 mod maps;
+mod names;
 pub mod text;
 mod write;
 
@@ -14,13 +15,11 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Model, OptionSet, OptionSetKind, Primitive, TypeKind};
-use crate::naming::{self, Collision, Scope};
+use crate::model::{Model, OptionSet, Primitive, TypeKind};
+use crate::naming::{self, Collision};
 use crate::select::select;
 
 pub use write::{LOCK_FILE, LOCK_WAIT, MARKER, Stale, WriteReport, check, write};
-
-use items::Field;
 
 /// What to generate and where.
 #[derive(Debug, Clone, Default)]
@@ -370,242 +369,13 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         }
     }
     let language = options.language.unwrap_or(1033);
-    let mut collisions = Vec::new();
-    // One module per namespace, never shared: two namespaces that would get one module collide.
-    let mut service_of: BTreeMap<String, String> = BTreeMap::new();
-    {
-        let mut module_scope = naming::Scope::in_section("module", "services", &options.services);
-        let namespaces: BTreeSet<&str> = selection
-            .entity_types
-            .iter()
-            .chain(&selection.complex_types)
-            .chain(&selection.enum_types)
-            .map(|name| name.rsplit_once('.').map_or("", |(ns, _)| ns))
-            .collect();
-        for namespace in namespaces {
-            match module_scope.name(
-                namespace,
-                &format!("namespace {namespace}"),
-                default_service_module(namespace),
-                naming::module,
-            ) {
-                Ok(module) => {
-                    service_of.insert(namespace.to_string(), module);
-                }
-                Err(collision) => collisions.push(*collision),
-            }
-        }
-    }
-    let boxed_fields = boxed_fields(model, &selection.complex_types);
-    let mut plan = Plan {
-        types: BTreeMap::new(),
-        definitions: model
-            .type_definitions
-            .iter()
-            .map(|(n, d)| (n.clone(), d.underlying_type))
-            .collect(),
-    };
-    // Types are named per service and kind: an entity type and a complex type never collide.
-    let mut scopes: BTreeMap<(String, Kind), Scope<'_>> = BTreeMap::new();
-    let mut file_scopes: BTreeMap<(String, Kind), Scope<'_>> = BTreeMap::new();
-    let mut namespaces: BTreeMap<String, String> = BTreeMap::new();
-    let kinds = [
-        (Kind::Entity, &selection.entity_types),
-        (Kind::Complex, &selection.complex_types),
-        (Kind::Enum, &selection.enum_types),
-    ];
-    for (kind, names) in kinds {
-        for name in names {
-            let (namespace, simple) = name.rsplit_once('.').unwrap_or(("", name));
-            let Some(service) = service_of.get(namespace).cloned() else {
-                continue;
-            };
-            namespaces
-                .entry(service.clone())
-                .or_insert_with(|| namespace.to_string());
-            let scope = scopes
-                .entry((service.clone(), kind))
-                .or_insert_with(|| Scope::new(kind.what(), &options.rename));
-            // A Dataverse table named by its entity metadata's SchemaName (`TransactionCurrency`).
-            let schema = (kind == Kind::Entity)
-                .then(|| model.option_sets.get(simple))
-                .flatten()
-                .and_then(|t| t.schema_name.as_deref())
-                .filter(|schema| schema.eq_ignore_ascii_case(simple));
-            let rust = match scope.name(name, name, schema.unwrap_or(simple), naming::pascal) {
-                Ok(rust) => rust,
-                Err(collision) => {
-                    collisions.push(*collision);
-                    continue;
-                }
-            };
-            let files = file_scopes
-                .entry((service.clone(), kind))
-                .or_insert_with(|| Scope::new("file module", &options.rename));
-            match files.name(name, name, &rust, naming::module) {
-                Ok(file) => {
-                    plan.types.insert(
-                        name.clone(),
-                        Place {
-                            service,
-                            kind,
-                            rust,
-                            file,
-                        },
-                    );
-                }
-                Err(collision) => collisions.push(*collision),
-            }
-        }
-    }
-    // Dataverse choice columns of the selected tables become enums in the table's module.
-    let mut option_enums: BTreeMap<(String, String), OptionEnum<'_>> = BTreeMap::new();
-    let mut option_scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
-    // (service, global option set name) -> (the table that declares its enum, the enum's name).
-    let mut global_enums: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
-    let mut global_names: BTreeMap<String, Scope<'_>> = BTreeMap::new();
-    for name in &selection.entity_types {
-        let Some(entity) = model.entity_types.get(name) else {
-            continue;
-        };
-        let Some(table) = model.option_sets.get(&entity.simple_name) else {
-            continue;
-        };
-        if !service_of.contains_key(&entity.namespace) {
-            continue;
-        }
-        for (column, set) in &table.columns {
-            if !matches!(
-                set.kind,
-                OptionSetKind::Picklist
-                    | OptionSetKind::MultiSelectPicklist
-                    | OptionSetKind::State
-                    | OptionSetKind::Status
-            ) || set.options.is_empty()
-                || !model.all_properties(entity).iter().any(|p| &p.name == column)
-            {
-                continue;
-            }
-            // A global option set is one enum, declared with the first table (in name order) that
-            // uses it, named after the option set, and used by every column that uses it.
-            let global = set.name.as_ref().filter(|_| set.is_global).map(|g| {
-                (
-                    service_of.get(&entity.namespace).cloned().unwrap_or_default(),
-                    g.clone(),
-                )
-            });
-            if let Some(global) = &global
-                && let Some((owner, rust)) = global_enums.get(global)
-            {
-                let owner_file = plan.types.get(owner).map(|p| p.file.clone()).unwrap_or_default();
-                option_enums.insert(
-                    (name.clone(), column.clone()),
-                    OptionEnum {
-                        rust: rust.clone(),
-                        shared_from: (owner != name).then_some(owner_file),
-                        declares: false,
-                        table: entity.simple_name.clone(),
-                        set,
-                        fallback: String::new(),
-                        variants: Vec::new(),
-                    },
-                );
-                continue;
-            }
-            let key = format!("{name}/{column}#options");
-            // An option-set enum lives in its table's file, named apart from that file's types only.
-            let scope = option_scopes.entry(name.clone()).or_insert_with(|| {
-                let mut scope = Scope::new("type", &options.rename);
-                if let Some(place) = plan.types.get(name) {
-                    scope.reserve(&place.rust, name);
-                }
-                scope
-            });
-            // Named after the table and the column: their SchemaNames when entity metadata gives them
-            // (`AccountCustomerTypeCode`), else their logical names (`AccountCustomertypecode`).
-            let table_name = table
-                .schema_name
-                .as_deref()
-                .filter(|schema| schema.eq_ignore_ascii_case(&entity.simple_name))
-                .unwrap_or(&entity.simple_name);
-            let column_name = table
-                .attributes
-                .get(column)
-                .and_then(|f| f.schema_name.as_deref())
-                .filter(|schema| schema.eq_ignore_ascii_case(column))
-                .unwrap_or(column);
-            let wire = match &global {
-                Some((_, global_name)) => global_name.clone(),
-                None => format!("{table_name}_{column_name}"),
-            };
-            let rust = match scope.name(
-                &key,
-                &format!("option set of {name}/{column}"),
-                &wire,
-                naming::pascal,
-            ) {
-                Ok(rust) => rust,
-                Err(collision) => {
-                    collisions.push(*collision);
-                    continue;
-                }
-            };
-            let mut variants = Scope::new("option", &options.rename);
-            let mut names = Vec::new();
-            for option in &set.options {
-                let label = option
-                    .labels
-                    .get(&language)
-                    .or_else(|| option.labels.values().next())
-                    .cloned()
-                    .unwrap_or_default();
-                let wire = if label.trim().is_empty() {
-                    format!("V{}", option.value)
-                } else {
-                    label.clone()
-                };
-                let source = format!("option {} ({label:?}) of {name}/{column}", option.value);
-                match variants.name(
-                    &format!("{name}/{column}/{}", option.value),
-                    &source,
-                    &wire,
-                    naming::pascal,
-                ) {
-                    Ok(v) => names.push(v),
-                    Err(collision) => collisions.push(*collision),
-                }
-            }
-            if let Some(global) = global {
-                if let Err(collision) = global_names
-                    .entry(global.0.clone())
-                    .or_insert_with(|| Scope::new("global option set", &options.rename))
-                    .name(
-                        &global.1,
-                        &format!("global option set {}", global.1),
-                        &rust,
-                        |s| s.to_string(),
-                    )
-                {
-                    collisions.push(*collision);
-                    continue;
-                }
-                global_enums.insert(global, (name.clone(), rust.clone()));
-            }
-            option_enums.insert(
-                (name.clone(), column.clone()),
-                OptionEnum {
-                    rust,
-                    shared_from: None,
-                    declares: true,
-                    table: entity.simple_name.clone(),
-                    set,
-                    fallback: fallback_variant("Unknown", &names),
-                    variants: names,
-                },
-            );
-        }
-    }
-
+    let names::Names {
+        namespaces,
+        plan,
+        option_enums,
+        structs,
+        enums,
+    } = names::names(model, &selection, options)?;
     let mut files = Vec::new();
     let mut modules: BTreeMap<(String, Kind), Vec<ModuleFile>> = BTreeMap::new();
     let mut field_names: maps::FieldNames = BTreeMap::new();
@@ -621,35 +391,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         let tokens = if let Some(entity) = model.entity_types.get(qualified)
             && selection.entity_types.contains(qualified)
         {
-            let (fields, open) = fields_of(
-                &options.rename,
-                qualified,
-                model.all_properties(entity),
-                entity.open_type,
-                &option_enums,
-                &BTreeSet::new(),
-                &mut collisions,
-                |p| {
-                    let key = entity
-                        .key
-                        .iter()
-                        .any(|k| k.name.split('/').next() == Some(p.name.as_str()));
-                    let lookup = entity
-                        .lookups
-                        .iter()
-                        .find(|l| l.column == p.name)
-                        .map(|l| {
-                            l.targets
-                                .iter()
-                                .map(|t| (t.navigation.clone(), t.entity_type.clone(), t.entity_set.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let facts = model.attribute_facts(&entity.simple_name, &p.name).cloned();
-                    let lookup = polymorphic_targets(model, p, lookup, facts.as_ref());
-                    (key, lookup, facts)
-                },
-            );
+            let Some((fields, open)) = structs.get(qualified) else {
+                continue;
+            };
             field_names.insert(
                 qualified.clone(),
                 fields
@@ -657,7 +401,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     .map(|f| (f.property.name.clone(), f.rust_name.clone()))
                     .collect(),
             );
-            let mut tokens = items::entity(&plan, &from, rust, entity, &fields, open.as_deref());
+            let mut tokens = items::entity(&plan, &from, rust, entity, fields, open.as_deref());
             let mut declared = BTreeSet::new();
             for ((table, _), option) in &option_enums {
                 // A global option set used by several columns of this table is declared once.
@@ -675,32 +419,15 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             }
             tokens
         } else if let Some(complex) = model.complex_types.get(qualified) {
-            let (fields, open) = fields_of(
-                &options.rename,
-                qualified,
-                model.all_complex_properties(complex),
-                complex.open_type,
-                &option_enums,
-                &boxed_fields,
-                &mut collisions,
-                |_| (false, Vec::new(), None),
-            );
-            items::complex(&plan, &from, rust, complex, &fields, open.as_deref())
-        } else if let Some(enum_type) = model.enum_types.get(qualified) {
-            let mut variants = Scope::new("enum member", &options.rename);
-            let mut names = Vec::new();
-            for member in &enum_type.members {
-                let key = format!("{qualified}/{}", member.name);
-                match variants.name(&key, &key, &member.name, naming::pascal) {
-                    Ok(v) => names.push(v),
-                    Err(collision) => collisions.push(*collision),
-                }
-            }
-            if names.len() != enum_type.members.len() {
+            let Some((fields, open)) = structs.get(qualified) else {
                 continue;
-            }
-            let fallback = fallback_variant("Unrecognized", &names);
-            items::enumeration(rust, enum_type, &names, &fallback)
+            };
+            items::complex(&plan, &from, rust, complex, fields, open.as_deref())
+        } else if let Some(enum_type) = model.enum_types.get(qualified) {
+            let Some((variants, fallback)) = enums.get(qualified) else {
+                continue;
+            };
+            items::enumeration(rust, enum_type, variants, fallback)
         } else {
             continue;
         };
@@ -713,9 +440,6 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             .entry((service.clone(), *kind))
             .or_default()
             .push((file.clone(), exports));
-    }
-    if !collisions.is_empty() {
-        return Err(GenerateError::Collisions(collisions));
     }
     let services: BTreeSet<&String> = modules.keys().map(|(service, _)| service).collect();
     let has_maps = !options.maps.is_empty();
@@ -1067,118 +791,6 @@ fn map_files(
         });
     }
     Ok(files)
-}
-
-/// A Dataverse lookup's targets, completed from entity metadata: `$metadata` gives an `Owner` column
-/// one abstract target (`principal`), entity metadata its tables (`systemuser`, `team`), each bound
-/// through the column's navigation property. A target table the model does not have (no entity set
-/// to bind to) is left out.
-fn polymorphic_targets(
-    model: &crate::model::Model,
-    property: &crate::model::Property,
-    mut lookup: Vec<(String, String, Option<String>)>,
-    facts: Option<&crate::model::AttributeFacts>,
-) -> Vec<(String, String, Option<String>)> {
-    let Some(facts) = facts.filter(|f| f.targets.len() > 1) else {
-        return lookup;
-    };
-    let navigation = lookup.first().map(|(nav, _, _)| nav.clone()).or_else(|| {
-        let name = property.name.strip_prefix('_')?.strip_suffix("_value")?;
-        Some(name.to_string())
-    });
-    let Some(navigation) = navigation else {
-        return lookup;
-    };
-    for target in &facts.targets {
-        let Some((qualified, entity)) = model
-            .entity_types
-            .iter()
-            .find(|(_, e)| e.simple_name == *target && e.namespace == "Microsoft.Dynamics.CRM")
-        else {
-            continue;
-        };
-        if lookup.iter().any(|(_, t, _)| t == qualified) {
-            continue;
-        }
-        let Some(set) = entity.entity_sets.first() else {
-            continue;
-        };
-        lookup.push((navigation.clone(), qualified.clone(), Some(set.clone())));
-    }
-    lookup
-}
-
-/// Fields of a struct: names checked for collisions, option-set enums linked, recursive fields boxed.
-#[allow(clippy::too_many_arguments)]
-fn fields_of(
-    renames: &BTreeMap<String, String>,
-    qualified: &str,
-    properties: Vec<&crate::model::Property>,
-    open: bool,
-    option_enums: &BTreeMap<(String, String), OptionEnum<'_>>,
-    boxed: &BTreeSet<(String, String)>,
-    collisions: &mut Vec<Collision>,
-    extra: impl Fn(
-        &crate::model::Property,
-    ) -> (
-        bool,
-        Vec<(String, String, Option<String>)>,
-        Option<crate::model::AttributeFacts>,
-    ),
-) -> (Vec<Field>, Option<String>) {
-    let mut scope = Scope::new("field", renames);
-    let open_field = open.then(|| "additional_properties".to_string());
-    if let Some(f) = &open_field {
-        scope.reserve(f, "the map of undeclared properties of an open type");
-    }
-    let mut fields = Vec::new();
-    for property in properties {
-        let key = format!("{qualified}/{}", property.name);
-        let (is_key, lookup, facts) = extra(property);
-        // Dataverse entity metadata's SchemaName (`OpenRevenue`) splits the logical name into words;
-        // a lookup's `_x_value` column keeps its shape (`_parentcustomerid_value` ->
-        // `parent_customer_id_value`).
-        let source = match facts.as_ref().and_then(|f| f.schema_name.as_deref()) {
-            Some(schema) if property.name.starts_with('_') && property.name.ends_with("_value") => {
-                format!("{schema}_value")
-            }
-            Some(schema) if schema.eq_ignore_ascii_case(&property.name) => schema.to_string(),
-            _ => property.name.clone(),
-        };
-        let rust_name = match scope.name(&key, &key, &source, naming::snake) {
-            Ok(n) => n,
-            Err(c) => {
-                collisions.push(*c);
-                continue;
-            }
-        };
-        let option_set = option_enums
-            .get(&(qualified.to_string(), property.name.clone()))
-            .filter(|_| {
-                matches!(
-                    property.type_ref.kind,
-                    TypeKind::Primitive(Primitive::Int32 | Primitive::Int16 | Primitive::Int64)
-                ) && !property.type_ref.collection
-            })
-            .map(|o| {
-                let rust = match &o.shared_from {
-                    Some(file) => format!("super::{file}::{}", o.rust),
-                    None => o.rust.clone(),
-                };
-                (o.set.name.clone().unwrap_or_default(), rust)
-            });
-        let boxed = boxed.contains(&(qualified.to_string(), property.name.clone()));
-        fields.push(Field {
-            rust_name,
-            boxed,
-            property: property.clone(),
-            key: is_key,
-            option_set,
-            lookup,
-            facts,
-        });
-    }
-    (fields, open_field)
 }
 
 /// Tokens -> `syn::File` -> prettyplease text with the `@generated` header.
