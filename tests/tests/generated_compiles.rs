@@ -114,6 +114,42 @@ fn crate_mode_output_compiles_as_it_is() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Generated code as a module of a user's binary (`mod bindings;`) gives no warning, even under
+/// `#![deny(warnings)]`: types the program does not use are not its dead code, and no lint has a fix
+/// for `cargo fix` to apply to generated files.
+#[test]
+fn generated_modules_in_a_binary_give_no_warnings() {
+    let dir = std::env::temp_dir().join(format!("dualsync-generated-bin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let bytes = std::fs::read(corpus_dir().join("fo/fo-dualwrite-core.xml")).unwrap();
+    let model = Model::resolve(vec![csdl::parse_bytes(&bytes).unwrap()]).unwrap();
+    let options = Options {
+        include: vec!["CustomersV3".into(), "Currencies".into()],
+        ..Options::default()
+    };
+    let files = emit::generate(&model, &options).unwrap();
+    emit::write(&dir.join("src/bindings"), &files).unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "#![deny(warnings)]\nmod bindings;\n\nfn main() {\n    let _ = <bindings::fo::Currency as dualsync::entity::Entity>::SET;\n}\n",
+    )
+    .unwrap();
+    let runtime = workspace().join("runtime");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"user-bin\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ndualsync = {{ path = {:?} }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    if let Err(stderr) = cargo_check_offline(&dir) {
+        panic!("a binary with the generated module warns or fails:\n{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Crate mode with a service bigger than `entities_per_crate`: its enum types in one crate and its
 /// entities in crates of that size under `parts/`, the generated crate re-exporting them all at the
 /// usual paths; the whole compiles.
