@@ -275,6 +275,40 @@ fn part_crates_of_a_split_service_are_checked_and_removed_when_obsolete() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A service whose global option set is used by several tables is not split: the enum is declared
+/// in one table's file and named from the others', which must stay in one crate.
+#[test]
+fn a_service_sharing_a_global_option_set_across_tables_stays_one_crate() {
+    let global = |table: &str| {
+        format!(
+            r#"{{"@odata.context":"https://x.crm.dynamics.com/api/data/v9.2/$metadata#EntityDefinitions('{table}')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata(LogicalName,OptionSet,GlobalOptionSet)","value":[
+            {{"LogicalName":"customertypecode","OptionSet":null,"GlobalOptionSet":{{"Name":"shared_kind","IsGlobal":true,"OptionSetType":"Picklist","Options":[
+            {{"Value":1,"Label":{{"LocalizedLabels":[{{"Label":"One","LanguageCode":1033}}]}}}}]}}}}]}}"#
+        )
+    };
+    let options = Options {
+        include: vec!["accounts".into(), "contacts".into()],
+        crate_name: Some("b".into()),
+        entities_per_crate: Some(1),
+        ..Options::default()
+    };
+    let plain = model(&["dataverse/dataverse-dualwrite.xml"]);
+    let split = emit::generate(&plain, &options).unwrap();
+    assert!(split.iter().any(|f| f.path.starts_with("parts/b-dataverse-2")));
+    let mut shared = plain.clone();
+    for table in ["account", "contact"] {
+        shared.attach_option_sets(optionsets::parse_option_sets(&global(table), None).unwrap(), 1);
+    }
+    let files = emit::generate(&shared, &options).unwrap();
+    assert!(!files.iter().any(|f| f.path.starts_with("parts")));
+    let contact = files.iter().find(|f| f.path.ends_with("contact.rs")).unwrap();
+    assert!(
+        contact.contents.contains("super::account::SharedKind"),
+        "{}",
+        contact.contents
+    );
+}
+
 #[test]
 fn regeneration_is_byte_identical_and_check_finds_stale_files() {
     let model = model(&["odata/TripPin.xml"]);
