@@ -275,10 +275,10 @@ fn part_crates_of_a_split_service_are_checked_and_removed_when_obsolete() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A service whose global option set is used by several tables is not split: the enum is declared
-/// in one table's file and named from the others', which must stay in one crate.
+/// A global option set used by several tables is one enum in the service's `enums` module, so a
+/// split service keeps it in its types crate, where every part reaches it.
 #[test]
-fn a_service_sharing_a_global_option_set_across_tables_stays_one_crate() {
+fn a_global_option_set_shared_by_tables_lives_in_the_enums_module_of_a_split_service() {
     let global = |table: &str| {
         format!(
             r#"{{"@odata.context":"https://x.crm.dynamics.com/api/data/v9.2/$metadata#EntityDefinitions('{table}')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata(LogicalName,OptionSet,GlobalOptionSet)","value":[
@@ -300,13 +300,30 @@ fn a_service_sharing_a_global_option_set_across_tables_stays_one_crate() {
         shared.attach_option_sets(optionsets::parse_option_sets(&global(table), None).unwrap(), 1);
     }
     let files = emit::generate(&shared, &options).unwrap();
-    assert!(!files.iter().any(|f| f.path.starts_with("parts")));
-    let contact = files.iter().find(|f| f.path.ends_with("contact.rs")).unwrap();
+    let path = |p: &str| files.iter().find(|f| f.path == std::path::Path::new(p));
+    let enum_file =
+        path("parts/b-dataverse-types/src/dataverse/enums/shared_kind.rs").expect("in the types crate");
     assert!(
-        contact.contents.contains("super::account::SharedKind"),
+        enum_file.contents.contains("pub enum SharedKind"),
         "{}",
-        contact.contents
+        enum_file.contents
     );
+    for table in [
+        "parts/b-dataverse-1/src/dataverse/account.rs",
+        "parts/b-dataverse-2/src/dataverse/contact.rs",
+    ] {
+        let file = path(table).unwrap_or_else(|| panic!("{table}"));
+        assert!(
+            file.contents.contains("super::enums::SharedKind"),
+            "{}",
+            file.contents
+        );
+        assert!(
+            !file.contents.contains("pub enum SharedKind"),
+            "{}",
+            file.contents
+        );
+    }
 }
 
 #[test]

@@ -310,11 +310,16 @@ fn real_org_shapes_generate_without_config_and_compile() {
     );
     let kind = std::fs::read_to_string(dataverse.join("enums/kind.rs")).unwrap();
     assert!(kind.contains("Unrecognized_(::std::string::String)"), "{kind}");
-    // A global option set is one enum, declared once and used by every column of every table.
-    let kind_table = std::fs::read_to_string(dataverse.join("kind.rs")).unwrap();
+    // A global option set is one enum in the enums module, used by every column of every table.
+    let shared = std::fs::read_to_string(dataverse.join("enums/msp_contactpreferencescode.rs")).unwrap();
     assert_eq!(
-        kind_table.matches("pub enum MspContactpreferencescode").count(),
+        shared.matches("pub enum MspContactpreferencescode").count(),
         1,
+        "{shared}"
+    );
+    let kind_table = std::fs::read_to_string(dataverse.join("kind.rs")).unwrap();
+    assert!(
+        !kind_table.contains("pub enum MspContactpreferencescode"),
         "{kind_table}"
     );
     assert_eq!(
@@ -324,9 +329,15 @@ fn real_org_shapes_generate_without_config_and_compile() {
         2,
         "{kind_table}"
     );
-    assert!(!entity.contains("pub enum MspContactpreferencescode"), "{entity}");
+    assert_eq!(
+        kind_table
+            .matches("super::enums::MspContactpreferencescode")
+            .count(),
+        2,
+        "{kind_table}"
+    );
     assert!(
-        entity.contains("super::kind::MspContactpreferencescode"),
+        entity.contains("super::enums::MspContactpreferencescode"),
         "{entity}"
     );
     lib.push_str(

@@ -373,6 +373,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         namespaces,
         plan,
         option_enums,
+        global_option_sets,
         structs,
         enums,
     } = names::names(model, &selection, options)?;
@@ -428,6 +429,15 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 continue;
             };
             items::enumeration(rust, enum_type, variants, fallback)
+        } else if let Some(option) = global_option_sets.get(qualified) {
+            items::option_set(
+                &option.rust,
+                &option.table,
+                option.set,
+                &option.variants,
+                &option.fallback,
+                language,
+            )
         } else {
             continue;
         };
@@ -517,16 +527,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
         let doc = format!(" Types of namespace `{namespace}`.");
         let entity_files: Vec<&String> = entities.into_iter().flatten().map(|(file, _)| file).collect();
         let per_crate = options.entities_per_crate.unwrap_or(ENTITIES_PER_CRATE);
-        // A global option set used by tables of this service is declared in one table's file and
-        // named from the others' (`super::contact::Name`): those files must stay in one crate, so
-        // such a service is not split (yet).
-        let shares_enums_across_tables = option_enums.iter().any(|((table, _), option)| {
-            option.shared_from.is_some() && plan.types.get(table).is_some_and(|p| &p.service == *service)
-        });
         if let Some(crate_name) = &options.crate_name
             && per_crate > 0
             && entity_files.len() > per_crate
-            && !shares_enums_across_tables
         {
             // A service too big for one crate: its enum and complex types in one crate, its
             // entities in crates of `per_crate`, and this module re-exporting them all.

@@ -25,6 +25,8 @@ pub(super) struct Names<'m> {
     pub plan: Plan,
     /// (table, column) -> the option-set enum of a Dataverse choice column.
     pub option_enums: BTreeMap<(String, String), OptionEnum<'m>>,
+    /// Plan key (`dataverse#optionset/<name>`) -> a global option set's enum, in the `enums` module.
+    pub global_option_sets: BTreeMap<String, OptionEnum<'m>>,
     /// Entity and complex type -> its fields and the open type's field of undeclared properties.
     pub structs: BTreeMap<String, (Vec<Field>, Option<String>)>,
     /// Enum type -> its variants (in member order) and the fallback variant.
@@ -129,9 +131,9 @@ pub(super) fn names<'m>(
     // Dataverse choice columns of the selected tables become enums in the table's module.
     let mut option_enums: BTreeMap<(String, String), OptionEnum<'_>> = BTreeMap::new();
     let mut option_scopes: BTreeMap<String, Scope<'_>> = BTreeMap::new();
-    // (service, global option set name) -> (the table that declares its enum, the enum's name).
-    let mut global_enums: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
-    let mut global_names: BTreeMap<String, Scope<'_>> = BTreeMap::new();
+    // (service, global option set name) -> the enum's name; the enums themselves by plan key.
+    let mut global_enums: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut global_option_sets: BTreeMap<String, OptionEnum<'_>> = BTreeMap::new();
     for name in &selection.entity_types {
         let Some(entity) = model.entity_types.get(name) else {
             continue;
@@ -154,8 +156,9 @@ pub(super) fn names<'m>(
             {
                 continue;
             }
-            // A global option set is one enum, declared with the first table (in name order) that
-            // uses it, named after the option set, and used by every column that uses it.
+            // A global option set is one enum in the service's `enums` module, named after the
+            // option set (in the scope of the service's enum types), used by every column that uses
+            // it: `super::enums::Name` from a table's file.
             let global = set.name.as_ref().filter(|_| set.is_global).map(|g| {
                 (
                     service_of.get(&entity.namespace).cloned().unwrap_or_default(),
@@ -163,14 +166,68 @@ pub(super) fn names<'m>(
                 )
             });
             if let Some(global) = &global
-                && let Some((owner, rust)) = global_enums.get(global)
+                && !global_enums.contains_key(global)
             {
-                let owner_file = plan.types.get(owner).map(|p| p.file.clone()).unwrap_or_default();
+                let (service, global_name) = global;
+                let plan_key = format!("{service}#optionset/{global_name}");
+                let scope = scopes
+                    .entry((service.clone(), Kind::Enum))
+                    .or_insert_with(|| Scope::new(Kind::Enum.what(), &options.rename));
+                let rust = match scope.name(
+                    &plan_key,
+                    &format!("global option set {global_name}"),
+                    global_name,
+                    naming::pascal,
+                ) {
+                    Ok(rust) => rust,
+                    Err(collision) => {
+                        collisions.push(*collision);
+                        continue;
+                    }
+                };
+                let files = file_scopes
+                    .entry((service.clone(), Kind::Enum))
+                    .or_insert_with(|| Scope::new("file module", &options.rename));
+                let file = match files.name(&plan_key, &plan_key, &rust, naming::module) {
+                    Ok(file) => file,
+                    Err(collision) => {
+                        collisions.push(*collision);
+                        continue;
+                    }
+                };
+                let variants = option_variants(set, language, &plan_key, &options.rename, &mut collisions);
+                plan.types.insert(
+                    plan_key.clone(),
+                    Place {
+                        service: service.clone(),
+                        kind: Kind::Enum,
+                        rust: rust.clone(),
+                        file,
+                    },
+                );
+                global_option_sets.insert(
+                    plan_key,
+                    OptionEnum {
+                        rust: rust.clone(),
+                        shared_from: None,
+                        declares: true,
+                        table: entity.simple_name.clone(),
+                        set,
+                        fallback: fallback_variant("Unknown", &variants),
+                        variants,
+                    },
+                );
+                global_enums.insert(global.clone(), rust);
+            }
+            if let Some(global) = &global {
+                let Some(rust) = global_enums.get(global) else {
+                    continue;
+                };
                 option_enums.insert(
                     (name.clone(), column.clone()),
                     OptionEnum {
                         rust: rust.clone(),
-                        shared_from: (owner != name).then_some(owner_file),
+                        shared_from: Some(super::ENUM_MODULE.to_string()),
                         declares: false,
                         table: entity.simple_name.clone(),
                         set,
@@ -202,10 +259,7 @@ pub(super) fn names<'m>(
                 .and_then(|f| f.schema_name.as_deref())
                 .filter(|schema| schema.eq_ignore_ascii_case(column))
                 .unwrap_or(column);
-            let wire = match &global {
-                Some((_, global_name)) => global_name.clone(),
-                None => format!("{table_name}_{column_name}"),
-            };
+            let wire = format!("{table_name}_{column_name}");
             let rust = match scope.name(
                 &key,
                 &format!("option set of {name}/{column}"),
@@ -218,47 +272,13 @@ pub(super) fn names<'m>(
                     continue;
                 }
             };
-            let mut variants = Scope::new("option", &options.rename);
-            let mut names = Vec::new();
-            for option in &set.options {
-                let label = option
-                    .labels
-                    .get(&language)
-                    .or_else(|| option.labels.values().next())
-                    .cloned()
-                    .unwrap_or_default();
-                let wire = if label.trim().is_empty() {
-                    format!("V{}", option.value)
-                } else {
-                    label.clone()
-                };
-                let source = format!("option {} ({label:?}) of {name}/{column}", option.value);
-                match variants.name(
-                    &format!("{name}/{column}/{}", option.value),
-                    &source,
-                    &wire,
-                    naming::pascal,
-                ) {
-                    Ok(v) => names.push(v),
-                    Err(collision) => collisions.push(*collision),
-                }
-            }
-            if let Some(global) = global {
-                if let Err(collision) = global_names
-                    .entry(global.0.clone())
-                    .or_insert_with(|| Scope::new("global option set", &options.rename))
-                    .name(
-                        &global.1,
-                        &format!("global option set {}", global.1),
-                        &rust,
-                        |s| s.to_string(),
-                    )
-                {
-                    collisions.push(*collision);
-                    continue;
-                }
-                global_enums.insert(global, (name.clone(), rust.clone()));
-            }
+            let names = option_variants(
+                set,
+                language,
+                &format!("{name}/{column}"),
+                &options.rename,
+                &mut collisions,
+            );
             option_enums.insert(
                 (name.clone(), column.clone()),
                 OptionEnum {
@@ -346,9 +366,42 @@ pub(super) fn names<'m>(
         namespaces,
         plan,
         option_enums,
+        global_option_sets,
         structs,
         enums,
     })
+}
+
+/// An option set's variants, named from its labels in `language` (`V<value>` for an empty label);
+/// `key` names the set in collisions (`account/customertypecode`).
+fn option_variants(
+    set: &crate::model::OptionSet,
+    language: u32,
+    key: &str,
+    renames: &BTreeMap<String, String>,
+    collisions: &mut Vec<Collision>,
+) -> Vec<String> {
+    let mut variants = Scope::new("option", renames);
+    let mut names = Vec::new();
+    for option in &set.options {
+        let label = option
+            .labels
+            .get(&language)
+            .or_else(|| option.labels.values().next())
+            .cloned()
+            .unwrap_or_default();
+        let wire = if label.trim().is_empty() {
+            format!("V{}", option.value)
+        } else {
+            label.clone()
+        };
+        let source = format!("option {} ({label:?}) of {key}", option.value);
+        match variants.name(&format!("{key}/{}", option.value), &source, &wire, naming::pascal) {
+            Ok(v) => names.push(v),
+            Err(collision) => collisions.push(*collision),
+        }
+    }
+    names
 }
 
 /// A Dataverse lookup's targets, completed from entity metadata: `$metadata` gives an `Owner` column
