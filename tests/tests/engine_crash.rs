@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use dualsync_emulator::Emulator;
 use dualsync_tests::sync::{seed, subscribe_events};
 use dualsync_tests::workspace;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A small deterministic generator (xorshift), so that a failing seed can be replayed.
 struct Rng(u64);
@@ -45,25 +45,13 @@ fn spawn(url: &str, state: &std::path::Path, listen: &str) -> Child {
         .expect("the worker starts")
 }
 
-async fn export(http: &reqwest::Client, url: &str, service: &str, set: &str) -> Vec<Value> {
-    let all: Value = http
-        .get(format!("{url}/_admin/{service}/export"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all.get(set)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
+/// (account number or customer account, name) pairs.
+type Pairs = Vec<(String, String)>;
 
 /// (account number, name) of every account, and of every customer, sorted.
-async fn both_sides(http: &reqwest::Client, url: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
-    let mut accounts: Vec<(String, String)> = export(http, url, "dataverse", "accounts")
-        .await
+fn both_sides(emulator: &Emulator) -> (Pairs, Pairs) {
+    let mut accounts: Pairs = emulator
+        .rows("dataverse", "accounts")
         .iter()
         .map(|a| {
             (
@@ -72,8 +60,8 @@ async fn both_sides(http: &reqwest::Client, url: &str) -> (Vec<(String, String)>
             )
         })
         .collect();
-    let mut customers: Vec<(String, String)> = export(http, url, "fo", "CustomersV3")
-        .await
+    let mut customers: Pairs = emulator
+        .rows("fo", "CustomersV3")
         .iter()
         .map(|c| {
             (
@@ -152,7 +140,7 @@ async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
                 .await
                 .unwrap();
             } else {
-                let accounts = export(&http, &url, "dataverse", "accounts").await;
+                let accounts = running.emulator.rows("dataverse", "accounts");
                 let number = format!("DAT-{i:06}");
                 if let Some(id) = accounts
                     .iter()
@@ -176,10 +164,10 @@ async fn killed_at_random_points_the_sync_loses_and_duplicates_nothing() {
     // The last run: until both sides agree (or the time is up).
     let mut child = spawn(&url, &state, &listen);
     let deadline = Instant::now() + Duration::from_secs(120);
-    let (mut accounts, mut customers) = both_sides(&http, &url).await;
+    let (mut accounts, mut customers) = both_sides(&running.emulator);
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        (accounts, customers) = both_sides(&http, &url).await;
+        (accounts, customers) = both_sides(&running.emulator);
         if accounts == customers {
             break;
         }

@@ -99,19 +99,7 @@ fn fast() -> EngineConfig {
 
 impl Setup {
     async fn export(&self, service: &str, set: &str) -> Vec<Value> {
-        let all: Value = self
-            .http
-            .get(format!("{}/_admin/{service}/export", self.running.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        all.get(set)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+        self.running.emulator.rows(service, set)
     }
 
     async fn writes(&self) -> (u64, u64) {

@@ -12,7 +12,7 @@ use dualsync::engine::{Engine, EngineConfig, MapSetup, Services, SqliteStore};
 use dualsync::odata::{DataverseClient, FinOpsClient, TransportConfig};
 use dualsync_cli::registry;
 use dualsync_emulator::{Emulator, load_seed};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const MAP: &str = "UnitOfMeasureConversionsToMsdynUnitofmeasureconversions";
 const KG: &str = "00000000-0000-4000-8000-0000000000a1";
@@ -25,17 +25,14 @@ fn metadata(file: &str) -> std::path::PathBuf {
         .join(file)
 }
 
-async fn export(url: &str, service: &str, set: &str) -> Vec<Value> {
-    let all: Value = reqwest::get(format!("{url}/_admin/{service}/export"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all.get(set)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+/// Sends a write and says what the service answered when it is not a success.
+async fn send_ok(request: reqwest::RequestBuilder) {
+    let response = request.send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +98,9 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
     engine.drain().await.unwrap();
     let errors = engine.store().errors(Some(MAP)).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
-    let rows = export(&running.url, "dataverse", "msdyn_unitofmeasureconversions").await;
+    let rows = running
+        .emulator
+        .rows("dataverse", "msdyn_unitofmeasureconversions");
     assert_eq!(rows.len(), 3, "{rows:#?}");
     let kg_g = rows
         .iter()
@@ -113,8 +112,9 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
     engine.full_compare(MAP, dualsync::map::Side::Fo).await.unwrap();
     engine.drain().await.unwrap();
     assert_eq!(
-        export(&running.url, "dataverse", "msdyn_unitofmeasureconversions")
-            .await
+        running
+            .emulator
+            .rows("dataverse", "msdyn_unitofmeasureconversions")
             .len(),
         3
     );
@@ -124,38 +124,26 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
     let http = reqwest::Client::new();
     let id = kg_g["msdyn_unitofmeasureconversionid"].as_str().unwrap();
     let root = running.dataverse_root();
-    let response = http
-        .patch(format!("{root}msdyn_unitofmeasureconversions({id})"))
-        .json(&json!({"msdyn_factor": 1001, "msdyn_numerator": 1001}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
-    let response = http
-        .post(format!("{root}msdyn_unitofmeasureconversions"))
-        .json(&json!({
-            "msdyn_fromunit@odata.bind": format!("/uoms({G})"),
-            "msdyn_tounit@odata.bind": format!("/uoms({T})"),
-            "msdyn_factor": 0.000001, "msdyn_numerator": 1, "msdyn_denominator": 1000000,
-            "msdyn_inneroffset": 0, "msdyn_outeroffset": 0,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
+    send_ok(
+        http.patch(format!("{root}msdyn_unitofmeasureconversions({id})"))
+            .json(&json!({"msdyn_factor": 1001, "msdyn_numerator": 1001})),
+    )
+    .await;
+    send_ok(
+        http.post(format!("{root}msdyn_unitofmeasureconversions"))
+            .json(&json!({
+                "msdyn_fromunit@odata.bind": format!("/uoms({G})"),
+                "msdyn_tounit@odata.bind": format!("/uoms({T})"),
+                "msdyn_factor": 0.000001, "msdyn_numerator": 1, "msdyn_denominator": 1000000,
+                "msdyn_inneroffset": 0, "msdyn_outeroffset": 0,
+            })),
+    )
+    .await;
     engine.poll_dataverse(MAP).await.unwrap();
     engine.drain().await.unwrap();
     let errors = engine.store().errors(Some(MAP)).unwrap();
     assert!(errors.is_empty(), "{errors:#?}");
-    let fo_rows = export(&running.url, "fo", "UnitOfMeasureConversions").await;
+    let fo_rows = running.emulator.rows("fo", "UnitOfMeasureConversions");
     assert_eq!(fo_rows.len(), 4, "{fo_rows:#?}");
     let updated = fo_rows
         .iter()

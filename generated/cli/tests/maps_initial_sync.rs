@@ -50,7 +50,6 @@ async fn every_map_initial_sync_moves_or_logs_every_record() {
         dualsync_emulator::load_service(&dv_path, dualsync_emulator::schema::Flavor::Dataverse).unwrap();
     let fo_service =
         dualsync_emulator::load_service(&fo_path, dualsync_emulator::schema::Flavor::Fo).unwrap();
-    let http = reqwest::Client::new();
     let mut summary = Vec::new();
     let mut failures = Vec::new();
     for info in &maps {
@@ -104,19 +103,7 @@ async fn every_map_initial_sync_moves_or_logs_every_record() {
             Side::Fo => info.dv_set,
             Side::Dv => info.fo_set,
         };
-        let export: Value = http
-            .get(format!("{}/_admin/{target_service}/export", running.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let arrived = export
-            .get(target_set)
-            .and_then(Value::as_array)
-            .map(Vec::len)
-            .unwrap_or(0);
+        let arrived = running.emulator.rows(target_service, target_set).len();
         let errors = engine.store().errors(Some(&info.name)).unwrap();
         for e in &errors {
             if e.reason.trim().is_empty() {

@@ -222,6 +222,22 @@ impl Emulator {
         f(&mut state)
     }
 
+    /// Every record of entity set `set` of `service` (`dataverse` or `fo`) as stored: what
+    /// `GET /_admin/<service>/export` answers for that set, for tests in the same process.
+    pub fn rows(&self, service: &str, set: &str) -> Vec<Value> {
+        self.with(|s| {
+            let service = match service {
+                "dataverse" => s.dataverse.as_ref(),
+                "fo" => s.fo.as_ref(),
+                _ => None,
+            };
+            service
+                .map(|service| service.export())
+                .and_then(|all| all.get(set).and_then(Value::as_array).cloned())
+                .unwrap_or_default()
+        })
+    }
+
     /// Sets the fault injection.
     pub fn set_faults(&self, config: FaultConfig) {
         self.with(|s| s.injector = Injector::new(config));
