@@ -188,9 +188,7 @@ fn a_big_service_is_split_into_crates_that_compile() {
     assert!(service.contains("pub use fo_bindings_fo_2::fo::*;"), "{service}");
     // The usual paths still name every type.
     let mut lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
-    lib.push_str(
-        "pub fn uses() -> (fo::CustomerV3, fo::Currency, fo::CustomerGroup, fo::enums::NoYes) { unimplemented!() }\n",
-    );
+    lib.push_str("pub type Uses = (fo::CustomerV3, fo::Currency, fo::CustomerGroup, fo::enums::NoYes);\n");
     std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
     detach_from_workspace(&dir).unwrap();
     cargo_check_offline(&dir).unwrap();
@@ -341,7 +339,7 @@ fn real_org_shapes_generate_without_config_and_compile() {
         "{entity}"
     );
     lib.push_str(
-        "pub fn uses() -> (dataverse_like::dataverse::Relationshipattribute, dataverse_like::dataverse::RelationshipAttribute, dataverse_like::dataverse::Kind, dataverse_like::dataverse::enums::Kind) { unimplemented!() }\n",
+        "pub type Uses = (dataverse_like::dataverse::Relationshipattribute, dataverse_like::dataverse::RelationshipAttribute, dataverse_like::dataverse::Kind, dataverse_like::dataverse::enums::Kind);\n",
     );
     std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
     let runtime = workspace().join("runtime");

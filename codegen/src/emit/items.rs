@@ -24,8 +24,8 @@ fn docs(lines: &[String]) -> TokenStream {
 /// The Rust type of one value of `type_ref` (without `Option`), seen from service module `from`.
 fn element_type(plan: &Plan, from: &str, type_ref: &TypeRef, option_set: Option<&str>) -> TokenStream {
     if let Some(enum_name) = option_set {
-        // An enum of this file, or a global option set's, declared in another table's file
-        // (`super::contact::Name`).
+        // An enum of this file, or a global option set's in the service's enums module
+        // (`super::enums::Name`).
         let segments = enum_name.split("::").map(ident);
         return quote! { #(#segments)::* };
     }

@@ -313,11 +313,9 @@ fn valid_crate_name(name: &str) -> bool {
 /// A choice column that becomes an enum.
 struct OptionEnum<'m> {
     rust: String,
-    /// A global option set declared in another table's file (`contact`): the enum is that one,
-    /// reached as `super::contact::Name`.
-    shared_from: Option<String>,
-    /// This entry declares the enum (false for the other columns of a global option set).
-    declares: bool,
+    /// A column of a global option set: the enum is the one in the service's `enums` module
+    /// (`super::enums::Name`), not declared with the table.
+    global: bool,
     table: String,
     set: &'m OptionSet,
     variants: Vec<String>,
@@ -403,10 +401,8 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     .collect(),
             );
             let mut tokens = items::entity(&plan, &from, rust, entity, fields, open.as_deref());
-            let mut declared = BTreeSet::new();
             for ((table, _), option) in &option_enums {
-                // A global option set used by several columns of this table is declared once.
-                if table == qualified && option.declares && declared.insert(option.rust.clone()) {
+                if table == qualified && !option.global {
                     tokens.extend(items::option_set(
                         &option.rust,
                         &option.table,
@@ -537,9 +533,20 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             let types_ident = items::module_ident(&types.replace('-', "_"));
             let service_ident = items::module_ident(service);
             let lib_doc = format!(" Part of `{crate_name}`: the types of namespace `{namespace}`.");
-            let types_lib = quote! {
-                #![doc = #lib_doc]
-                #[rustfmt::skip] pub mod #service_ident;
+            // Every part crate's lib.rs is the same: the service's module.
+            let part_lib = render(
+                &format!("{types}/lib.rs"),
+                quote! {
+                    #![doc = #lib_doc]
+                    #[rustfmt::skip] pub mod #service_ident;
+                },
+            )?;
+            let part_mod_path = |name: &str| {
+                PathBuf::from("parts")
+                    .join(name)
+                    .join("src")
+                    .join(service.as_str())
+                    .join("mod.rs")
             };
             let types_mod = quote! {
                 #![doc = #doc]
@@ -547,11 +554,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                 #( #uses )*
             };
             files.push(GeneratedFile {
-                path: PathBuf::from("parts")
-                    .join(&types)
-                    .join("src")
-                    .join(service.as_str())
-                    .join("mod.rs"),
+                path: part_mod_path(&types),
                 contents: render(&format!("{types}/{service}/mod.rs"), types_mod)?,
             });
             for sub in &submodules {
@@ -563,18 +566,15 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
             parts.push(PartCrate {
                 name: types.clone(),
                 deps: Vec::new(),
-                lib: render(&format!("{types}/lib.rs"), types_lib.clone())?,
+                lib: part_lib.clone(),
             });
             let mut globs = vec![quote! { pub use #types_ident::#service_ident::*; }];
-            for (k, chunk) in entity_files.chunks(per_crate).enumerate() {
+            // `entity_uses` has one entry per entity file, in the same order.
+            for (k, chunk) in entity_uses.chunks(per_crate).enumerate() {
                 let name = format!("{crate_name}-{service}-{}", k + 1);
                 let ident = items::module_ident(&name.replace('-', "_"));
-                let chunk_set: BTreeSet<&String> = chunk.iter().copied().collect();
-                let mods = chunk.iter().map(|file| items::module_ident(file));
-                let chunk_uses = entity_uses
-                    .iter()
-                    .filter(|(file, _)| chunk_set.contains(file))
-                    .map(|(_, tokens)| tokens);
+                let mods = chunk.iter().map(|(file, _)| items::module_ident(file));
+                let chunk_uses = chunk.iter().map(|(_, tokens)| tokens);
                 let shared = submodules.iter();
                 let part_mod = quote! {
                     #![doc = #doc]
@@ -583,27 +583,19 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<GeneratedFile>, 
                     #( #chunk_uses )*
                 };
                 files.push(GeneratedFile {
-                    path: PathBuf::from("parts")
-                        .join(&name)
-                        .join("src")
-                        .join(service.as_str())
-                        .join("mod.rs"),
+                    path: part_mod_path(&name),
                     contents: render(&format!("{name}/{service}/mod.rs"), part_mod)?,
                 });
-                for file in chunk {
+                for (file, _) in chunk {
                     relocate.push((
                         PathBuf::from(service.as_str()).join(format!("{file}.rs")),
                         name.clone(),
                     ));
                 }
-                let part_lib = quote! {
-                    #![doc = #lib_doc]
-                    #[rustfmt::skip] pub mod #service_ident;
-                };
                 parts.push(PartCrate {
                     name: name.clone(),
                     deps: vec![types.clone()],
-                    lib: render(&format!("{name}/lib.rs"), part_lib)?,
+                    lib: part_lib.clone(),
                 });
                 globs.push(quote! { pub use #ident::#service_ident::*; });
             }

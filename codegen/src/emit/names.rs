@@ -209,8 +209,7 @@ pub(super) fn names<'m>(
                     plan_key,
                     OptionEnum {
                         rust: rust.clone(),
-                        shared_from: None,
-                        declares: true,
+                        global: true,
                         table: entity.simple_name.clone(),
                         set,
                         fallback: fallback_variant("Unknown", &variants),
@@ -227,8 +226,7 @@ pub(super) fn names<'m>(
                     (name.clone(), column.clone()),
                     OptionEnum {
                         rust: rust.clone(),
-                        shared_from: Some(super::ENUM_MODULE.to_string()),
-                        declares: false,
+                        global: true,
                         table: entity.simple_name.clone(),
                         set,
                         fallback: String::new(),
@@ -283,8 +281,7 @@ pub(super) fn names<'m>(
                 (name.clone(), column.clone()),
                 OptionEnum {
                     rust,
-                    shared_from: None,
-                    declares: true,
+                    global: false,
                     table: entity.simple_name.clone(),
                     set,
                     fallback: fallback_variant("Unknown", &names),
@@ -496,9 +493,10 @@ fn fields_of(
                 ) && !property.type_ref.collection
             })
             .map(|o| {
-                let rust = match &o.shared_from {
-                    Some(file) => format!("super::{file}::{}", o.rust),
-                    None => o.rust.clone(),
+                let rust = if o.global {
+                    format!("super::{}::{}", super::ENUM_MODULE, o.rust)
+                } else {
+                    o.rust.clone()
                 };
                 (o.set.name.clone().unwrap_or_default(), rust)
             });
