@@ -119,8 +119,21 @@ pub enum Literal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupPath {
     pub lookup: String,
+    /// Lookups of the tables on the way, when the key column belongs to a table further on
+    /// (`msdyn_currencyexchangeratepair.msdyn_currencyexchangeratetypeid.msdyn_name`).
+    pub via: Vec<String>,
     pub key: String,
     pub span: Range<usize>,
+}
+
+impl LookupPath {
+    /// The path as written.
+    pub fn text(&self) -> String {
+        let mut parts = vec![self.lookup.as_str()];
+        parts.extend(self.via.iter().map(String::as_str));
+        parts.push(&self.key);
+        parts.join(".")
+    }
 }
 
 /// One column pair.
@@ -385,23 +398,12 @@ fn column(
         let span = path.span();
         let parts: Vec<&str> = path.get_ref().split('.').collect();
         match parts.as_slice() {
-            [lookup, key] if is_identifier(lookup) && is_identifier(key) => Some(LookupPath {
+            [lookup, via @ .., key] if parts.iter().all(|p| is_identifier(p)) => Some(LookupPath {
                 lookup: lookup.to_string(),
+                via: via.iter().map(|v| v.to_string()).collect(),
                 key: key.to_string(),
                 span,
             }),
-            _ if parts.len() > 2 && parts.iter().all(|p| is_identifier(p)) => {
-                errors.push(Diagnostic::new(
-                    source,
-                    span,
-                    format!(
-                        "lookup `{}` walks {} lookups: a map binds one lookup to a key column of its target table (`lookup.key`); multi-hop paths are not supported",
-                        path.get_ref(),
-                        parts.len() - 1
-                    ),
-                ));
-                None
-            }
             _ => {
                 errors.push(Diagnostic::new(
                     source,
@@ -421,8 +423,8 @@ fn column(
             source,
             dv.span.clone(),
             format!(
-                "a column pair names its Dataverse side once: `dv` or `lookup` (here `lookup = \"{}.{}\"` already names the lookup)",
-                lookup.lookup, lookup.key
+                "a column pair names its Dataverse side once: `dv` or `lookup` (here `lookup = \"{}\"` already names the lookup)",
+                lookup.text()
             ),
         ));
     }

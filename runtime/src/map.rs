@@ -40,10 +40,51 @@ pub struct ColumnMap {
     pub navigation: &'static str,
     /// A lookup's target entity set (`transactioncurrencies`), or "".
     pub lookup_set: &'static str,
+    /// A lookup through further tables: `lookup` is then a lookup column of the target, and the
+    /// key value belongs to the record at the end of these hops (see [`LookupHop`]).
+    pub via: &'static [LookupHop],
+}
+
+impl ColumnMap {
+    /// A lookup's key path from its target (`isocurrencycode`, or through further tables
+    /// `msdyn_currencyexchangeratetypeid.msdyn_name`), or "" when the column is not a lookup.
+    pub fn lookup_path(&self) -> String {
+        key_path(self.lookup, self.via)
+    }
+}
+
+fn key_path(key: &str, via: &[LookupHop]) -> String {
+    match via.last() {
+        None => key.to_string(),
+        Some(last) => {
+            let mut path: Vec<&str> = via.iter().map(|h| h.navigation).collect();
+            path.push(last.key);
+            path.join(".")
+        }
+    }
+}
+
+/// One further hop of a lookup through two or more tables: from a lookup column of the table before
+/// (`_msdyn_currencyexchangeratetypeid_value` of `msdyn_currencyexchangeratepairs`), through its
+/// navigation property, to `set`, whose column `key` is the next hop's lookup column or, on the last
+/// hop, the key value's column (`msdyn_name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupHop {
+    /// The navigation property of the lookup column of the table before (`msdyn_currencyexchangeratetypeid`).
+    pub navigation: &'static str,
+    /// The entity set it points to (`msdyn_exchangeratetypes`).
+    pub set: &'static str,
+    /// That table's primary id column (`msdyn_exchangeratetypeid`).
+    pub id: &'static str,
+    /// The column of `set` (`msdyn_name`, or the next hop's lookup column).
+    pub key: &'static str,
 }
 
 /// A lookup the engine resolves before writing: find the record of `target_set` whose `key` equals
-/// `value`, and bind `column` to it through `navigation`.
+/// `value`, and bind `column` to it through `navigation`. With hops (`via`), `key` is a lookup column
+/// of the target and `value` the key value of the record at the end of the hops, which the engine
+/// finds first. Several requests on one `column` find one record together (each names a part of
+/// its key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupRequest {
     /// The lookup column (`_transactioncurrencyid_value`).
@@ -56,12 +97,21 @@ pub struct LookupRequest {
     pub key: &'static str,
     /// The source value, as an OData literal (`'EUR'`).
     pub value: String,
+    /// Further hops (empty for a lookup by a column of the target).
+    pub via: &'static [LookupHop],
 }
 
 impl LookupRequest {
-    /// The `$filter` that finds the target record (`isocurrencycode eq 'EUR'`).
+    /// The `$filter` that finds the target record (`isocurrencycode eq 'EUR'`), for a lookup without
+    /// hops.
     pub fn filter(&self) -> String {
         format!("{} eq {}", self.key, self.value)
+    }
+
+    /// The path from the target to the key value, for messages
+    /// (`msdyn_currencyexchangeratetypeid.msdyn_name`, or `isocurrencycode`).
+    pub fn key_path(&self) -> String {
+        key_path(self.key, self.via)
     }
 
     /// Binds the lookup in `patch` to the target record `id` the engine found.
@@ -144,11 +194,12 @@ pub trait Source<E> {
     fn company_code(&self, navigation: &str, key: &str) -> Option<Cow<'_, str>>;
     /// The key column `key` of the record a Dataverse lookup points to, when the record holds its
     /// navigation expanded (`navigation: {key: ..}`, or `navigation: null` for an empty lookup): how
-    /// a lookup maps back to F&O's key value. The engine fills it in from the lookup's id.
+    /// a lookup maps back to F&O's key value. The engine fills it in from the lookup's id. A lookup
+    /// through further tables names each navigation (`pair: {type: {msdyn_name: ..}}`).
     #[doc(hidden)]
     fn expanded<T: EdmJson + Clone, L, Target>(
         &self,
-        navigation: &str,
+        navigation: &[&str],
         key: &Col<Target, T, L>,
     ) -> Result<Slot<'_, T>, MapError>;
 }
@@ -170,7 +221,7 @@ impl<E: Entity> Source<E> for E {
 
     fn expanded<T: EdmJson + Clone, L, Target>(
         &self,
-        _navigation: &str,
+        _navigation: &[&str],
         _key: &Col<Target, T, L>,
     ) -> Result<Slot<'_, T>, MapError> {
         // The generated struct holds the lookup's id only.
@@ -202,21 +253,26 @@ impl<E: Entity> Source<E> for Record<E> {
 
     fn expanded<T: EdmJson + Clone, L, Target>(
         &self,
-        navigation: &str,
+        navigation: &[&str],
         key: &Col<Target, T, L>,
     ) -> Result<Slot<'_, T>, MapError> {
         let name = key.column.name();
-        Ok(match self.json().get(navigation) {
+        let mut at = self.json();
+        for hop in navigation {
+            match at.get(*hop) {
+                None => return Ok(Slot::Absent),
+                Some(Value::Null) => return Ok(Slot::Null),
+                Some(Value::Object(next)) => at = next,
+                Some(_) => return Ok(Slot::Absent),
+            }
+        }
+        Ok(match at.get(name) {
             None => Slot::Absent,
             Some(Value::Null) => Slot::Null,
-            Some(target) => match target.get(name) {
-                None => Slot::Absent,
-                Some(Value::Null) => Slot::Null,
-                Some(value) => Slot::Value(Cow::Owned(T::from_json(value).map_err(|e| MapError::Value {
-                    column: name,
-                    source: e.in_field(name),
-                })?)),
-            },
+            Some(value) => Slot::Value(Cow::Owned(T::from_json(value).map_err(|e| MapError::Value {
+                column: name,
+                source: e.in_field(name),
+            })?)),
         })
     }
 }

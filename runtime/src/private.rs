@@ -553,6 +553,14 @@ pub const fn lookup_navigation<L, E: Entity, T, Target: Entity>(column: &Col<E, 
     }
 }
 
+/// The primary id column of `E` (its first key column), or "".
+pub const fn primary_id<E: Entity>() -> &'static str {
+    match E::KEY.first() {
+        Some(id) => id,
+        None => "",
+    }
+}
+
 /// Whether `column` is `Nullable`.
 pub const fn nullable<L, E: Entity, T>(column: &Col<E, T, L>) -> bool {
     field_of(column).nullable
@@ -647,6 +655,7 @@ pub fn company_lookup(
         target_set: target.set,
         key,
         value: crate::column::Literal::literal(code),
+        via: &[],
     })
 }
 

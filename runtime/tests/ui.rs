@@ -24,6 +24,7 @@ fn table_map_rules_are_compile_errors() {
         "lookup_not_a_lookup",
         "lookup_key_path",
         "lookup_without_lookup",
+        "lookup_through_tables",
         "null_into_not_null",
         "lossy",
         "company",

@@ -70,6 +70,116 @@ fn some_of<'a>(names: impl Iterator<Item = &'a str>, n: usize) -> String {
 }
 
 impl<'a> Resolver<'a> {
+    /// A lookup key path (`lookup.key`, or through further tables `lookup.next.key`) as the
+    /// derive's `lookup(..)`, with the Rust field of the Dataverse lookup column.
+    fn lookup_path(
+        &self,
+        map: &MapFile,
+        dv: &Table<'_>,
+        path: &crate::mapfile::LookupPath,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Option<(TokenStream, String)> {
+        let error = |errors: &mut Vec<Diagnostic>, message: String| {
+            errors.push(map.error(path.span.clone(), message));
+        };
+        let mut current: &EntityType = dv.entity;
+        let mut current_name = map.dv.value.clone();
+        let mut current_fields: &BTreeMap<String, String> = dv.fields;
+        let mut lookup_field = None;
+        // (target path, its fields) of each hop, and the Rust field of each lookup on the way.
+        let mut hops: Vec<(TokenStream, &BTreeMap<String, String>)> = Vec::new();
+        let mut columns: Vec<String> = Vec::new();
+        for name in std::iter::once(&path.lookup).chain(&path.via) {
+            let Some(lookup) = current.lookups.iter().find(|l| &l.logical_name == name) else {
+                let what = if current_fields.contains_key(name) {
+                    format!("`{name}` is a column of Dataverse `{current_name}` but not a lookup")
+                } else {
+                    format!("`{name}` is not a lookup of Dataverse `{current_name}`")
+                };
+                error(
+                    errors,
+                    format!(
+                        "{what}: its lookups are {}",
+                        some_of(current.lookups.iter().map(|l| l.logical_name.as_str()), 8)
+                    ),
+                );
+                return None;
+            };
+            if lookup.targets.len() != 1 {
+                error(
+                    errors,
+                    format!(
+                        "lookup `{name}` points to {} tables ({}): a map binds a lookup to one target table; polymorphic lookups are not supported",
+                        lookup.targets.len(),
+                        some_of(
+                            lookup
+                                .targets
+                                .iter()
+                                .map(|t| t.entity_type.rsplit('.').next().unwrap_or("")),
+                            4
+                        )
+                    ),
+                );
+                return None;
+            }
+            let Some(column) = current_fields.get(&lookup.column) else {
+                error(
+                    errors,
+                    format!("lookup `{name}` has no id column in the metadata"),
+                );
+                return None;
+            };
+            if hops.is_empty() {
+                lookup_field = Some(column.clone());
+            } else {
+                columns.push(column.clone());
+            }
+            let target = &lookup.targets[0];
+            let (Some(place), Some(target_fields), Some(entity)) = (
+                self.plan.types.get(&target.entity_type),
+                self.fields.get(&target.entity_type),
+                self.model.entity_types.get(&target.entity_type),
+            ) else {
+                error(
+                    errors,
+                    format!(
+                        "lookup `{name}` points to `{}`, which is not generated: add its entity set{} to `include` under [codegen] in dualsync.toml",
+                        target.entity_type.rsplit('.').next().unwrap_or(""),
+                        target
+                            .entity_set
+                            .as_ref()
+                            .map(|s| format!(" `{s}`"))
+                            .unwrap_or_default()
+                    ),
+                );
+                return None;
+            };
+            let service = module_ident(&place.service);
+            let rust = ident(&place.rust);
+            hops.push((quote! { #service::#rust }, target_fields));
+            current = entity;
+            current_name = target.entity_type.rsplit('.').next().unwrap_or("").to_string();
+            current_fields = target_fields;
+        }
+        let Some(key) = current_fields.get(&path.key) else {
+            let last = path.via.last().unwrap_or(&path.lookup);
+            error(
+                errors,
+                format!(
+                    "`{}` is not a column of `{current_name}`, the table lookup `{last}` points to",
+                    path.key
+                ),
+            );
+            return None;
+        };
+        columns.push(key.clone());
+        let parts = hops.iter().zip(&columns).map(|((table, _), column)| {
+            let column = format_ident!("{}", column);
+            quote! { #table::#column }
+        });
+        Some((quote! { lookup(#(#parts),*) }, lookup_field?))
+    }
+
     fn table(
         &self,
         map: &MapFile,
@@ -214,27 +324,26 @@ fn one(r: &Resolver<'_>, map: &MapFile, errors: &mut Vec<Diagnostic>) -> Option<
     }
     let mut field_names = BTreeSet::new();
     let mut fields = Vec::new();
-    // Destination columns already written: (side, wire name) -> line of the first writer.
-    let mut written: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    // Destination columns already written: (side, wire name) -> line of the first writer. Lookups
+    // by their whole key path: several columns of one lookup find one record together, each by a
+    // column of its key.
+    let mut written: BTreeMap<(&str, String), String> = BTreeMap::new();
     for column in &map.columns {
         let dv_dest = column
             .dv
             .as_ref()
-            .map(|t| (t.value.as_str(), t.span.clone()))
-            .or(column
-                .lookup
-                .as_ref()
-                .map(|l| (l.lookup.as_str(), l.span.clone())));
+            .map(|t| (t.value.clone(), t.span.clone()))
+            .or(column.lookup.as_ref().map(|l| (l.text(), l.span.clone())));
         for (side, dest, writes) in [
             ("Dataverse", dv_dest, column.direction.writes_dv()),
             (
                 "F&O",
-                column.fo.as_ref().map(|t| (t.value.as_str(), t.span.clone())),
+                column.fo.as_ref().map(|t| (t.value.clone(), t.span.clone())),
                 column.direction.writes_fo(),
             ),
         ] {
             if let (Some((name, span)), true) = (dest, writes) {
-                if let Some(first) = written.get(&(side, name)) {
+                if let Some(first) = written.get(&(side, name.clone())) {
                     errors.push(map.error(
                         span,
                         format!("{side} column `{name}` is already written by the column pair at {first}: keep one writer"),
@@ -269,78 +378,11 @@ fn one(r: &Resolver<'_>, map: &MapFile, errors: &mut Vec<Diagnostic>) -> Option<
         });
         let mut lookup_tokens = None;
         let mut lookup_field = None;
-        if let Some(path) = &column.lookup {
-            match dv.entity.lookups.iter().find(|l| l.logical_name == path.lookup) {
-                None => {
-                    let what = if dv.fields.contains_key(&path.lookup) {
-                        format!(
-                            "`{}` is a column of Dataverse `{}` but not a lookup",
-                            path.lookup, map.dv.value
-                        )
-                    } else {
-                        format!(
-                            "`{}` is not a lookup of Dataverse `{}`",
-                            path.lookup, map.dv.value
-                        )
-                    };
-                    errors.push(map.error(
-                        path.span.clone(),
-                        format!(
-                            "{what}: its lookups are {}",
-                            some_of(dv.entity.lookups.iter().map(|l| l.logical_name.as_str()), 8)
-                        ),
-                    ));
-                }
-                Some(lookup) if lookup.targets.len() != 1 => {
-                    errors.push(map.error(
-                        path.span.clone(),
-                        format!(
-                            "lookup `{}` points to {} tables ({}): a map binds a lookup to one target table; polymorphic lookups are not supported",
-                            path.lookup,
-                            lookup.targets.len(),
-                            some_of(lookup.targets.iter().map(|t| t.entity_type.rsplit('.').next().unwrap_or("")), 4)
-                        ),
-                    ));
-                }
-                Some(lookup) => {
-                    let target = &lookup.targets[0];
-                    match (r.plan.types.get(&target.entity_type), r.fields.get(&target.entity_type)) {
-                        (Some(place), Some(target_fields)) => match target_fields.get(&path.key) {
-                            Some(key) => {
-                                let service = module_ident(&place.service);
-                                let rust = ident(&place.rust);
-                                let key = format_ident!("{}", key);
-                                lookup_tokens = Some(quote! { lookup(#service::#rust::#key) });
-                                lookup_field = dv.fields.get(&lookup.column).cloned();
-                                if lookup_field.is_none() {
-                                    errors.push(map.error(
-                                        path.span.clone(),
-                                        format!("lookup `{}` has no id column in the metadata", path.lookup),
-                                    ));
-                                }
-                            }
-                            None => errors.push(map.error(
-                                path.span.clone(),
-                                format!(
-                                    "`{}` is not a column of `{}`, the table lookup `{}` points to",
-                                    path.key,
-                                    target.entity_type.rsplit('.').next().unwrap_or(""),
-                                    path.lookup
-                                ),
-                            )),
-                        },
-                        _ => errors.push(map.error(
-                            path.span.clone(),
-                            format!(
-                                "lookup `{}` points to `{}`, which is not generated: add its entity set{} to `include` under [codegen] in dualsync.toml",
-                                path.lookup,
-                                target.entity_type.rsplit('.').next().unwrap_or(""),
-                                target.entity_set.as_ref().map(|s| format!(" `{s}`")).unwrap_or_default()
-                            ),
-                        )),
-                    }
-                }
-            }
+        if let Some(path) = &column.lookup
+            && let Some((tokens, field)) = r.lookup_path(map, &dv, path, errors)
+        {
+            lookup_tokens = Some(tokens);
+            lookup_field = Some(field);
         }
         // Value maps: keys are members of the F&O column's enum.
         if !column.value_map.is_empty()

@@ -238,7 +238,7 @@ struct ColumnJson {
     dataverse: &'static str,
     direction: &'static str,
     key: bool,
-    lookup: Option<&'static str>,
+    lookup: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -270,7 +270,7 @@ fn map_json(info: &registry::MapInfo) -> MapJson {
                 dataverse: c.dv,
                 direction: direction_name(c.direction),
                 key: c.key,
-                lookup: (!c.lookup.is_empty()).then_some(c.lookup),
+                lookup: (!c.lookup.is_empty()).then(|| c.lookup_path()),
             })
             .collect(),
     }
@@ -365,7 +365,7 @@ fn maps(map: Option<&str>, json: bool) -> Result<(), Failure> {
                 if c.lookup.is_empty() {
                     String::new()
                 } else {
-                    format!("lookup by {}", c.lookup)
+                    format!("lookup by {}", c.lookup_path())
                 },
             ]
         })

@@ -43,7 +43,7 @@ fn config() -> EngineConfig {
 async fn every_map_initial_sync_moves_or_logs_every_record() {
     let maps = registry::all();
     assert_eq!(maps.len(), dualsync_generated::maps::NAMES.len());
-    assert!(maps.len() >= 52, "{} maps", maps.len());
+    assert!(maps.len() >= 53, "{} maps", maps.len());
     let dv_path = metadata("dataverse-dualwrite.xml");
     let fo_path = metadata("fo-dualwrite.xml");
     let dv_service =

@@ -92,7 +92,18 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         lookup(dataverse::MsdynProductcategory::msdyn_name)
     )]
     sales_product_category_name: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:134.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:133.
+    #[map(
+        fo_to_dv,
+        fo = sales_product_category_hierarchy_name,
+        dv = msdyn_salesproductcategory_value,
+        lookup(
+            dataverse::MsdynProductcategory::msdyn_hierarchy_value,
+            dataverse::MsdynProductcategoryhierarchy::msdyn_name
+        )
+    )]
+    sales_product_category_hierarchy_name: (),
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:139.
     #[map(
         both,
         fo = is_delivery_address_order_specific,
@@ -100,7 +111,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         value_map(Yes = true, No = false)
     )]
     is_delivery_address_order_specific: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:141.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:146.
     #[map(
         both,
         fo = is_delivery_address_private,
@@ -108,7 +119,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         value_map(Yes = true, No = false)
     )]
     is_delivery_address_private: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:148.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:153.
     #[map(
         both,
         fo = is_line_stopped,
@@ -116,7 +127,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         value_map(Yes = true, No = false)
     )]
     is_line_stopped: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:156.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:161.
     #[map(
         both,
         fo = allowed_overdelivery_percentage,
@@ -124,7 +135,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     allowed_overdelivery_percentage: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:164.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:169.
     #[map(
         both,
         fo = allowed_underdelivery_percentage,
@@ -132,7 +143,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     allowed_underdelivery_percentage: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:172.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:177.
     #[map(
         both,
         fo = confirmed_shipping_date,
@@ -140,7 +151,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = "1900-01-01T00:00:00Z"
     )]
     confirmed_shipping_date: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:180.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:185.
     #[map(
         both,
         fo = confirmed_receipt_date,
@@ -148,27 +159,27 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = "1900-01-01T00:00:00Z"
     )]
     confirmed_receipt_date: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:187.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:192.
     #[map(both, fo = delivery_address_county_id, dv = msdyn_deliveryaddresscountyid)]
     delivery_address_county_id: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:193.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:198.
     #[map(
         both,
         fo = delivery_address_description,
         dv = msdyn_deliveryaddressdescription
     )]
     delivery_address_description: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:199.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:204.
     #[map(
         both,
         fo = delivery_address_district_name,
         dv = msdyn_deliveryaddressdistrictname
     )]
     delivery_address_district_name: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:205.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:210.
     #[map(both, fo = delivery_address_duns_number, dv = msdyn_deliveryaddressdunsnumber)]
     delivery_address_duns_number: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:212.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:217.
     #[map(
         both,
         fo = delivery_address_latitude,
@@ -176,10 +187,10 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     delivery_address_latitude: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:219.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:224.
     #[map(both, fo = delivery_address_location_id, dv = msdyn_deliveryaddresslocationid)]
     delivery_address_location_id: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:226.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:231.
     #[map(
         both,
         fo = delivery_address_longitude,
@@ -187,35 +198,35 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     delivery_address_longitude: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:233.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:238.
     #[map(both, fo = delivery_address_name, dv = msdyn_deliveryaddressname)]
     delivery_address_name: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:239.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:244.
     #[map(both, fo = delivery_address_post_box, dv = msdyn_deliveryaddresspostbox)]
     delivery_address_post_box: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:245.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:250.
     #[map(
         both,
         fo = delivery_building_compliment,
         dv = msdyn_deliverybuildingcompliment
     )]
     delivery_building_compliment: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:251.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:256.
     #[map(both, fo = external_item_number, dv = msdyn_externalitemnumber)]
     external_item_number: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:258.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:263.
     #[map(both, fo = fixed_price_charges, dv = msdyn_fixedpricecharges, default = 0)]
     fixed_price_charges: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:265.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:270.
     #[map(both, fo = formatted_delivery_address, dv = msdyn_formatteddeliveryaddress)]
     formatted_delivery_address: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:271.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:276.
     #[map(both, fo = line_description, dv = msdyn_linedescription)]
     line_description: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:278.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:283.
     #[map(both, fo = line_discount_amount, dv = msdyn_linediscountamount, default = 0)]
     line_discount_amount: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:286.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:291.
     #[map(
         both,
         fo = line_discount_percentage,
@@ -223,7 +234,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     line_discount_percentage: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:294.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:299.
     #[map(
         both,
         fo = multiline_discount_amount,
@@ -231,7 +242,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     multiline_discount_amount: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:302.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:307.
     #[map(
         both,
         fo = multiline_discount_percentage,
@@ -239,7 +250,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = 0
     )]
     multiline_discount_percentage: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:310.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:315.
     #[map(
         both,
         fo = requested_receipt_date,
@@ -247,7 +258,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = "1900-01-01T00:00:00Z"
     )]
     requested_receipt_date: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:318.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:323.
     #[map(
         both,
         fo = requested_shipping_date,
@@ -255,10 +266,10 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         default = "1900-01-01T00:00:00Z"
     )]
     requested_shipping_date: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:332.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:337.
     #[map(both, fo = sales_price_quantity, dv = msdyn_salespricequantity, default = 0)]
     sales_price_quantity: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:339.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:344.
     #[map(
         both,
         fo = shipping_site_id,
@@ -266,7 +277,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         lookup(dataverse::MsdynOperationalsite::msdyn_siteid)
     )]
     shipping_site_id: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:345.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:350.
     #[map(
         both,
         fo = shipping_warehouse_id,
@@ -274,13 +285,13 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         lookup(dataverse::MsdynWarehouse::msdyn_warehouseidentifier)
     )]
     shipping_warehouse_id: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:351.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:356.
     #[map(fo_to_dv, dv = ispriceoverridden, default = true)]
     ispriceoverridden: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:357.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:362.
     #[map(fo_to_dv, fo = total_charges_amount, dv = msdyn_totalchargesamount)]
     total_charges_amount: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:363.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:368.
     #[map(
         both,
         fo = delivery_mode_code,
@@ -288,7 +299,7 @@ pub struct CDSSalesOrderLinesToSalesorderdetails {
         lookup(dataverse::MsdynShipvia::msdyn_name)
     )]
     delivery_mode_code: (),
-    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:369.
+    /// Map file maps/cdssales_order_lines_to_salesorderdetails.toml:374.
     #[map(
         both,
         fo = delivery_terms_id,

@@ -3,7 +3,6 @@
 //!
 //! Map files not generated:
 //! - `maps/configurations_msdyn_productconfigurations.toml`: no F&O entity: the transcription does not name it and the real F&O schema facts (shared/corpus/fo/captured/fo-real-schema-facts.json, 3,868 entity sets) have no entity set with these fields (the facts have `ProductMasterConfigurations` (key ProductMasterNumber + ProductConfigurationId), a different record); a guess would sync the wrong records.
-//! - `maps/exchange_rates_cdsentity_to_msdyn_currencyexchangerates.toml`: the integration key goes through two lookups: F&O key field `ExchangeRateTypeName` is `msdyn_currencyexchangeratepair.msdyn_currencyexchangeratetypeid.msdyn_name` (and the currency codes go through the pair too); a map binds one lookup to a key column of its target (one hop), and the pair is itself keyed by three lookups.
 //! - `maps/product_dimension_groups_msdyn_productdimensiongroups.toml`: no F&O entity: the transcription does not name it and the real F&O schema facts (shared/corpus/fo/captured/fo-real-schema-facts.json, 3,868 entity sets) have no entity set with these fields (only `TrackingDimensionGroups` has GroupName + GroupDescription); a guess would sync the wrong records.
 //! - `maps/storage_dimension_groups_msdyn_productstoragedimensiongroups.toml`: no F&O entity: the transcription does not name it and the real F&O schema facts (shared/corpus/fo/captured/fo-real-schema-facts.json, 3,868 entity sets) have no entity set with these fields (only `TrackingDimensionGroups` has GroupName + GroupDescription); a guess would sync the wrong records.
 pub mod all_products_to_msdyn_globalproducts;
@@ -31,6 +30,7 @@ pub mod delivery_modes_v2_to_msdyn_shipvias;
 pub mod delivery_terms_to_msdyn_termsofdeliveries;
 pub mod exchange_rate_currency_pair_to_msdyn_currencyexchangeratepairs;
 pub mod exchange_rate_type_to_msdyn_exchangeratetypes;
+pub mod cds_exchange_rates_to_msdyn_currencyexchangerates;
 pub mod language_codes_to_cdm_languages;
 pub mod legal_entities_to_cdm_companies;
 pub mod legal_entities_to_msdyn_internalorganizations;
@@ -83,6 +83,7 @@ pub use delivery_modes_v2_to_msdyn_shipvias::DeliveryModesV2ToMsdynShipvias;
 pub use delivery_terms_to_msdyn_termsofdeliveries::DeliveryTermsToMsdynTermsofdeliveries;
 pub use exchange_rate_currency_pair_to_msdyn_currencyexchangeratepairs::ExchangeRateCurrencyPairToMsdynCurrencyexchangeratepairs;
 pub use exchange_rate_type_to_msdyn_exchangeratetypes::ExchangeRateTypeToMsdynExchangeratetypes;
+pub use cds_exchange_rates_to_msdyn_currencyexchangerates::CDSExchangeRatesToMsdynCurrencyexchangerates;
 pub use language_codes_to_cdm_languages::LanguageCodesToCdmLanguages;
 pub use legal_entities_to_cdm_companies::LegalEntitiesToCdmCompanies;
 pub use legal_entities_to_msdyn_internalorganizations::LegalEntitiesToMsdynInternalorganizations;
@@ -138,6 +139,7 @@ macro_rules! for_each_map {
         $crate::maps::DeliveryTermsToMsdynTermsofdeliveries,
         $crate::maps::ExchangeRateCurrencyPairToMsdynCurrencyexchangeratepairs,
         $crate::maps::ExchangeRateTypeToMsdynExchangeratetypes,
+        $crate::maps::CDSExchangeRatesToMsdynCurrencyexchangerates,
         $crate::maps::LanguageCodesToCdmLanguages,
         $crate::maps::LegalEntitiesToCdmCompanies,
         $crate::maps::LegalEntitiesToMsdynInternalorganizations,
@@ -192,6 +194,7 @@ pub const NAMES: &[&str] = &[
     "DeliveryTermsToMsdynTermsofdeliveries",
     "ExchangeRateCurrencyPairToMsdynCurrencyexchangeratepairs",
     "ExchangeRateTypeToMsdynExchangeratetypes",
+    "CDSExchangeRatesToMsdynCurrencyexchangerates",
     "LanguageCodesToCdmLanguages",
     "LegalEntitiesToCdmCompanies",
     "LegalEntitiesToMsdynInternalorganizations",

@@ -27,13 +27,28 @@ impl Direction {
     }
 }
 
-/// `lookup(Target::key_column)`.
+/// `lookup(Target::key_column)`, or through further tables
+/// `lookup(Target::lookup_column, Next::key_column)`.
 pub struct Lookup {
     pub span: Span,
     /// The target entity type.
     pub target: Path,
-    /// Its key column (a field of the target).
+    /// Its key column (a field of the target), or its lookup column the first of `via` follows.
     pub key: Ident,
+    /// Further hops: (table, its lookup column or, last, the key column).
+    pub via: Vec<(Path, Ident)>,
+}
+
+impl Lookup {
+    /// Every hop: (table, column), the target first.
+    pub fn hops(&self) -> impl Iterator<Item = (&Path, &Ident)> {
+        std::iter::once((&self.target, &self.key)).chain(self.via.iter().map(|(p, i)| (p, i)))
+    }
+
+    /// The table and column of the key value (the last hop).
+    pub fn leaf(&self) -> (&Path, &Ident) {
+        self.via.last().map_or((&self.target, &self.key), |(p, i)| (p, i))
+    }
 }
 
 /// One `#[map(..)]`.
@@ -269,19 +284,31 @@ fn parse_column(attr: &syn::Attribute, errors: &mut Errors) -> Option<Column> {
                 }
                 let content;
                 syn::parenthesized!(content in meta.input);
-                let mut full: Path = content.parse()?;
-                if full.segments.len() < 2 {
+                let paths = content.parse_terminated(|input: syn::parse::ParseStream<'_>| input.parse::<Path>(), syn::Token![,])?;
+                let mut hops = Vec::new();
+                for mut full in paths {
+                    if full.segments.len() < 2 {
+                        return Err(syn::Error::new(
+                            full.span(),
+                            "lookup(..) names the target table and its key column: lookup(TransactionCurrency::isocurrencycode), or through further tables lookup(Table::lookup_column, Next::key_column)",
+                        ));
+                    }
+                    let key = full.segments.pop().map(|p| p.ident);
+                    full.segments.pop_punct();
+                    hops.push((full, key.expect("two segments")));
+                }
+                if hops.is_empty() {
                     return Err(syn::Error::new(
-                        full.span(),
+                        path.span(),
                         "lookup(..) names the target table and its key column: lookup(TransactionCurrency::isocurrencycode)",
                     ));
                 }
-                let key = full.segments.pop().map(|p| p.ident);
-                full.segments.pop_punct();
+                let (target, key) = hops.remove(0);
                 column.lookup = Some(Lookup {
                     span: path.span(),
-                    target: full,
-                    key: key.expect("two segments"),
+                    target,
+                    key,
+                    via: hops,
                 });
             } else if path.is_ident("value_map") {
                 meta.parse_nested_meta(|entry| {

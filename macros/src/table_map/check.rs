@@ -5,6 +5,7 @@
 use super::ast::{Column, Direction, Map};
 use super::literal::Kind;
 use crate::errors::Errors;
+use quote::ToTokens;
 
 pub fn check(map: &Map, errors: &mut Errors) {
     let keys: Vec<&Column> = map.columns.iter().filter(|c| c.key).collect();
@@ -146,9 +147,35 @@ fn check_column(column: &Column, errors: &mut Errors) {
     }
 }
 
+/// Whether two columns look up one record together through lookup column `dv`: each names a
+/// column of the key of the same table (a record found by a key of many columns, such as an
+/// exchange rate's currency pair by its type and both currencies).
+fn one_lookup(a: &Column, b: &Column) -> bool {
+    let target = |c: &Column| c.lookup.as_ref().map(|l| l.target.to_token_stream().to_string());
+    a.dv.is_some() && a.dv == b.dv && target(a).is_some() && target(a) == target(b)
+}
+
 /// A destination column written by two columns of the map: both writers get an error.
 fn duplicates(column: &Column, earlier: &[Column], errors: &mut Errors) {
     for other in earlier {
+        if one_lookup(column, other) {
+            if column.direction.writes_dv() != other.direction.writes_dv() || column.key != other.key {
+                let lookup = column.lookup.as_ref().map_or(column.span, |l| l.span);
+                errors.push(syn::Error::new(
+                    lookup,
+                    "the columns of one lookup find one record together: if one is written to Dataverse (both, fo_to_dv) so is each, and all or none is `key`",
+                ));
+            }
+            let first_column = |c: &Column| c.lookup.as_ref().map(|l| l.key.to_string());
+            if first_column(column) == first_column(other) {
+                let lookup = column.lookup.as_ref().map_or(column.span, |l| l.span);
+                errors.push(syn::Error::new(
+                    lookup,
+                    "two columns of one lookup name the same column of its target: keep one",
+                ));
+            }
+            continue;
+        }
         for (side, mine, theirs, writes) in [
             (
                 "Dataverse",

@@ -98,6 +98,46 @@ fn col(path: &Path, field: &Ident) -> TokenStream {
     } }
 }
 
+/// The further hops of a lookup as a `&[LookupHop]` expression (const).
+fn via_tokens(lookup: &super::ast::Lookup) -> TokenStream {
+    let hops: Vec<(&Path, &Ident)> = lookup.hops().collect();
+    let items = hops.windows(2).map(|pair| {
+        let ((before, column), (table, key)) = (pair[0], pair[1]);
+        let lookup_col = col(before, column);
+        let next = entity(table);
+        let key_col = col(table, key);
+        let span = table.span();
+        quote_spanned! {span=>
+            ::dualsync::map::LookupHop {
+                navigation: ::dualsync::__private::lookup_navigation::<_, _, _, #next>(#lookup_col),
+                set: <#next as ::dualsync::entity::Entity>::SET,
+                id: ::dualsync::__private::primary_id::<#next>(),
+                key: ::dualsync::__private::column_name(#key_col),
+            }
+        }
+    });
+    quote! { &[#(#items),*] }
+}
+
+/// The navigation properties from the map's record to the key value of a lookup: the lookup
+/// column's to the target, then each hop's (const expressions).
+fn navigation_path(lookup: &super::ast::Lookup, lookup_column: &TokenStream) -> Vec<TokenStream> {
+    let target_entity = entity(&lookup.target);
+    let mut path = vec![quote_spanned! {lookup.target.span()=>
+        ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(#lookup_column)
+    }];
+    let hops: Vec<(&Path, &Ident)> = lookup.hops().collect();
+    for pair in hops.windows(2) {
+        let ((before, column), (table, _)) = (pair[0], pair[1]);
+        let lookup_col = col(before, column);
+        let next = entity(table);
+        path.push(quote_spanned! {table.span()=>
+            ::dualsync::__private::lookup_navigation::<_, _, _, #next>(#lookup_col)
+        });
+    }
+    path
+}
+
 /// One side of the map.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -210,14 +250,17 @@ fn leg_statements(leg: &Leg<'_>) -> TokenStream {
         };
         let target_set = quote_spanned! {span=> <#target_entity as ::dualsync::entity::Entity>::SET };
         let key = col(&lookup.target, &lookup.key);
+        let via = via_tokens(lookup);
         quote! {
             #navigation
+            const VIA: &[::dualsync::map::LookupHop] = #via;
             lookups.push(::dualsync::map::LookupRequest {
                 column: #name,
                 navigation: NAVIGATION,
                 target_set: #target_set,
                 key: ::dualsync::__private::column_name(#key),
                 value: ::dualsync::entity::Literal::literal(&*value),
+                via: VIA,
             });
         }
     } else if !column.value_map.is_empty() {
@@ -270,9 +313,11 @@ fn lookup_back_statements(
     name: &TokenStream,
 ) -> TokenStream {
     let column = leg.column;
-    let target_entity = entity(&lookup.target);
-    let key = col(&lookup.target, &lookup.key);
+    let (leaf_table, leaf_key) = lookup.leaf();
+    let key = col(leaf_table, leaf_key);
     let source_entity = entity(leg.source_path);
+    let path = navigation_path(lookup, &quote! { column });
+    let depth = path.len();
     let lookup_name =
         quote_spanned! {leg.source_path.span()=> ::dualsync::__private::column_name(#lookup_column) };
     let on_absent = if column.key {
@@ -299,11 +344,12 @@ fn lookup_back_statements(
         quote_spanned! {leg.dest_path.span()=> ::dualsync::__private::set(&mut patch, target, &value)?; };
     quote! {
         {
-            const NAVIGATION: &str = {
+            const PATH: [&str; #depth] = {
                 let column = #lookup_column;
-                ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(column)
+                [#(#path),*]
             };
-            match ::dualsync::map::Source::<#source_entity>::expanded(record, NAVIGATION, #key)? {
+            const NAVIGATION: &str = PATH[0];
+            match ::dualsync::map::Source::<#source_entity>::expanded(record, &PATH, #key)? {
                 ::dualsync::__private::Slot::Absent => { #on_absent }
                 ::dualsync::__private::Slot::Null => { #on_null }
                 ::dualsync::__private::Slot::Value(value) => { #convert #set }
@@ -423,6 +469,38 @@ fn leg_checks(leg: &Leg<'_>, checks: &mut Vec<TokenStream>) {
             quote! { ::dualsync::__private::bindable(#target) },
             Subject::None,
         ));
+        // Each hop: the column before is a lookup to the next table.
+        let hops: Vec<(&Path, &Ident)> = lookup.hops().collect();
+        for pair in hops.windows(2) {
+            let ((before, column), (table, _)) = (pair[0], pair[1]);
+            let lookup_col = col(before, column);
+            let next = entity(table);
+            let next_name = table
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            checks.push(check(
+                column.span(),
+                "LookupColumn",
+                &format!(
+                    "`{column}` is followed to `{next_name}` in lookup(..) but it is not a lookup column: end the lookup at the key column, or name a lookup column (its `_value` field)"
+                ),
+                "not a lookup column",
+                quote! { ::dualsync::__private::is_lookup(#lookup_col) },
+                Subject::None,
+            ));
+            checks.push(check(
+                table.span(),
+                "LookupTarget",
+                &format!(
+                    "lookup `{column}` does not point to `{next_name}`: name one of its target tables in lookup(..)"
+                ),
+                "not a target of this lookup",
+                quote_spanned! {table.span()=> ::dualsync::__private::targets::<_, _, _, #next>(#lookup_col) },
+                Subject::None,
+            ));
+        }
         return;
     }
     checks.push(check(
@@ -634,7 +712,7 @@ pub fn expand(map: &Map) -> TokenStream {
         let fo_name = name_of(fo, &column.fo);
         let dv_name = name_of(dv, &column.dv);
         let key = column.key;
-        let (lookup, navigation, lookup_set) = match (&column.lookup, &column.dv) {
+        let (lookup, navigation, lookup_set, via) = match (&column.lookup, &column.dv) {
             (Some(lookup), Some(dv_column)) => {
                 let c = col(&lookup.target, &lookup.key);
                 let lookup_col = col(dv, dv_column);
@@ -643,9 +721,10 @@ pub fn expand(map: &Map) -> TokenStream {
                     quote! { ::dualsync::__private::column_name(#c) },
                     quote! { ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(#lookup_col) },
                     quote! { <#target_entity as ::dualsync::entity::Entity>::SET },
+                    via_tokens(lookup),
                 )
             }
-            _ => (quote! { "" }, quote! { "" }, quote! { "" }),
+            _ => (quote! { "" }, quote! { "" }, quote! { "" }, quote! { &[] }),
         };
         metadata.push(quote! {
             ::dualsync::map::ColumnMap {
@@ -656,6 +735,7 @@ pub fn expand(map: &Map) -> TokenStream {
                 lookup: #lookup,
                 navigation: #navigation,
                 lookup_set: #lookup_set,
+                via: #via,
             }
         });
         if column.direction.writes_dv()

@@ -283,14 +283,56 @@ pub fn integration_key(spec: &MapSpec, flow: Flow, record: &Object) -> Option<St
             Flow::FoToDv => record.get(*fo),
             // A key part through a lookup is the key value of the record it points to, which
             // `expand_lookups` put in the record.
-            Flow::DvToFo => match spec.lookup_read(dv) {
-                Some(read) => record.get(read.navigation).and_then(|n| n.get(read.key)),
+            Flow::DvToFo => match spec.lookup_read(fo, dv) {
+                Some(read) => read.value_in(record),
                 None => record.get(*dv),
             },
         };
         parts.push(key_text(value)?);
     }
     (!parts.is_empty()).then(|| parts.join("\u{1f}"))
+}
+
+/// What a record's column holds, read by id.
+enum TargetKey {
+    /// No such record, or it does not have the column.
+    NotFound,
+    /// The column is null.
+    Empty,
+    Value(Value),
+}
+
+/// Puts `value` into `record` at the end of `path` (navigation properties, objects made on the
+/// way), under `leaf` when given, or as the last navigation's value.
+fn put_path(record: &mut Object, path: &[&str], leaf: Option<&str>, value: Value) {
+    let Some((last, before)) = path.split_last() else {
+        return;
+    };
+    let mut at = record;
+    for navigation in before {
+        let slot = at
+            .entry(navigation.to_string())
+            .or_insert_with(|| Value::Object(Object::new()));
+        if !slot.is_object() {
+            // An empty lookup on the way: nothing below it.
+            return;
+        }
+        let Value::Object(next) = slot else { return };
+        at = next;
+    }
+    match leaf {
+        None => {
+            at.insert(last.to_string(), value);
+        }
+        Some(leaf) => {
+            let slot = at
+                .entry(last.to_string())
+                .or_insert_with(|| Value::Object(Object::new()));
+            if let Value::Object(object) = slot {
+                object.insert(leaf.to_string(), value);
+            }
+        }
+    }
 }
 
 fn json_value(text: &Option<String>) -> Option<Value> {
@@ -508,7 +550,11 @@ impl Engine {
             return Ok(String::new());
         };
         let found = self
-            .resolve(company.set, spec::COMPANY_KEY, &literal(code), "cdm_companyid")
+            .resolve(
+                company.set,
+                &[(spec::COMPANY_KEY, literal(code))],
+                "cdm_companyid",
+            )
             .await?;
         let Some(id) = found else {
             return Err(EngineError::UnknownCompany {
@@ -561,21 +607,29 @@ impl Engine {
         Ok(Some(code))
     }
 
-    /// Finds the id of the record of `set` whose `key` equals `value` (an OData literal), through
-    /// the cache.
+    /// Finds the id of the record of `set` whose columns equal the values of `parts` (column, OData
+    /// literal), through the cache.
     async fn resolve(
         &self,
         set: &str,
-        key: &str,
-        value: &str,
+        parts: &[(&str, String)],
         id_column: &str,
     ) -> Result<Option<String>, Error> {
-        if let Ok(Some(id)) = self.store.lookup(set, key, value) {
+        // One column is cached as it always was; several (a record found by a key of many
+        // columns) under their names and values joined.
+        let key: Vec<&str> = parts.iter().map(|(k, _)| *k).collect();
+        let key = key.join("\u{1f}");
+        let value: Vec<&str> = parts.iter().map(|(_, v)| v.as_str()).collect();
+        let value = value.join("\u{1f}");
+        if let Ok(Some(id)) = self.store.lookup(set, &key, &value) {
             return Ok(Some(id));
         }
+        let columns: Vec<&str> = parts.iter().map(|(k, _)| *k).collect();
+        let filter: Vec<String> = parts.iter().map(|(k, v)| format!("{k} eq {v}")).collect();
         let path = format!(
-            "{set}?$select={id_column},{key}&$filter={}&$top=1",
-            crate::odata::query::encode_query(&format!("{key} eq {value}"))
+            "{set}?$select={id_column},{}&$filter={}&$top=1",
+            columns.join(","),
+            crate::odata::query::encode_query(&filter.join(" and "))
         );
         let found = self.get_json(Side::Dv, &path).await?;
         let id = found
@@ -586,9 +640,22 @@ impl Engine {
             .and_then(Value::as_str)
             .map(str::to_string);
         if let Some(id) = &id {
-            let _ = self.store.put_lookup(set, key, value, id);
+            let _ = self.store.put_lookup(set, &key, &value, id);
         }
         Ok(id)
+    }
+
+    /// The id of the record at the end of `via` whose last key column equals `value`, walked back
+    /// to the first hop: what the lookup column of the target (the first hop's `key`) holds.
+    async fn resolve_via(&self, via: &[crate::map::LookupHop], value: &str) -> Result<Option<String>, Error> {
+        let mut value = value.to_string();
+        for hop in via.iter().rev() {
+            match self.resolve(hop.set, &[(hop.key, value)], hop.id).await? {
+                Some(id) => value = id,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(value))
     }
 
     // ----- reading -----
@@ -674,63 +741,89 @@ impl Engine {
     }
 
     /// Puts in a Dataverse record, for each lookup the map reads back to F&O, the key value of the
-    /// record it points to (`navigation: {key: ..}`, `navigation: null` for an empty lookup), read
-    /// by id through a cache. A lookup whose target is not found stays as it is (a key part through
-    /// it then has no value, and the record is logged).
+    /// record it points to (`navigation: {key: ..}`, `navigation: null` for an empty lookup; through
+    /// further tables `navigation: {hop: {key: ..}}`), read by id through a cache. A lookup whose
+    /// target is not found stays as it is (a key part through it then has no value, and the record
+    /// is logged).
     async fn expand_lookups(&self, spec: &MapSpec, record: &mut Object) -> Result<(), Error> {
         for read in &spec.lookup_reads {
-            let expanded = match record.get(read.column) {
-                Some(Value::Null) => Value::Null,
-                Some(Value::String(id)) => {
-                    let Ok(id) = id.parse::<uuid::Uuid>() else {
-                        continue;
-                    };
-                    match self.target_key(read, &id.to_string()).await? {
-                        Some(value) => {
-                            let mut object = Object::new();
-                            object.insert(read.key.to_string(), value);
-                            Value::Object(object)
-                        }
-                        None => continue,
-                    }
+            let path = read.path();
+            let mut id = match record.get(read.column) {
+                Some(Value::Null) => {
+                    put_path(record, &path[..1], None, Value::Null);
+                    continue;
                 }
+                Some(Value::String(id)) => match id.parse::<uuid::Uuid>() {
+                    Ok(id) => id.to_string(),
+                    Err(_) => continue,
+                },
                 _ => continue,
             };
-            record.insert(read.navigation.to_string(), expanded);
+            // (set, column) of each record on the way: the target's, then each hop's.
+            let steps: Vec<(&str, &str)> = std::iter::once((read.set, read.key))
+                .chain(read.via.iter().map(|h| (h.set, h.key)))
+                .collect();
+            for (i, (set, column)) in steps.iter().enumerate() {
+                let last = i + 1 == steps.len();
+                match self.target_key(set, column, &id, last).await? {
+                    TargetKey::NotFound => break,
+                    TargetKey::Empty if last => {
+                        put_path(record, &path, Some(read.leaf()), Value::Null);
+                    }
+                    // An empty lookup on the way: the record it would lead to is none.
+                    TargetKey::Empty => put_path(record, &path[..i + 2], None, Value::Null),
+                    TargetKey::Value(value) if last => {
+                        put_path(record, &path, Some(read.leaf()), value);
+                    }
+                    TargetKey::Value(value) => match value.as_str().map(str::parse::<uuid::Uuid>) {
+                        Some(Ok(next)) => {
+                            id = next.to_string();
+                            continue;
+                        }
+                        _ => break,
+                    },
+                }
+                break;
+            }
         }
         Ok(())
     }
 
-    /// The key value (`read.key`) of the record `id` of `read.set`, through the cache.
-    async fn target_key(&self, read: &spec::LookupRead, id: &str) -> Result<Option<Value>, Error> {
-        let cache_key = (read.set.to_string(), read.key.to_string(), id.to_string());
+    /// Column `column` of the record `id` of `set`, through the cache. `key` says it is a key value
+    /// (cached for the other way too) rather than a lookup on the way to one.
+    async fn target_key(&self, set: &str, column: &str, id: &str, key: bool) -> Result<TargetKey, Error> {
+        let cache_key = (set.to_string(), column.to_string(), id.to_string());
         if let Some(value) = self
             .target_keys
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&cache_key)
         {
-            return Ok(Some(value.clone()));
+            return Ok(TargetKey::Value(value.clone()));
         }
         let value = match self
-            .get_json(Side::Dv, &format!("{}({id})?$select={}", read.set, read.key))
+            .get_json(Side::Dv, &format!("{set}({id})?$select={column}"))
             .await
         {
             Ok(v) => v,
-            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(TargetKey::NotFound),
             Err(e) => return Err(e),
         };
-        let Some(key) = value.get(read.key).filter(|v| !v.is_null()).cloned() else {
-            return Ok(None);
+        let Some(found) = value.get(column).filter(|v| !v.is_null()).cloned() else {
+            return Ok(if value.get(column).is_some() {
+                TargetKey::Empty
+            } else {
+                TargetKey::NotFound
+            });
         };
-        if let Some(text) = key.as_str() {
-            let _ = self.store.put_lookup(read.set, read.key, &literal(text), id);
+        if key && let Some(text) = found.as_str() {
+            let _ = self.store.put_lookup(set, column, &literal(text), id);
         }
         self.target_keys
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(cache_key, key.clone());
-        Ok(Some(key))
+            .insert(cache_key, found.clone());
+        Ok(TargetKey::Value(found))
     }
 
     /// The company a record belongs to (lower case), or `None` when the map does not run it.
@@ -1440,7 +1533,10 @@ impl Engine {
         exp.min(max)
     }
 
-    /// Resolves the lookups of a mapped record into binds. `Err` is the first missing target.
+    /// Resolves the lookups of a mapped record into binds, and returns the requests whose target
+    /// was not found. The requests on one lookup column find one record together (each names a
+    /// column of its key); a request through further tables (`via`) finds the record at their end
+    /// first.
     async fn bind_lookups(
         &self,
         spec: &MapSpec,
@@ -1448,27 +1544,54 @@ impl Engine {
         lookups: &[LookupRequest],
     ) -> Result<Vec<LookupRequest>, Error> {
         let mut missing = Vec::new();
+        let mut columns: Vec<&str> = Vec::new();
         for lookup in lookups {
+            if !columns.contains(&lookup.column) {
+                columns.push(lookup.column);
+            }
+        }
+        for column in columns {
+            let group: Vec<&LookupRequest> = lookups.iter().filter(|l| l.column == column).collect();
+            let first = group[0];
+            let bind = format!("{}@odata.bind", first.navigation);
+            if matches!(mapped.values.get(&bind), Some(None)) {
+                // A part of the key is empty (the map bound the lookup to null): no record.
+                continue;
+            }
             let id_column = spec
                 .lookup_ids
                 .iter()
-                .find(|(set, _)| *set == lookup.target_set)
+                .find(|(set, _)| *set == first.target_set)
                 .map(|(_, id)| id.clone())
                 .unwrap_or_default();
-            let id = if id_column.is_empty() {
-                None
+            let mut parts: Vec<(&str, String)> = Vec::new();
+            let mut found = !id_column.is_empty();
+            for lookup in &group {
+                if !found {
+                    break;
+                }
+                if lookup.via.is_empty() {
+                    parts.push((lookup.key, lookup.value.clone()));
+                } else {
+                    match self.resolve_via(lookup.via, &lookup.value).await? {
+                        Some(id) => parts.push((lookup.key, id)),
+                        None => found = false,
+                    }
+                }
+            }
+            let id = if found {
+                self.resolve(first.target_set, &parts, &id_column).await?
             } else {
-                self.resolve(lookup.target_set, lookup.key, &lookup.value, &id_column)
-                    .await?
+                None
             };
             match id {
                 Some(id) => {
                     mapped.values.insert(
-                        format!("{}@odata.bind", lookup.navigation),
-                        Some(crate::json::json_string(&format!("/{}({id})", lookup.target_set))),
+                        bind,
+                        Some(crate::json::json_string(&format!("/{}({id})", first.target_set))),
                     );
                 }
-                None => missing.push(lookup.clone()),
+                None => missing.extend(group.into_iter().cloned()),
             }
         }
         Ok(missing)
@@ -1958,10 +2081,17 @@ impl Engine {
                 }
                 second_pass = true;
             } else {
+                let parts: Vec<String> = missing
+                    .iter()
+                    .filter(|l| l.column == lookup.column)
+                    .map(|l| format!("{} = {}", l.key_path(), l.value))
+                    .collect();
                 return Ok(Prepared::Outcome(Outcome::Retry {
                     reason: format!(
-                        "lookup `{}`: no record of {} with {} = {} (yet)",
-                        lookup.navigation, lookup.target_set, lookup.key, lookup.value
+                        "lookup `{}`: no record of {} with {} (yet)",
+                        lookup.navigation,
+                        lookup.target_set,
+                        parts.join(" and ")
                     ),
                     class: ErrorClass::Application,
                 }));
@@ -2023,8 +2153,12 @@ impl Engine {
             });
         }
         let mut parts: Vec<(String, String)> = Vec::new();
-        for (_, dv) in &spec.key_pairs {
-            if let Some(read) = spec.lookup_read(dv) {
+        for (fo, dv) in &spec.key_pairs {
+            if parts.iter().any(|(c, _)| c == dv) {
+                // Another part of the key of the record one lookup points to.
+                continue;
+            }
+            if let Some(read) = spec.lookup_read(fo, dv) {
                 // A key part through a lookup: the id it was bound to.
                 let bound = values
                     .get(&format!("{}@odata.bind", read.navigation))

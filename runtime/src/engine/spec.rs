@@ -10,7 +10,7 @@ use std::pin::Pin;
 use serde_json::{Map, Value};
 
 use crate::entity::{Entity, FieldDef, Patch, PatchValue, Record};
-use crate::map::{Direction, LookupRequest, MapError, Side, TableMap};
+use crate::map::{Direction, LookupHop, LookupRequest, MapError, Side, TableMap};
 use crate::odata::{Change, DataverseClient, Error, FinOpsClient, Key, OpResponse, Precondition, Query};
 
 use super::store::Flow;
@@ -38,17 +38,46 @@ pub struct CompanyLookup {
 }
 
 /// A Dataverse lookup the engine reads back to F&O: the key column of the record it points to, read
-/// by the lookup's id and put in the record as if expanded (`navigation: {key: ..}`).
+/// by the lookup's id and put in the record as if expanded (`navigation: {key: ..}`; through
+/// further tables, `navigation: {hop: {key: ..}}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupRead {
+    /// The F&O column the key value goes to (`PARTYNUMBER`).
+    pub fo: &'static str,
     /// `_msdyn_partyid_value`.
     pub column: &'static str,
     /// `msdyn_partyid`.
     pub navigation: &'static str,
     /// `msdyn_parties`.
     pub set: &'static str,
-    /// The target's key column the F&O value is (`msdyn_partynumber`).
+    /// The target's key column the F&O value is (`msdyn_partynumber`), or its lookup column the
+    /// first of `via` goes through.
     pub key: &'static str,
+    /// Further hops (empty for a lookup by a column of the target).
+    pub via: &'static [LookupHop],
+}
+
+impl LookupRead {
+    /// The navigation properties from the record to the key value (`[msdyn_partyid]`).
+    pub fn path(&self) -> Vec<&'static str> {
+        std::iter::once(self.navigation)
+            .chain(self.via.iter().map(|h| h.navigation))
+            .collect()
+    }
+
+    /// The column that holds the key value at the end of the path (`msdyn_partynumber`).
+    pub fn leaf(&self) -> &'static str {
+        self.via.last().map_or(self.key, |h| h.key)
+    }
+
+    /// The key value in a record whose lookups the engine expanded, if it holds one.
+    pub fn value_in<'a>(&self, record: &'a Object) -> Option<&'a Value> {
+        let mut at = record;
+        for navigation in self.path() {
+            at = at.get(navigation)?.as_object()?;
+        }
+        at.get(self.leaf())
+    }
 }
 
 /// What the engine needs to know of a map, computed once from the map and both entities.
@@ -93,9 +122,12 @@ pub struct MapSpec {
 }
 
 impl MapSpec {
-    /// The lookup read back for Dataverse column `column`, if it is one.
-    pub fn lookup_read(&self, column: &str) -> Option<&LookupRead> {
-        self.lookup_reads.iter().find(|r| r.column == column)
+    /// The lookup read back for Dataverse column `dv` into F&O column `fo`, if `dv` is a lookup.
+    pub fn lookup_read(&self, fo: &str, dv: &str) -> Option<&LookupRead> {
+        self.lookup_reads
+            .iter()
+            .find(|r| r.column == dv && r.fo == fo)
+            .or_else(|| self.lookup_reads.iter().find(|r| r.column == dv))
     }
 }
 
@@ -262,16 +294,23 @@ where
                 for target in field.lookup {
                     push_unique(&mut lookup_sets, target.set);
                 }
+                for hop in column.via {
+                    push_unique(&mut lookup_sets, hop.set);
+                }
             }
             if !column.lookup.is_empty()
                 && (to_fo || column.key)
-                && !lookup_reads.iter().any(|r| r.column == column.dv)
+                && !lookup_reads
+                    .iter()
+                    .any(|r| r.column == column.dv && r.fo == column.fo)
             {
                 lookup_reads.push(LookupRead {
+                    fo: column.fo,
                     column: column.dv,
                     navigation: column.navigation,
                     set: column.lookup_set,
                     key: column.lookup,
+                    via: column.via,
                 });
             }
         }
@@ -304,6 +343,11 @@ where
                 }
             }
         }
+        for hop in M::COLUMNS.iter().flat_map(|c| c.via) {
+            if !hop.set.is_empty() && !lookup_ids.iter().any(|(set, _)| *set == hop.set) {
+                lookup_ids.push((hop.set, hop.id.to_string()));
+            }
+        }
         let fo_fields = <M::Fo as Entity>::FIELDS;
         let fo_page = key_pairs
             .iter()
@@ -320,6 +364,8 @@ where
             wanted.push(company.column);
         }
         wanted.sort_unstable();
+        // Parts of one record's key through one lookup are one column of the key.
+        wanted.dedup();
         let dv_alternate_key = <M::Dv as Entity>::ALTERNATE_KEYS.iter().copied().find(|key| {
             let mut columns: Vec<&str> = key.to_vec();
             columns.sort_unstable();

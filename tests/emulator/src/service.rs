@@ -1545,9 +1545,13 @@ fn split_top_level(text: &str, separator: char) -> Vec<&str> {
     parts
 }
 
-/// A key literal: `'text'`, a Guid, a number, `true`/`false`, or an enum `NS.Type'Member'`.
+/// A key literal: `'text'`, a Guid, a number, `true`/`false`, a date or date-time
+/// (`2026-01-01T00:00:00Z`, unquoted as OData writes them), or an enum `NS.Type'Member'`.
 fn parse_literal(text: &str) -> Result<Value, String> {
     let text = text.trim();
+    if is_date_or_time(text) {
+        return Ok(Value::String(text.to_string()));
+    }
     if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
         return Ok(Value::String(inner.replace("''", "'")));
     }
@@ -1566,6 +1570,13 @@ fn parse_literal(text: &str) -> Result<Value, String> {
     serde_json::from_str::<Number>(text)
         .map(Value::Number)
         .map_err(|_| format!("Bad key literal '{}'.", excerpt(text)))
+}
+
+/// Whether `text` is an `Edm.DateTimeOffset` (RFC 3339) or `Edm.Date` literal.
+fn is_date_or_time(text: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    time::OffsetDateTime::parse(text, &Rfc3339).is_ok() || time::Date::parse(text, &date).is_ok()
 }
 
 /// The resource a path names.

@@ -1,0 +1,176 @@
+//! A map whose integration key goes through a lookup two tables deep (CDS Exchange Rates: F&O
+//! `ExchangeRateTypeName` / `FromCurrencyCode` / `ToCurrencyCode` find one Dataverse currency
+//! exchange rate pair together, through the pair's lookups to the rate type by `msdyn_name` and to
+//! each currency by `isocurrencycode`), against the emulator: F&O -> Dataverse binds each rate to the
+//! right pair and upserts by the pair and `msdyn_validfrom` (once, however often it runs); a rate
+//! whose pair does not exist goes to the error log saying which; reconcile reads each Dataverse
+//! rate's pair back to its type name and currency codes and finds every record equal.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dualsync::auth::Credentials;
+use dualsync::engine::{Engine, EngineConfig, MapSetup, Services, SqliteStore};
+use dualsync::odata::{DataverseClient, FinOpsClient, TransportConfig};
+use dualsync_cli::registry;
+use dualsync_emulator::{Emulator, load_seed};
+use serde_json::json;
+
+const MAP: &str = "CDSExchangeRatesToMsdynCurrencyexchangerates";
+const EUR: &str = "00000000-0000-4000-8000-0000000000e1";
+const USD: &str = "00000000-0000-4000-8000-0000000000e2";
+const DEFAULT: &str = "00000000-0000-4000-8000-0000000000f1";
+const BUDGET: &str = "00000000-0000-4000-8000-0000000000f2";
+const DEFAULT_EUR_USD: &str = "00000000-0000-4000-8000-0000000000d1";
+const BUDGET_EUR_USD: &str = "00000000-0000-4000-8000-0000000000d2";
+
+fn metadata(file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../metadata")
+        .join(file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_two_lookups_deep_binds_the_right_record_once() {
+    let info = registry::all()
+        .into_iter()
+        .find(|m| m.name == MAP)
+        .expect("the exchange rates map is generated");
+    let dv = dualsync_emulator::load_service(
+        &metadata("dataverse-dualwrite.xml"),
+        dualsync_emulator::schema::Flavor::Dataverse,
+    )
+    .unwrap();
+    let fo = dualsync_emulator::load_service(
+        &metadata("fo-dualwrite.xml"),
+        dualsync_emulator::schema::Flavor::Fo,
+    )
+    .unwrap();
+    let running = Emulator::new(Some(dv), Some(fo))
+        .serve("127.0.0.1:0")
+        .await
+        .unwrap();
+    let currency = |id: &str, code: &str| {
+        json!({"transactioncurrencyid": id, "isocurrencycode": code, "currencyname": code,
+               "currencysymbol": code, "currencyprecision": 2, "exchangerate": 1})
+    };
+    let rate_type = |id: &str, name: &str| json!({"msdyn_exchangeratetypeid": id, "msdyn_name": name});
+    let pair = |id: &str, rate_type: &str| {
+        json!({"msdyn_currencyexchangeratepairid": id,
+               "_msdyn_currencyexchangeratetypeid_value": rate_type,
+               "_msdyn_fromtransactioncurrencyid_value": EUR,
+               "_msdyn_totransactioncurrencyid_value": USD})
+    };
+    let rate = |rate_type: &str, from: &str, to: &str, valid_from: &str, rate: &str| {
+        json!({"ExchangeRateTypeName": rate_type, "FromCurrencyCode": from, "ToCurrencyCode": to,
+               "ValidFrom": valid_from, "ValidTo": "2154-12-31T00:00:00Z",
+               "Rate": serde_json::Number::from_string_unchecked(rate.to_string())})
+    };
+    let seed = json!({
+        "dataverse": {
+            "transactioncurrencies": [currency(EUR, "EUR"), currency(USD, "USD")],
+            "msdyn_exchangeratetypes": [rate_type(DEFAULT, "Default"), rate_type(BUDGET, "Budget")],
+            // Two pairs of the same currencies: only the type tells them apart.
+            "msdyn_currencyexchangeratepairs": [pair(DEFAULT_EUR_USD, DEFAULT), pair(BUDGET_EUR_USD, BUDGET)],
+        },
+        "fo": {"ExchangeRatesCDSEntity": [
+            rate("Default", "EUR", "USD", "2026-01-01T00:00:00Z", "1.0812345678"),
+            rate("Default", "EUR", "USD", "2026-02-01T00:00:00Z", "1.0954"),
+            rate("Budget", "EUR", "USD", "2026-01-01T00:00:00Z", "1.05"),
+            // No USD -> EUR pair in Dataverse.
+            rate("Default", "USD", "EUR", "2026-01-01T00:00:00Z", "0.92"),
+        ]},
+    });
+    running.emulator.with(|s| load_seed(s, &seed)).unwrap();
+    let transport = TransportConfig {
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
+        ..TransportConfig::default()
+    };
+    let services = Services {
+        dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone())
+            .unwrap(),
+        fo: FinOpsClient::new(&running.fo_root(), Credentials::None, transport).unwrap(),
+    };
+    let engine = Engine::new(
+        services,
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        vec![MapSetup::new(Arc::clone(&info.runner), &[])],
+        EngineConfig {
+            page_size: 2,
+            poll_interval: Duration::from_millis(0),
+            tick: Duration::from_millis(5),
+            lookup_timeout: Duration::from_millis(0),
+            ..EngineConfig::default()
+        },
+    );
+
+    engine.initial_sync(MAP, None).await.unwrap();
+    engine.drain().await.unwrap();
+    let rows = running.emulator.rows("dataverse", "msdyn_currencyexchangerates");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    let find = |rows: &[serde_json::Value], pair: &str, from: &str| {
+        rows.iter()
+            .find(|r| r["_msdyn_currencyexchangeratepair_value"] == pair && r["msdyn_validfrom"] == from)
+            .cloned()
+            .unwrap_or_else(|| panic!("no rate of pair {pair} from {from} in {rows:#?}"))
+    };
+    let january = find(&rows, DEFAULT_EUR_USD, "2026-01-01T00:00:00Z");
+    assert_eq!(
+        january["msdyn_exchangerate"].to_string(),
+        "1.0812345678",
+        "{january:#?}"
+    );
+    let budget = find(&rows, BUDGET_EUR_USD, "2026-01-01T00:00:00Z");
+    assert_eq!(budget["msdyn_exchangerate"].to_string(), "1.05", "{budget:#?}");
+    find(&rows, DEFAULT_EUR_USD, "2026-02-01T00:00:00Z");
+
+    // The rate without a pair is in the error log, with every part of the key it was looked up by.
+    let errors = engine.store().errors(Some(MAP)).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let reason = &errors[0].reason;
+    for part in [
+        "msdyn_currencyexchangeratepairs",
+        "msdyn_currencyexchangeratetypeid.msdyn_name = 'Default'",
+        "msdyn_fromtransactioncurrencyid.isocurrencycode = 'USD'",
+        "msdyn_totransactioncurrencyid.isocurrencycode = 'EUR'",
+    ] {
+        assert!(reason.contains(part), "`{part}` is not in: {reason}");
+    }
+
+    // Again, after a change in F&O: the alternate key (pair, valid from) finds each record.
+    let http = reqwest::Client::new();
+    let root = running.fo_root();
+    let response = http
+        .patch(format!(
+            "{root}ExchangeRatesCDSEntity(ExchangeRateTypeName='Budget',FromCurrencyCode='EUR',ToCurrencyCode='USD',ValidFrom=2026-01-01T00:00:00Z)"
+        ))
+        .json(&json!({"Rate": 1.0625}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    engine.full_compare(MAP, dualsync::map::Side::Fo).await.unwrap();
+    engine.drain().await.unwrap();
+    let rows = running.emulator.rows("dataverse", "msdyn_currencyexchangerates");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    let budget = find(&rows, BUDGET_EUR_USD, "2026-01-01T00:00:00Z");
+    assert_eq!(budget["msdyn_exchangerate"].to_string(), "1.0625", "{budget:#?}");
+
+    // Reconcile reads each Dataverse rate's key back through its pair: all equal, one missing.
+    let reports = engine.reconcile(MAP, None, false).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0];
+    assert_eq!(report.compared, 4, "{report:#?}");
+    assert!(report.differing.is_empty(), "{report:#?}");
+    assert!(report.missing_in_fo.is_empty(), "{report:#?}");
+    assert_eq!(report.missing_in_dataverse.len(), 1, "{report:#?}");
+    assert!(
+        report.missing_in_dataverse[0].starts_with("default\u{1f}usd\u{1f}eur"),
+        "{report:#?}"
+    );
+}
