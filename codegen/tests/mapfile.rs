@@ -496,7 +496,10 @@ fn not_generated_standard_maps_are_ready_to_enable() {
         };
         assert!(!map.columns.is_empty(), "{file}");
         if map.fo.value.ends_with("DimensionGroups") {
-            let shaped = body.replace(&format!("fo = \"{}\"", map.fo.value), "fo = \"TrackingDimensionGroups\"");
+            let shaped = body.replace(
+                &format!("fo = \"{}\"", map.fo.value),
+                "fo = \"TrackingDimensionGroups\"",
+            );
             let parsed = mapfile::parse(&file, &shaped).unwrap();
             emit::generate(model(), &options(vec![parsed])).unwrap_or_else(|e| panic!("{file}: {e}"));
         }
