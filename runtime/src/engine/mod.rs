@@ -650,6 +650,10 @@ impl Engine {
     async fn resolve_via(&self, via: &[crate::map::LookupHop], value: &str) -> Result<Option<String>, Error> {
         let mut value = value.to_string();
         for hop in via.iter().rev() {
+            if hop.set.is_empty() || hop.id.is_empty() {
+                // A table without an entity set or a key: nothing can be found in it.
+                return Ok(None);
+            }
             match self.resolve(hop.set, &[(hop.key, value)], hop.id).await? {
                 Some(id) => value = id,
                 None => return Ok(None),
