@@ -6,15 +6,14 @@
 //! whose pair does not exist goes to the error log saying which; reconcile reads each Dataverse
 //! rate's pair back to its type name and currency codes and finds every record equal.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use dualsync::auth::Credentials;
-use dualsync::engine::{Engine, EngineConfig, MapSetup, Services, SqliteStore};
-use dualsync::odata::{DataverseClient, FinOpsClient, TransportConfig};
+use dualsync::engine::{Engine, EngineConfig, MapSetup, SqliteStore};
 use dualsync_cli::registry;
-use dualsync_emulator::{Emulator, load_seed};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const MAP: &str = "CDSExchangeRatesToMsdynCurrencyexchangerates";
 const EUR: &str = "00000000-0000-4000-8000-0000000000e1";
@@ -24,55 +23,65 @@ const BUDGET: &str = "00000000-0000-4000-8000-0000000000f2";
 const DEFAULT_EUR_USD: &str = "00000000-0000-4000-8000-0000000000d1";
 const BUDGET_EUR_USD: &str = "00000000-0000-4000-8000-0000000000d2";
 
-fn metadata(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../metadata")
-        .join(file)
+fn currency(id: &str, code: &str) -> Value {
+    json!({"transactioncurrencyid": id, "isocurrencycode": code, "currencyname": code,
+           "currencysymbol": code, "currencyprecision": 2, "exchangerate": 1})
+}
+
+fn rate_type(id: &str, name: &str) -> Value {
+    json!({"msdyn_exchangeratetypeid": id, "msdyn_name": name})
+}
+
+fn pair(id: &str, rate_type: &str) -> Value {
+    json!({"msdyn_currencyexchangeratepairid": id,
+           "_msdyn_currencyexchangeratetypeid_value": rate_type,
+           "_msdyn_fromtransactioncurrencyid_value": EUR,
+           "_msdyn_totransactioncurrencyid_value": USD})
+}
+
+fn rate(rate_type: &str, from: &str, to: &str, valid_from: &str, rate: &str) -> Value {
+    json!({"ExchangeRateTypeName": rate_type, "FromCurrencyCode": from, "ToCurrencyCode": to,
+           "ValidFrom": valid_from, "ValidTo": "2154-12-31T00:00:00Z",
+           "Rate": serde_json::Number::from_string_unchecked(rate.to_string())})
+}
+
+/// Two currencies, two rate types, and a pair of the same currencies for each type: only the type
+/// tells the pairs apart.
+fn dataverse_seed() -> Value {
+    json!({
+        "transactioncurrencies": [currency(EUR, "EUR"), currency(USD, "USD")],
+        "msdyn_exchangeratetypes": [rate_type(DEFAULT, "Default"), rate_type(BUDGET, "Budget")],
+        "msdyn_currencyexchangeratepairs": [pair(DEFAULT_EUR_USD, DEFAULT), pair(BUDGET_EUR_USD, BUDGET)],
+    })
+}
+
+fn engine(info: &registry::MapInfo, running: &dualsync_emulator::Running, page_size: u32) -> Engine {
+    Engine::new(
+        common::clients(running),
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        vec![MapSetup::new(Arc::clone(&info.runner), &[])],
+        EngineConfig {
+            page_size,
+            poll_interval: Duration::from_millis(0),
+            tick: Duration::from_millis(5),
+            lookup_timeout: Duration::from_millis(0),
+            ..EngineConfig::default()
+        },
+    )
+}
+
+fn map() -> registry::MapInfo {
+    registry::all()
+        .into_iter()
+        .find(|m| m.name == MAP)
+        .expect("the exchange rates map is generated")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_two_lookups_deep_binds_the_right_record_once() {
-    let info = registry::all()
-        .into_iter()
-        .find(|m| m.name == MAP)
-        .expect("the exchange rates map is generated");
-    let dv = dualsync_emulator::load_service(
-        &metadata("dataverse-dualwrite.xml"),
-        dualsync_emulator::schema::Flavor::Dataverse,
-    )
-    .unwrap();
-    let fo = dualsync_emulator::load_service(
-        &metadata("fo-dualwrite.xml"),
-        dualsync_emulator::schema::Flavor::Fo,
-    )
-    .unwrap();
-    let running = Emulator::new(Some(dv), Some(fo))
-        .serve("127.0.0.1:0")
-        .await
-        .unwrap();
-    let currency = |id: &str, code: &str| {
-        json!({"transactioncurrencyid": id, "isocurrencycode": code, "currencyname": code,
-               "currencysymbol": code, "currencyprecision": 2, "exchangerate": 1})
-    };
-    let rate_type = |id: &str, name: &str| json!({"msdyn_exchangeratetypeid": id, "msdyn_name": name});
-    let pair = |id: &str, rate_type: &str| {
-        json!({"msdyn_currencyexchangeratepairid": id,
-               "_msdyn_currencyexchangeratetypeid_value": rate_type,
-               "_msdyn_fromtransactioncurrencyid_value": EUR,
-               "_msdyn_totransactioncurrencyid_value": USD})
-    };
-    let rate = |rate_type: &str, from: &str, to: &str, valid_from: &str, rate: &str| {
-        json!({"ExchangeRateTypeName": rate_type, "FromCurrencyCode": from, "ToCurrencyCode": to,
-               "ValidFrom": valid_from, "ValidTo": "2154-12-31T00:00:00Z",
-               "Rate": serde_json::Number::from_string_unchecked(rate.to_string())})
-    };
+    let info = map();
     let seed = json!({
-        "dataverse": {
-            "transactioncurrencies": [currency(EUR, "EUR"), currency(USD, "USD")],
-            "msdyn_exchangeratetypes": [rate_type(DEFAULT, "Default"), rate_type(BUDGET, "Budget")],
-            // Two pairs of the same currencies: only the type tells them apart.
-            "msdyn_currencyexchangeratepairs": [pair(DEFAULT_EUR_USD, DEFAULT), pair(BUDGET_EUR_USD, BUDGET)],
-        },
+        "dataverse": dataverse_seed(),
         "fo": {"ExchangeRatesCDSEntity": [
             rate("Default", "EUR", "USD", "2026-01-01T00:00:00Z", "1.0812345678"),
             rate("Default", "EUR", "USD", "2026-02-01T00:00:00Z", "1.0954"),
@@ -81,29 +90,8 @@ async fn a_key_two_lookups_deep_binds_the_right_record_once() {
             rate("Default", "USD", "EUR", "2026-01-01T00:00:00Z", "0.92"),
         ]},
     });
-    running.emulator.with(|s| load_seed(s, &seed)).unwrap();
-    let transport = TransportConfig {
-        min_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(50),
-        ..TransportConfig::default()
-    };
-    let services = Services {
-        dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone())
-            .unwrap(),
-        fo: FinOpsClient::new(&running.fo_root(), Credentials::None, transport).unwrap(),
-    };
-    let engine = Engine::new(
-        services,
-        Arc::new(SqliteStore::in_memory().unwrap()),
-        vec![MapSetup::new(Arc::clone(&info.runner), &[])],
-        EngineConfig {
-            page_size: 2,
-            poll_interval: Duration::from_millis(0),
-            tick: Duration::from_millis(5),
-            lookup_timeout: Duration::from_millis(0),
-            ..EngineConfig::default()
-        },
-    );
+    let running = common::serve_seeded(&seed).await;
+    let engine = engine(&info, &running, 2);
 
     engine.initial_sync(MAP, None).await.unwrap();
     engine.drain().await.unwrap();
@@ -172,5 +160,48 @@ async fn a_key_two_lookups_deep_binds_the_right_record_once() {
     assert!(
         report.missing_in_dataverse[0].starts_with("default\u{1f}usd\u{1f}eur"),
         "{report:#?}"
+    );
+}
+
+/// The types, currencies and pairs are read once, not once per record: the engine caches what each
+/// hop found (the state store keeps it across restarts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_looked_up_through_tables_cost_no_request_each() {
+    const RATES: usize = 400;
+    let info = map();
+    let rates: Vec<Value> = (0..RATES)
+        .map(|i| {
+            let kind = if i % 2 == 0 { "Default" } else { "Budget" };
+            let (year, month, day) = (2000 + i / 336, i / 28 % 12 + 1, i % 28 + 1);
+            let valid_from = format!("{year}-{month:02}-{day:02}T00:00:00Z");
+            rate(kind, "EUR", "USD", &valid_from, &format!("1.{i:04}"))
+        })
+        .collect();
+    let running = common::serve_seeded(&json!({
+        "dataverse": dataverse_seed(),
+        "fo": {"ExchangeRatesCDSEntity": rates},
+    }))
+    .await;
+    let engine = engine(&info, &running, 100);
+    engine.initial_sync(MAP, None).await.unwrap();
+    engine.drain().await.unwrap();
+    let errors = engine.store().errors(Some(MAP)).unwrap();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let rows = running.emulator.rows("dataverse", "msdyn_currencyexchangerates");
+    assert_eq!(rows.len(), RATES);
+    let requests = running
+        .emulator
+        .with(|s| s.dataverse.as_ref().map(|d| d.counters.requests))
+        .unwrap();
+    // The emulator counts each request of a `$batch` too: one write per rate, and beyond them a
+    // handful of reads in all (types, currencies, pairs) and the batches themselves. Uncached, each
+    // rate would read its type, both currencies and its pair: four requests more each.
+    let beyond_writes = requests - RATES as u64;
+    println!(
+        "{RATES} rates, two tables deep: {requests} Dataverse requests, {beyond_writes} beyond the writes"
+    );
+    assert!(
+        beyond_writes < 40,
+        "{requests} Dataverse requests for {RATES} rates"
     );
 }

@@ -4,26 +4,19 @@
 //! key (once, however often it runs), Dataverse -> F&O reads each lookup's target key back, matches
 //! the existing F&O record by it, and creates new ones with the target keys.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use dualsync::auth::Credentials;
-use dualsync::engine::{Engine, EngineConfig, MapSetup, Services, SqliteStore};
-use dualsync::odata::{DataverseClient, FinOpsClient, TransportConfig};
+use dualsync::engine::{Engine, EngineConfig, MapSetup, SqliteStore};
 use dualsync_cli::registry;
-use dualsync_emulator::{Emulator, load_seed};
 use serde_json::json;
 
 const MAP: &str = "UnitOfMeasureConversionsToMsdynUnitofmeasureconversions";
 const KG: &str = "00000000-0000-4000-8000-0000000000a1";
 const G: &str = "00000000-0000-4000-8000-0000000000a2";
 const T: &str = "00000000-0000-4000-8000-0000000000a3";
-
-fn metadata(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../metadata")
-        .join(file)
-}
 
 /// Sends a write and says what the service answered when it is not a success.
 async fn send_ok(request: reqwest::RequestBuilder) {
@@ -41,20 +34,6 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
         .into_iter()
         .find(|m| m.name == MAP)
         .expect("the unit conversions map is generated");
-    let dv = dualsync_emulator::load_service(
-        &metadata("dataverse-dualwrite.xml"),
-        dualsync_emulator::schema::Flavor::Dataverse,
-    )
-    .unwrap();
-    let fo = dualsync_emulator::load_service(
-        &metadata("fo-dualwrite.xml"),
-        dualsync_emulator::schema::Flavor::Fo,
-    )
-    .unwrap();
-    let running = Emulator::new(Some(dv), Some(fo))
-        .serve("127.0.0.1:0")
-        .await
-        .unwrap();
     let uom = |id: &str, symbol: &str| json!({"uomid": id, "name": symbol, "msdyn_symbol": symbol});
     let conversion = |from: &str, to: &str, factor: i64| {
         json!({
@@ -69,17 +48,8 @@ async fn a_key_through_lookups_syncs_both_ways_without_duplicates() {
             conversion("kg", "g", 1000), conversion("t", "kg", 1000), conversion("kg", "t", 1),
         ]},
     });
-    running.emulator.with(|s| load_seed(s, &seed)).unwrap();
-    let transport = TransportConfig {
-        min_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(50),
-        ..TransportConfig::default()
-    };
-    let services = Services {
-        dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone())
-            .unwrap(),
-        fo: FinOpsClient::new(&running.fo_root(), Credentials::None, transport).unwrap(),
-    };
+    let running = common::serve_seeded(&seed).await;
+    let services = common::clients(&running);
     let engine = Engine::new(
         services,
         Arc::new(SqliteStore::in_memory().unwrap()),

@@ -3,26 +3,20 @@
 //! filter): each seeded record arrives on the other side or lands in the error log with a reason
 //! (lookups whose targets are absent are expected errors: `lookup_timeout` is 0 here).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use dualsync::auth::Credentials;
-use dualsync::engine::{Engine, EngineConfig, MapSetup, Services, SqliteStore};
+use dualsync::engine::{Engine, EngineConfig, MapSetup, SqliteStore};
 use dualsync::map::Side;
-use dualsync::odata::{DataverseClient, FinOpsClient, TransportConfig};
 use dualsync_cli::registry;
 use dualsync_cli::seed;
-use dualsync_emulator::{Emulator, load_seed};
+use dualsync_emulator::load_seed;
 use serde_json::{Value, json};
 
 const RECORDS: usize = 3;
 const COMPANY: (&str, &str) = ("usmf", "00000000-0000-4000-8000-00000000a001");
-
-fn metadata(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../metadata")
-        .join(file)
-}
 
 fn config() -> EngineConfig {
     EngineConfig {
@@ -44,19 +38,11 @@ async fn every_map_initial_sync_moves_or_logs_every_record() {
     let maps = registry::all();
     assert_eq!(maps.len(), dualsync_generated::maps::NAMES.len());
     assert!(maps.len() >= 53, "{} maps", maps.len());
-    let dv_path = metadata("dataverse-dualwrite.xml");
-    let fo_path = metadata("fo-dualwrite.xml");
-    let dv_service =
-        dualsync_emulator::load_service(&dv_path, dualsync_emulator::schema::Flavor::Dataverse).unwrap();
-    let fo_service =
-        dualsync_emulator::load_service(&fo_path, dualsync_emulator::schema::Flavor::Fo).unwrap();
+    let (dv_service, fo_service) = common::services_of_metadata();
     let mut summary = Vec::new();
     let mut failures = Vec::new();
     for info in &maps {
-        let running = Emulator::new(Some(dv_service.clone()), Some(fo_service.clone()))
-            .serve("127.0.0.1:0")
-            .await
-            .unwrap();
+        let running = common::serve(dv_service.clone(), fo_service.clone()).await;
         let company = info.company.map(|_| COMPANY);
         let seeded = seed::for_map(info, RECORDS, company);
         let service = match seeded.side {
@@ -73,16 +59,7 @@ async fn every_map_initial_sync_moves_or_logs_every_record() {
             failures.push(format!("{}: the seed does not load: {e}", info.name));
             continue;
         }
-        let transport = TransportConfig {
-            min_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(50),
-            ..TransportConfig::default()
-        };
-        let services = Services {
-            dataverse: DataverseClient::new(&running.dataverse_root(), Credentials::None, transport.clone())
-                .unwrap(),
-            fo: FinOpsClient::new(&running.fo_root(), Credentials::None, transport).unwrap(),
-        };
+        let services = common::clients(&running);
         let companies: Vec<&str> = company.iter().map(|c| c.0).collect();
         let engine = Engine::new(
             services,
