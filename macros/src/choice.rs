@@ -43,6 +43,15 @@ struct Member {
     rust: Ident,
 }
 
+/// The members' wire names, values (as literals) and Rust names, in order.
+fn columns(members: &[Member]) -> (Vec<&str>, Vec<Literal>, Vec<&Ident>) {
+    (
+        members.iter().map(|m| m.name.as_str()).collect(),
+        members.iter().map(|m| Literal::i64_unsuffixed(m.value)).collect(),
+        members.iter().map(|m| &m.rust).collect(),
+    )
+}
+
 /// The one variant with a field (the fallback) and the unit variants with their `#[member]` /
 /// `#[option]` attribute.
 fn variants(input: &DeriveInput, attribute: &str, errors: &mut Errors) -> (Vec<Member>, Option<Ident>) {
@@ -160,9 +169,7 @@ pub fn expand_enum(input: DeriveInput) -> syn::Result<TokenStream> {
         return Err(syn::Error::new(input.ident.span(), "no fallback variant"));
     };
     let name = &input.ident;
-    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
-    let values: Vec<Literal> = members.iter().map(|m| Literal::i64_unsuffixed(m.value)).collect();
-    let idents: Vec<&Ident> = members.iter().map(|m| &m.rust).collect();
+    let (names, values, idents) = columns(&members);
     Ok(quote! {
         impl #name {
             pub const TYPE_NAME: &'static str = #type_name;
@@ -231,9 +238,7 @@ fn expand_flags(input: &DeriveInput, type_name: &str) -> syn::Result<TokenStream
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("member")) {
         members.push(member_of(attr, name.clone())?);
     }
-    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
-    let values: Vec<Literal> = members.iter().map(|m| Literal::i64_unsuffixed(m.value)).collect();
-    let idents: Vec<&Ident> = members.iter().map(|m| &m.rust).collect();
+    let (names, values, idents) = columns(&members);
     Ok(quote! {
         impl #name {
             pub const TYPE_NAME: &'static str = #type_name;

@@ -119,23 +119,20 @@ fn via_tokens(lookup: &super::ast::Lookup) -> TokenStream {
     quote! { &[#(#items),*] }
 }
 
-/// The navigation properties from the map's record to the key value of a lookup: the lookup
-/// column's to the target, then each hop's (const expressions).
-fn navigation_path(lookup: &super::ast::Lookup, lookup_column: &TokenStream) -> Vec<TokenStream> {
+/// The navigation properties from the map's record to the key value of a lookup, as a const
+/// array expression: the lookup column's to the target, then each hop's (from [`via_tokens`]).
+fn navigation_path(lookup: &super::ast::Lookup, lookup_column: &TokenStream) -> (TokenStream, usize) {
     let target_entity = entity(&lookup.target);
-    let mut path = vec![quote_spanned! {lookup.target.span()=>
+    let first = quote_spanned! {lookup.target.span()=>
         ::dualsync::__private::lookup_navigation::<_, _, _, #target_entity>(#lookup_column)
-    }];
-    let hops: Vec<(&Path, &Ident)> = lookup.hops().collect();
-    for pair in hops.windows(2) {
-        let ((before, column), (table, _)) = (pair[0], pair[1]);
-        let lookup_col = col(before, column);
-        let next = entity(table);
-        path.push(quote_spanned! {table.span()=>
-            ::dualsync::__private::lookup_navigation::<_, _, _, #next>(#lookup_col)
-        });
-    }
-    path
+    };
+    let via = via_tokens(lookup);
+    let hops = (0..lookup.via.len()).map(|i| quote! { VIA[#i].navigation });
+    let path = quote! {{
+        const VIA: &[::dualsync::map::LookupHop] = #via;
+        [#first, #(#hops),*]
+    }};
+    (path, lookup.via.len() + 1)
 }
 
 /// One side of the map.
@@ -316,8 +313,7 @@ fn lookup_back_statements(
     let (leaf_table, leaf_key) = lookup.leaf();
     let key = col(leaf_table, leaf_key);
     let source_entity = entity(leg.source_path);
-    let path = navigation_path(lookup, &quote! { column });
-    let depth = path.len();
+    let (path, depth) = navigation_path(lookup, &quote! { column });
     let lookup_name =
         quote_spanned! {leg.source_path.span()=> ::dualsync::__private::column_name(#lookup_column) };
     let on_absent = if column.key {
@@ -346,7 +342,7 @@ fn lookup_back_statements(
         {
             const PATH: [&str; #depth] = {
                 let column = #lookup_column;
-                [#(#path),*]
+                #path
             };
             const NAVIGATION: &str = PATH[0];
             match ::dualsync::map::Source::<#source_entity>::expanded(record, &PATH, #key)? {

@@ -617,14 +617,13 @@ impl Engine {
     ) -> Result<Option<String>, Error> {
         // One column is cached as it always was; several (a record found by a key of many
         // columns) under their names and values joined.
-        let key: Vec<&str> = parts.iter().map(|(k, _)| *k).collect();
-        let key = key.join("\u{1f}");
+        let columns: Vec<&str> = parts.iter().map(|(k, _)| *k).collect();
+        let key = columns.join("\u{1f}");
         let value: Vec<&str> = parts.iter().map(|(_, v)| v.as_str()).collect();
         let value = value.join("\u{1f}");
         if let Ok(Some(id)) = self.store.lookup(set, &key, &value) {
             return Ok(Some(id));
         }
-        let columns: Vec<&str> = parts.iter().map(|(k, _)| *k).collect();
         let filter: Vec<String> = parts.iter().map(|(k, v)| format!("{k} eq {v}")).collect();
         let path = format!(
             "{set}?$select={id_column},{}&$filter={}&$top=1",
@@ -763,29 +762,26 @@ impl Engine {
                 },
                 _ => continue,
             };
-            // (set, column) of each record on the way: the target's, then each hop's.
-            let steps: Vec<(&str, &str)> = std::iter::once((read.set, read.key))
-                .chain(read.via.iter().map(|h| (h.set, h.key)))
-                .collect();
-            for (i, (set, column)) in steps.iter().enumerate() {
-                let last = i + 1 == steps.len();
-                match self.target_key(set, column, &id, last).await? {
-                    TargetKey::NotFound => break,
-                    TargetKey::Empty if last => {
-                        put_path(record, &path, Some(read.leaf()), Value::Null);
-                    }
+            // Each record on the way: the target, then each hop's table.
+            let steps = read.via.len() + 1;
+            for i in 0..steps {
+                let (set, column) = match i {
+                    0 => (read.set, read.key),
+                    _ => (read.via[i - 1].set, read.via[i - 1].key),
+                };
+                let last = i + 1 == steps;
+                match (self.target_key(set, column, &id, last).await?, last) {
+                    (TargetKey::NotFound, _) => {}
+                    (TargetKey::Empty, true) => put_path(record, &path, Some(read.leaf()), Value::Null),
                     // An empty lookup on the way: the record it would lead to is none.
-                    TargetKey::Empty => put_path(record, &path[..i + 2], None, Value::Null),
-                    TargetKey::Value(value) if last => {
-                        put_path(record, &path, Some(read.leaf()), value);
-                    }
-                    TargetKey::Value(value) => match value.as_str().map(str::parse::<uuid::Uuid>) {
-                        Some(Ok(next)) => {
+                    (TargetKey::Empty, false) => put_path(record, &path[..i + 2], None, Value::Null),
+                    (TargetKey::Value(value), true) => put_path(record, &path, Some(read.leaf()), value),
+                    (TargetKey::Value(value), false) => {
+                        if let Some(Ok(next)) = value.as_str().map(str::parse::<uuid::Uuid>) {
                             id = next.to_string();
                             continue;
                         }
-                        _ => break,
-                    },
+                    }
                 }
                 break;
             }

@@ -73,7 +73,8 @@ impl LookupRead {
     /// The key value in a record whose lookups the engine expanded, if it holds one.
     pub fn value_in<'a>(&self, record: &'a Object) -> Option<&'a Value> {
         let mut at = record;
-        for navigation in self.path() {
+        let path = std::iter::once(self.navigation).chain(self.via.iter().map(|h| h.navigation));
+        for navigation in path {
             at = at.get(navigation)?.as_object()?;
         }
         at.get(self.leaf())
